@@ -1,0 +1,1 @@
+"""The Streamlit workbench: pages that only draw and call package functions."""

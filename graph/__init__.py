@@ -1,0 +1,1 @@
+"""Graph analytics: tables in, graphs, communities, rule hits and scored rings out."""

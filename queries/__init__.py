@@ -1,0 +1,1 @@
+"""Cypher text for the Neo4j backend: one named, parameterised query per file or block."""

@@ -1,0 +1,69 @@
+"""One error hierarchy for yibao-graph.
+
+Every error derives from :class:`YibaoError` and also from the built-in it resembles, so callers
+can catch either. Messages quote the bad value, name the file/row/column when there is one, and
+say how to fix the problem.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataFileError",
+    "EncodingDetectionError",
+    "MissingColumnError",
+    "SettingsError",
+    "StoreError",
+    "SynthError",
+    "YibaoError",
+]
+
+
+class YibaoError(Exception):
+    """Base class of every error raised by yibao-graph."""
+
+
+class SettingsError(YibaoError, ValueError):
+    """A setting is unknown or has a value that cannot be used."""
+
+
+class DataFileError(YibaoError, ValueError):
+    """An input file cannot be read at all (as opposed to rows that are quarantined)."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class EncodingDetectionError(DataFileError):
+    """A text file is neither UTF-8 nor GBK/GB18030."""
+
+
+class MissingColumnError(DataFileError):
+    """A required column is absent; the message lists the columns found and the names accepted."""
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        table: str,
+        missing: dict[str, tuple[str, ...]],
+        found: list[str],
+    ) -> None:
+        wanted = "; ".join(f"{col} (accepted: {', '.join(names)})" for col, names in missing.items())
+        message = (
+            f"table '{table}' is missing required column(s): {wanted}. "
+            f"Columns found: {', '.join(found) if found else '(none)'}. "
+            "Rename the header to one of the accepted names (see docs/data-contract.md)."
+        )
+        super().__init__(message, path=path)
+        self.table = table
+        self.missing = missing
+        self.found = found
+
+
+class StoreError(YibaoError, RuntimeError):
+    """The embedded store cannot be opened or written."""
+
+
+class SynthError(YibaoError, ValueError):
+    """Synthetic data cannot be generated with the arguments given."""
