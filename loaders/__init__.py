@@ -1,1 +1,1 @@
-"""Loaders: bytes in, validated tables out (CSV, Excel, Parquet exports of the national platform)."""
+"""Loaders: bytes in, validated tables out (CSV, Excel and Parquet exports of the platform)."""

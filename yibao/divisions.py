@@ -79,18 +79,19 @@ def divisions_frame() -> pd.DataFrame:
 
 @cache
 def _by_code() -> dict[str, Division]:
+    records = divisions_frame().to_dict("records")
     return {
-        str(r.code): Division(
-            code=str(r.code),
-            name=str(r.name),
-            level=r.level,
-            parent=str(r.parent),
-            province=str(r.province),
-            lon=float(r.lon),
-            lat=float(r.lat),
-            area_km2=float(r.area_km2),
+        str(r["code"]): Division(
+            code=str(r["code"]),
+            name=str(r["name"]),
+            level=r["level"],
+            parent=str(r["parent"]),
+            province=str(r["province"]),
+            lon=float(r["lon"]),
+            lat=float(r["lat"]),
+            area_km2=float(r["area_km2"]),
         )
-        for r in divisions_frame().itertuples(index=False)
+        for r in records
     }
 
 

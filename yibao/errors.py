@@ -49,7 +49,9 @@ class MissingColumnError(DataFileError):
         missing: dict[str, tuple[str, ...]],
         found: list[str],
     ) -> None:
-        wanted = "; ".join(f"{col} (accepted: {', '.join(names)})" for col, names in missing.items())
+        wanted = "; ".join(
+            f"{col} (accepted: {', '.join(names)})" for col, names in missing.items()
+        )
         message = (
             f"table '{table}' is missing required column(s): {wanted}. "
             f"Columns found: {', '.join(found) if found else '(none)'}. "

@@ -1,0 +1,432 @@
+"""Reading export files into a raw staging table: find, fingerprint, decode, map headers.
+
+Every source (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel ``.xlsx``; Parquet) ends up
+as the same DuckDB temporary table ``raw``: one VARCHAR column per contract column (absent
+optional columns are NULL), plus ``_row``, the row number a user sees (the header is row 1;
+for CSV the physical line, for Excel the sheet row, for Parquet the record number). Rows that
+cannot be split into fields go to the temporary table ``raw_rejects`` with their text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from loaders._sql import ident, literal
+from loaders.contract import TABLES, Table
+from yibao.errors import DataFileError, EncodingDetectionError, MissingColumnError
+
+__all__ = [
+    "SUFFIXES",
+    "FileScan",
+    "RawStage",
+    "find_table_files",
+    "map_header",
+    "scan_file",
+    "stage_raw",
+]
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
+_SAMPLE = 1 << 20
+_CHUNK = 1 << 24
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes tells: fingerprint, size, encoding, blank lines."""
+
+    sha256: str
+    size: int
+    encoding: str | None  # None for binary formats
+    blank_lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawStage:
+    """The outcome of staging one file into ``raw`` / ``raw_rejects``."""
+
+    path: Path
+    table: str
+    file_format: str
+    scan: FileScan
+    rows_read: int
+    rejects: int
+    column_map: dict[str, str] = field(default_factory=dict)
+    ignored_columns: tuple[str, ...] = ()
+
+
+def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Path]]:
+    """Map each contract table to its file in ``folder``; also return the files left alone.
+
+    A table's file is named after the table (``settlements.csv``) or its Chinese label
+    (``结算信息.xlsx``), with one of :data:`SUFFIXES`. Two files for one table is an error.
+    """
+    if not folder.is_dir():
+        raise DataFileError(f"{folder} is not a folder: point the loader at the export folder")
+    names: dict[str, str] = {}
+    for t in TABLES.values():
+        names[t.name.casefold()] = t.name
+        names[t.label_zh] = t.name
+    found: dict[str, Path] = {}
+    ignored: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        table = names.get(path.stem.casefold()) if path.suffix.lower() in SUFFIXES else None
+        if table is None or not path.is_file():
+            ignored.append(path)
+            continue
+        if table in found:
+            raise DataFileError(
+                f"two files for table '{table}': {found[table].name} and {path.name}; keep one",
+                path=str(folder),
+            )
+        found[table] = path
+    return found, ignored
+
+
+def _detect_encoding(sample: bytes, path: Path) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            decoder.decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise EncodingDetectionError(
+        "the file is neither UTF-8 nor GBK/GB18030: save it as UTF-8 (Excel: 'CSV UTF-8')",
+        path=str(path),
+    )
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash the file; for text files also detect the encoding and find the blank lines.
+
+    Blank lines produce no record, but they do take a line number; knowing them keeps the row
+    numbers of later records equal to the lines a text editor shows.
+    """
+    digest = hashlib.sha256()
+    text = path.suffix.lower() in (".csv", ".txt")
+    size = 0
+    encoding: str | None = None
+    blanks: list[int] = []
+    lines_before = 0  # newlines seen before the current chunk
+    prev_last = b"\n"  # a file starts as if after a newline
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if not text:
+                continue
+            if encoding is None:
+                encoding = _detect_encoding(chunk[:_SAMPLE], path)
+            window = prev_last + chunk
+            starts: list[int] = []
+            for pattern in (b"\n\n", b"\n\r\n"):
+                start = window.find(pattern)
+                while start != -1:
+                    starts.append(start)
+                    start = window.find(pattern, start + 1)
+            newlines, counted = lines_before, 1
+            for start in sorted(starts):
+                # the blank line is the line after the newline at `start`
+                newlines += window.count(b"\n", counted, start + 1)
+                counted = start + 1
+                blanks.append(newlines + 1)
+            lines_before += chunk.count(b"\n")
+            prev_last = chunk[-1:]
+    if text and encoding is None:
+        encoding = "utf-8"
+    return FileScan(digest.hexdigest(), size, encoding, tuple(sorted(set(blanks))))
+
+
+def _header_key(name: str) -> str:
+    half = name.translate({0xFF08: "(", 0xFF09: ")", 0x3000: " "})
+    return "".join(half.split()).casefold().lstrip("\ufeff")
+
+
+def map_header(found: list[str], table: Table, *, path: Path) -> tuple[dict[str, str], list[str]]:
+    """Map the file's header names to contract columns.
+
+    Returns ``{column: header name in the file}`` and the header names that were ignored.
+    Raises :class:`MissingColumnError` listing what was found and what is accepted.
+    """
+    accepted: dict[str, str] = {}
+    for col in table.columns:
+        for alias in col.accepted_names:
+            accepted[_header_key(alias)] = col.name
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    for name in found:
+        col_name = accepted.get(_header_key(name))
+        if col_name is None:
+            ignored.append(name)
+        elif col_name in mapping:
+            raise DataFileError(
+                f"columns '{mapping[col_name]}' and '{name}' both mean {col_name}: keep one",
+                path=str(path),
+            )
+        else:
+            mapping[col_name] = name
+    missing = {
+        c.name: c.accepted_names for c in table.columns if c.required and c.name not in mapping
+    }
+    if missing:
+        raise MissingColumnError(path=str(path), table=table.name, missing=missing, found=found)
+    return mapping, ignored
+
+
+def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
+    """Write a UTF-8 copy of a GB18030 file; undecodable lines are copied as they are, so the
+    CSV reader rejects them as invalid encoding (and they are quarantined, not lost)."""
+    out = workdir / (path.stem + ".utf8.csv")
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        tail = b""
+        while True:
+            chunk = src.read(_CHUNK)
+            data = tail + chunk
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                data, tail = data[:cut], data[cut:]
+            else:
+                tail = b""
+            if data:
+                try:
+                    dst.write(data.decode(encoding).encode("utf-8"))
+                except UnicodeDecodeError:
+                    for line in data.splitlines(keepends=True):
+                        try:
+                            dst.write(line.decode(encoding).encode("utf-8"))
+                        except UnicodeDecodeError:
+                            dst.write(line)
+            if not chunk:
+                break
+    return out
+
+
+def _row_number_sql(source: str, skipped: str) -> str:
+    """SQL numbering ``source`` records (insertion order) with their line numbers.
+
+    Record k (0-based, from the rowid: DuckDB keeps a CSV's record order) sits on line ``k + 2 + j``, j being the number of skipped lines (blank
+    or rejected) before it. For the i-th skipped line S_i, t_i = S_i - 2 - i records precede
+    it; an ASOF join finds j as the rank of the last t_i <= k.
+    """
+    return f"""
+        WITH skip AS (
+            SELECT line - 1 - row_number() OVER (ORDER BY line) AS t,
+                   row_number() OVER (ORDER BY line) AS j
+            FROM (SELECT DISTINCT line FROM {skipped})
+        ), skipmap AS (SELECT t, max(j) AS j FROM skip GROUP BY t)
+        , numbered AS (
+            SELECT rowid - (SELECT min(rowid) FROM {source}) AS _k, * FROM {source}
+        )
+        SELECT s._k + 2 + coalesce(m.j, 0) AS _row, s.* EXCLUDE (_k)
+        FROM numbered s ASOF LEFT JOIN skipmap m ON s._k >= m.t
+    """
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, workdir: Path
+) -> list[str]:
+    source = path
+    con.execute("DROP TABLE IF EXISTS _rej")
+    con.execute("DROP TABLE IF EXISTS _rej_scan")
+    if scan.encoding == "gb18030":
+        source = _transcode_to_utf8(path, "gb18030", workdir)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM read_csv({literal(str(source))},
+            all_varchar = true, header = true, auto_detect = true, strict_mode = false,
+            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan',
+            max_line_size = 10000000)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE raw_rejects AS
+           SELECT line AS _row,
+                  CASE WHEN any_value(error_type) = 'INVALID ENCODING' THEN 'invalid_encoding'
+                       WHEN any_value(error_type) IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
+                       THEN 'column_count' ELSE 'unparseable_row' END AS code,
+                  arg_min(error_message, column_idx) AS detail,
+                  any_value(csv_line) AS text
+           FROM _rej GROUP BY line"""
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _skipped (line BIGINT)")
+    con.execute("INSERT INTO _skipped SELECT _row FROM raw_rejects")
+    if scan.blank_lines:
+        con.executemany("INSERT INTO _skipped VALUES (?)", [[b] for b in scan.blank_lines])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _numbered AS {_row_number_sql('_src', '_skipped')}")
+    span = con.execute("SELECT max(rowid) - min(rowid) + 1, count(*) FROM _src").fetchone()
+    if span is not None and span[1] and span[0] != span[1]:
+        raise DataFileError(
+            "internal error: the CSV reader did not number records contiguously; please report",
+            path=str(path),
+        )
+    names = [d[0] for d in con.execute("SELECT * FROM _src LIMIT 0").description]
+    return names
+
+
+def _cell_text(value: object) -> str | None:
+    """One Excel cell as the text a CSV export would hold."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own untyped errors
+        raise DataFileError(
+            f"cannot read the workbook ({exc}): save it again as .xlsx", path=str(path)
+        ) from exc
+    if not rows:
+        raise DataFileError("the first sheet is empty: put the header in row 1", path=str(path))
+    header = [_cell_text(v) or f"column{i + 1}" for i, v in enumerate(rows[0])]
+    width = len(header)
+    while width and rows[0][width - 1] in (None, ""):
+        width -= 1
+    header = header[:width]
+    columns: list[list[str | None]] = [[] for _ in header]
+    row_numbers: list[int] = []
+    rejects: list[tuple[int, str, str, str]] = []
+    for excel_row, values in enumerate(rows[1:], start=2):
+        cells = [_cell_text(v) for v in values]
+        if all(c is None for c in cells):
+            continue  # an empty sheet row is not a record
+        extra = [c for c in cells[width:] if c is not None]
+        if extra:
+            rejects.append(
+                (excel_row, "extra_cells", f"{len(extra)} value(s) right of the last header",
+                 "\t".join(c or "" for c in cells))
+            )
+            continue
+        row_numbers.append(excel_row)
+        for i in range(width):
+            columns[i].append(cells[i] if i < len(cells) else None)
+    arrays = {"_row": pa.array(row_numbers, pa.int64())}
+    arrays.update({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
+    staged = pa.table(arrays)
+    con.register("_xlsx_arrow", staged)
+    select = ", ".join(f"c{i} AS {ident(name)}" for i, name in enumerate(header))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _numbered AS SELECT _row, {select} FROM _xlsx_arrow")
+    con.unregister("_xlsx_arrow")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw_rejects "
+        "(_row BIGINT, code VARCHAR, detail VARCHAR, text VARCHAR)"
+    )
+    if rejects:
+        con.executemany("INSERT INTO raw_rejects VALUES (?, ?, ?, ?)", [list(r) for r in rejects])
+    return header
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    try:
+        names = [
+            d[0]
+            for d in con.execute(
+                f"SELECT * FROM read_parquet({literal(str(path))}) LIMIT 0"
+            ).description
+        ]
+    except duckdb.Error as exc:
+        raise DataFileError(f"cannot read the Parquet file ({exc})", path=str(path)) from exc
+    casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _numbered AS
+            SELECT file_row_number + 1 AS _row, {casts}
+            FROM read_parquet({literal(str(path))}, file_row_number = true)"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw_rejects "
+        "(_row BIGINT, code VARCHAR, detail VARCHAR, text VARCHAR)"
+    )
+    return names
+
+
+def stage_raw(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    *,
+    scan: FileScan | None = None,
+    workdir: Path | None = None,
+) -> RawStage:
+    """Read ``path`` into the temporary tables ``raw`` and ``raw_rejects`` (see module doc)."""
+    contract = TABLES[table]
+    scan = scan or scan_file(path)
+    suffix = path.suffix.lower()
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        try:
+            if suffix in (".csv", ".txt"):
+                file_format = "csv"
+                names = _stage_csv(con, path, scan, Path(tmp))
+            elif suffix == ".xlsx":
+                file_format = "xlsx"
+                names = _stage_xlsx(con, path)
+            elif suffix == ".parquet":
+                file_format = "parquet"
+                names = _stage_parquet(con, path)
+            else:
+                raise DataFileError(
+                    f"unsupported file type '{suffix}': use .csv, .xlsx or .parquet",
+                    path=str(path),
+                )
+        except duckdb.Error as exc:
+            raise DataFileError(
+                f"cannot read the file ({str(exc).splitlines()[0]}): check that it is a "
+                "comma-separated text file with a header row",
+                path=str(path),
+            ) from exc
+    mapping, ignored = map_header(names, contract, path=path)
+    select = ", ".join(
+        f"{ident(mapping[c.name])} AS {ident(c.name)}"
+        if c.name in mapping
+        else f"CAST(NULL AS VARCHAR) AS {ident(c.name)}"
+        for c in contract.columns
+    )
+    for name in ignored:
+        select += f", {ident(name)} AS {ident('extra:' + name)}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT _row, {select} FROM _numbered")
+    con.execute("DROP TABLE IF EXISTS _numbered")
+    con.execute("DROP TABLE IF EXISTS _src")
+    rows_read = _scalar(con, "SELECT count(*) FROM raw")
+    rejects = _scalar(con, "SELECT count(*) FROM raw_rejects")
+    log.info("staged %s: %d rows, %d rejected by the reader", path, rows_read, rejects)
+    return RawStage(
+        path=path,
+        table=table,
+        file_format=file_format,
+        scan=scan,
+        rows_read=rows_read,
+        rejects=rejects,
+        column_map=mapping,
+        ignored_columns=tuple(ignored),
+    )
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,180 @@
+"""The embedded store: one DuckDB file holding loaded tables, quarantine and load history.
+
+Why DuckDB: it needs no server, reads CSV and Parquet multi-threaded with a reject table,
+validates whole columns in vectorised SQL, keeps typed columnar data compressed on disk, spills
+to disk beyond its memory limit and gives ACID transactions, so a load is all-or-nothing. One
+file per store, named by the user (``--db``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from loaders._sql import column_sql, ident
+from loaders.contract import TABLE_ORDER, TABLES
+from yibao.errors import StoreError
+
+__all__ = ["SCHEMA_VERSION", "Store", "open_store"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SYSTEM_DDL = (
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1""",
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id INTEGER PRIMARY KEY,
+        started_at TIMESTAMP,
+        finished_at TIMESTAMP,
+        source VARCHAR,
+        rows_in BIGINT,
+        inserted BIGINT,
+        unchanged BIGINT,
+        quarantined BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS load_files (
+        load_id INTEGER,
+        table_name VARCHAR,
+        file VARCHAR,
+        sha256 VARCHAR,
+        bytes BIGINT,
+        file_format VARCHAR,
+        encoding VARCHAR,
+        rows_in BIGINT,
+        inserted BIGINT,
+        unchanged BIGINT,
+        quarantined BIGINT,
+        ignored_columns VARCHAR[],
+        normalised JSON
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        load_id INTEGER,
+        table_name VARCHAR,
+        file VARCHAR,
+        sha256 VARCHAR,
+        row_no BIGINT,
+        column_name VARCHAR,
+        raw_value VARCHAR,
+        reason_code VARCHAR,
+        reason_zh VARCHAR,
+        reason_en VARCHAR,
+        problems JSON,
+        raw_record JSON
+    )""",
+    """CREATE TABLE IF NOT EXISTS trace_codes (
+        drug_trac_codg VARCHAR,
+        setl_id VARCHAR,
+        feedetl_sn VARCHAR,
+        _load_id INTEGER
+    )""",
+)
+
+
+def _table_ddl(name: str) -> str:
+    table = TABLES[name]
+    cols = ", ".join(f"{ident(c.name)} {column_sql(c).sql_type}" for c in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {ident(name)} ({cols}, _load_id INTEGER)"
+
+
+class Store:
+    """An open store. Use :func:`open_store`; close it (or use ``with``) when done."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.con = con
+        self.path = path
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per data table, plus ``trace_codes`` and ``quarantine``."""
+        names = (*TABLE_ORDER, "trace_codes", "quarantine")
+        sql = " UNION ALL ".join(
+            f"SELECT {i} AS i, count(*) FROM {ident(n)}" for i, n in enumerate(names)
+        )
+        counts = dict(self.con.execute(sql).fetchall())
+        return {n: int(counts[i]) for i, n in enumerate(names)}
+
+    def frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return its result as a pandas frame."""
+        return self.con.execute(sql, params or []).df()
+
+    def quarantine_frame(self, load_id: int | None = None) -> pd.DataFrame:
+        """Quarantined rows (all loads, or one), in file and row order."""
+        where = "" if load_id is None else "WHERE load_id = ?"
+        return self.frame(
+            f"SELECT * FROM quarantine {where} ORDER BY load_id, table_name, file, row_no",
+            [] if load_id is None else [load_id],
+        )
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in _SYSTEM_DDL:
+        con.execute(ddl)
+    for name in TABLE_ORDER:
+        con.execute(_table_ddl(name))
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    elif int(row[0]) != SCHEMA_VERSION:
+        raise StoreError(
+            f"store schema version {row[0]} is not {SCHEMA_VERSION}: load the data into a new "
+            "--db file"
+        )
+
+
+def open_store(
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Store:
+    """Open (or create) the store file at ``path`` and make sure its schema exists.
+
+    ``memory_limit`` (DuckDB syntax, e.g. ``"6GB"``) bounds the memory of a load; beyond it
+    DuckDB spills to a temporary folder next to the store.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(f"store {path} does not exist: run 'yibao load DIR --db {path}' first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        raise StoreError(
+            f"cannot open store {path}: {exc}. Close other programs using it (another 'yibao' "
+            "or the workbench) or choose another --db file"
+        ) from exc
+    if not read_only:
+        con.execute(f"SET temp_directory = {_quote(str(path.parent / (path.name + '.tmp')))}")
+        _create_schema(con)
+    return Store(con, path)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
