@@ -217,9 +217,10 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
 def _row_number_sql(source: str, skipped: str) -> str:
     """SQL numbering ``source`` records (insertion order) with their line numbers.
 
-    Record k (0-based, from the rowid: DuckDB keeps a CSV's record order) sits on line ``k + 2 + j``, j being the number of skipped lines (blank
-    or rejected) before it. For the i-th skipped line S_i, t_i = S_i - 2 - i records precede
-    it; an ASOF join finds j as the rank of the last t_i <= k.
+    Record k (0-based; DuckDB keeps a CSV's record order in the rowid) sits on line
+    ``k + 2 + j``, j being the number of skipped lines (blank or rejected) before it. For the
+    i-th skipped line S_i, t_i = S_i - 2 - i records precede it; an ASOF join finds j as the
+    rank of the last t_i <= k.
     """
     return f"""
         WITH skip AS (
