@@ -1,0 +1,104 @@
+"""Settings: one typed object, from explicit values, then the environment, then defaults.
+
+Unknown keys are refused (a typo must not silently fall back to a default). Credentials come
+from the environment only and never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from yibao.errors import SettingsError
+
+__all__ = ["ENV_VARS", "Settings"]
+
+Backend = Literal["embedded", "neo4j"]
+
+ENV_VARS: dict[str, str] = {
+    "YIBAO_DB": "db",
+    "YIBAO_BACKEND": "backend",
+    "YIBAO_MEMORY_LIMIT": "memory_limit",
+    "YIBAO_THREADS": "threads",
+    "NEO4J_URI": "neo4j_uri",
+    "NEO4J_USER": "neo4j_user",
+    "NEO4J_PASSWORD": "neo4j_password",
+    "NEO4J_DATABASE": "neo4j_database",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store is and how to run.
+
+    ``db``: the embedded store file; ``backend``: ``embedded`` (default) or ``neo4j``;
+    ``memory_limit``: DuckDB memory limit such as ``"6GB"`` (DuckDB's default: 80% of RAM);
+    ``threads``: worker threads (default: all cores).
+    """
+
+    db: Path = Path("yibao.duckdb")
+    backend: Backend = "embedded"
+    memory_limit: str | None = None
+    threads: int | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str | None = None
+    neo4j_password: str | None = field(default=None, repr=False)
+    neo4j_database: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from a mapping of field names; unknown names are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting(s) {unknown}: known settings are {sorted(known)}"
+            )
+        return cls()._with(values)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Settings from ``YIBAO_*``/``NEO4J_*`` variables, then explicit ``overrides``.
+
+        An unknown ``YIBAO_`` variable is an error naming the known ones.
+        """
+        env = os.environ if env is None else env
+        unknown = sorted(k for k in env if k.startswith("YIBAO_") and k not in ENV_VARS)
+        if unknown:
+            raise SettingsError(
+                f"unknown environment variable(s) {unknown}: known are "
+                f"{sorted(k for k in ENV_VARS if k.startswith('YIBAO_'))}"
+            )
+        values: dict[str, Any] = {ENV_VARS[k]: v for k, v in env.items() if k in ENV_VARS and v}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_mapping(values)
+
+    def _with(self, values: Mapping[str, Any]) -> Settings:
+        parsed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name == "db":
+                parsed[name] = Path(value)
+            elif name == "backend":
+                if value not in ("embedded", "neo4j"):
+                    raise SettingsError(
+                        f"backend {value!r} is not known: use 'embedded' or 'neo4j' "
+                        "(YIBAO_BACKEND)"
+                    )
+                parsed[name] = value
+            elif name == "threads":
+                try:
+                    parsed[name] = int(value)
+                except (TypeError, ValueError) as exc:
+                    raise SettingsError(
+                        f"threads must be a whole number, not {value!r} (YIBAO_THREADS)"
+                    ) from exc
+                if parsed[name] < 1:
+                    raise SettingsError(f"threads must be at least 1, not {value!r}")
+            else:
+                parsed[name] = None if value is None else str(value)
+        return replace(self, **parsed)
