@@ -18,6 +18,7 @@ from loaders.contract import Column, Kind
 __all__ = [
     "DATETIME_FORMATS",
     "DATE_FORMATS",
+    "PROBLEM_TYPE",
     "ColumnSql",
     "column_sql",
     "ident",
@@ -71,6 +72,10 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+PROBLEM_TYPE = 'STRUCT("column" VARCHAR, code VARCHAR, "value" VARCHAR, detail VARCHAR)'
+"""The SQL type of one problem of a row."""
+
+
 def problem(column: str, code: str, value: str, detail: str = "NULL") -> str:
     """A problem struct; ``value`` and ``detail`` are SQL expressions."""
     return (
@@ -92,8 +97,9 @@ class ColumnSql:
 def _normalise(raw: str, kind: Kind) -> str:
     if kind in (Kind.TEXT, Kind.NAME):
         return f"nullif(trim({raw}, ' \t\r\n\u3000'), '')"
-    text = f"translate({raw}, {literal(_FULL)}, {literal(_HALF)})"
-    return f"nullif(trim({text}, ' \t\r\n'), '')"
+    # translate() is slow, and most values are ASCII (byte length = character length)
+    wide = f"trim(translate({raw}, {literal(_FULL)}, {literal(_HALF)}), ' \t\r\n')"
+    return f"nullif(CASE WHEN strlen({raw}) = length({raw}) THEN trim({raw}) ELSE {wide} END, '')"
 
 
 def _formats(formats: tuple[str, ...]) -> str:

@@ -29,6 +29,7 @@ from loaders.validate import (
     flag_duplicates,
     flag_stored,
     link_reversals,
+    raw_record_sql,
 )
 from yibao.divisions import divisions_frame
 from yibao.errors import DataFileError, YibaoError
@@ -217,9 +218,10 @@ def _load_staged(
             FROM raw_rejects r JOIN _reasons q USING (code)
             UNION ALL
             SELECT {meta}, c._row, p.column,
-                   json_extract_string(c._raw_record, '$."' || p.column || '"'), p.code,
-                   {_fill("q.zh")}, {_fill("q.en")}, to_json(c._problems), c._raw_record
-            FROM (SELECT *, _problems[1] AS p FROM checked WHERE len(_problems) > 0) c
+                   json_extract_string(c._record, '$."' || p.column || '"'), p.code,
+                   {_fill("q.zh")}, {_fill("q.en")}, to_json(c._problems), c._record
+            FROM (SELECT *, _problems[1] AS p, {raw_record_sql(con, table, "checked")} AS _record
+                  FROM checked WHERE len(_problems) > 0) c
             JOIN _reasons q ON q.code = c.p.code
         ) new
         WHERE NOT EXISTS (

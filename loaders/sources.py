@@ -246,9 +246,8 @@ def _stage_csv(
         source = _transcode_to_utf8(path, "gb18030", workdir)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM read_csv({literal(str(source))},
-            all_varchar = true, header = true, auto_detect = true, strict_mode = false,
-            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan',
-            max_line_size = 10000000)"""
+            all_varchar = true, header = true, auto_detect = true,
+            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan')"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE raw_rejects AS

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from loaders._sql import column_sql, ident, literal, problem
+from loaders._sql import PROBLEM_TYPE, column_sql, ident, literal, problem
 from loaders.contract import AMOUNT_TOLERANCE_YUAN, TABLES, Table
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "flag_duplicates",
     "flag_stored",
     "link_reversals",
+    "raw_record_sql",
 ]
 
 _INPATIENT = ("21", "22", "24", "25", "52")
@@ -75,32 +76,41 @@ def check_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
     """Create ``checked`` from ``raw``: normalise, parse and check every row."""
     table = TABLES[table_name]
     sqls = {c.name: column_sql(c) for c in table.columns}
+    raw_cols = ", ".join(ident(name) for name in _raw_columns(con, table_name))
+    normalised = ", ".join(f"{s.normalised} AS {ident('n_' + n)}" for n, s in sqls.items())
+    values = ", ".join(f"{s.value} AS {ident('v_' + n)}" for n, s in sqls.items())
+    checks = ", ".join([chk for s in sqls.values() for chk in s.checks] + _table_checks(table))
+    # CASE evaluates its ELSE branch only for the rows that reach it: the list of every
+    # problem is built for bad rows only
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE checked AS
+        SELECT *,
+               CASE WHEN coalesce({checks}) IS NULL THEN CAST([] AS {PROBLEM_TYPE}[])
+                    ELSE list_filter([{checks}], lambda p: p IS NOT NULL) END AS _problems,
+               false AS _unchanged,
+               {content_hash_sql(table, "v_")} AS _hash
+        FROM (
+            SELECT *, {values}
+            FROM (SELECT _row, {raw_cols}, {normalised} FROM raw)
+        )"""
+    )
+
+
+def _raw_columns(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:
     extra = [
-        ident(name)
+        name
         for (name,) in con.execute(
             "SELECT column_name FROM (DESCRIBE raw) WHERE column_name LIKE 'extra:%'"
         ).fetchall()
     ]
-    raw_cols = ", ".join([ident(c.name) for c in table.columns] + extra)
-    normalised = ", ".join(f"{s.normalised} AS {ident('n_' + n)}" for n, s in sqls.items())
-    values = ", ".join(f"{s.value} AS {ident('v_' + n)}" for n, s in sqls.items())
-    checks = [chk for s in sqls.values() for chk in s.checks] + _table_checks(table)
-    record = ", ".join(
-        f"{literal(name[1:-1].replace(chr(34) * 2, chr(34)))}: {name}"
-        for name in [ident(c.name) for c in table.columns] + extra
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT *,
-               list_filter([{", ".join(checks)}], lambda p: p IS NOT NULL) AS _problems,
-               false AS _unchanged,
-               {content_hash_sql(table, "v_")} AS _hash
-        FROM (
-            SELECT *, {values},
-                   to_json({{{record}}}) AS _raw_record
-            FROM (SELECT _row, {raw_cols}, {normalised} FROM raw)
-        )"""
-    )
+    return [c.name for c in TABLES[table_name].columns] + extra
+
+
+def raw_record_sql(con: duckdb.DuckDBPyConnection, table_name: str, alias: str) -> str:
+    """JSON of a row's raw text, every column of the file (so a quarantined row loses nothing)."""
+    return "to_json({" + ", ".join(
+        f"{literal(name)}: {alias}.{ident(name)}" for name in _raw_columns(con, table_name)
+    ) + "})"
 
 
 def _append_problems(con: duckdb.DuckDBPyConnection, select_rows: str, struct: str) -> None:

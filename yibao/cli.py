@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import click
 from rich.console import Console
@@ -27,6 +27,8 @@ from yibao.settings import Settings
 __all__ = ["main"]
 
 err = Console(stderr=True)
+
+FileFormat = Literal["csv", "parquet", "xlsx"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -108,7 +110,7 @@ def _synthesise(
     try:
         with _progress(show_progress) as progress:
             result = synthesize(out, scale=scale, seed=seed, dirty=dirty,
-                                file_format=file_format,  # type: ignore[arg-type]
+                                file_format=cast(FileFormat, file_format),
                                 progress=progress)
     except YibaoError as exc:
         _fail(str(exc))
