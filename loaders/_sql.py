@@ -196,7 +196,10 @@ def column_sql(col: Column) -> ColumnSql:
         )
         sql_type = f"DECIMAL(18,{decimals})"
         pattern = f"-?[0-9]+(\\.[0-9]{{1,{decimals}}})?|-?\\.[0-9]{{1,{decimals}}}"
-        value = f"CASE WHEN regexp_full_match({n}, '{pattern}') THEN CAST({n} AS {sql_type}) END"
+        # TRY_CAST: more integer digits than the type holds is a refused value, not a crash
+        value = (
+            f"CASE WHEN regexp_full_match({n}, '{pattern}') THEN TRY_CAST({n} AS {sql_type}) END"
+        )
         checks.append(
             f"CASE WHEN {n} IS NOT NULL AND {v} IS NULL THEN {problem(name, code, raw)} END"
         )
