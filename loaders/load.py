@@ -235,7 +235,8 @@ def _load_staged(
                   count_if(len(_problems) > 0) FROM checked"""
     ).fetchone()
     assert counts is not None
-    rows_checked, unchanged, bad_rows = (int(x) for x in counts)
+    # count_if over no rows (a file with a header only) is NULL, not 0
+    rows_checked, unchanged, bad_rows = (int(x or 0) for x in counts)
     reasons = dict(
         con.execute(
             """SELECT code, count(*) FROM (
