@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from loaders._sql import ident, literal
@@ -43,12 +44,18 @@ _CHUNK = 1 << 24
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one pass over a file's bytes tells: fingerprint, size, encoding, blank lines."""
+    """What one pass over a file's bytes tells: fingerprint, size, encoding, blank lines.
+
+    ``quoted_lines`` are the lines that begin inside a double-quoted field (the 2nd, 3rd ...
+    line of a record with a line break in a value); ``lines`` counts the physical lines.
+    """
 
     sha256: str
     size: int
     encoding: str | None  # None for binary formats
     blank_lines: tuple[int, ...] = ()
+    quoted_lines: tuple[int, ...] = ()
+    lines: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,13 +120,17 @@ def scan_file(path: Path) -> FileScan:
     """Hash the file; for text files also detect the encoding and find the blank lines.
 
     Blank lines produce no record, but they do take a line number; knowing them keeps the row
-    numbers of later records equal to the lines a text editor shows.
+    numbers of later records equal to the lines a text editor shows. So do the lines inside a
+    quoted value, found by the parity of the double quotes before each line break (exact for
+    RFC 4180 quoting, where a quote in a value is doubled).
     """
     digest = hashlib.sha256()
     text = path.suffix.lower() in (".csv", ".txt")
     size = 0
     encoding: str | None = None
     blanks: list[int] = []
+    quoted: list[int] = []
+    in_quotes = False  # whether the previous chunk ended inside a quoted value
     lines_before = 0  # newlines seen before the current chunk
     prev_last = b"\n"  # a file starts as if after a newline
     with open(path, "rb") as fh:
@@ -143,11 +154,34 @@ def scan_file(path: Path) -> FileScan:
                 newlines += window.count(b"\n", counted, start + 1)
                 counted = start + 1
                 blanks.append(newlines + 1)
+            if in_quotes or b'"' in chunk:
+                in_quotes = _lines_in_quotes(chunk, lines_before, in_quotes, quoted)
             lines_before += chunk.count(b"\n")
             prev_last = chunk[-1:]
     if text and encoding is None:
         encoding = "utf-8"
-    return FileScan(digest.hexdigest(), size, encoding, tuple(sorted(set(blanks))))
+    lines = lines_before + (1 if text and size and prev_last != b"\n" else 0)
+    return FileScan(
+        digest.hexdigest(),
+        size,
+        encoding,
+        tuple(sorted(set(blanks))),
+        tuple(q for q in quoted if q <= lines),
+        lines if text else 0,
+    )
+
+
+def _lines_in_quotes(chunk: bytes, lines_before: int, in_quotes: bool, out: list[int]) -> bool:
+    """Append to ``out`` the lines that begin inside a quoted value; return whether ``chunk``
+    ends inside one. Vectorised: the quotes before each line break, counted by a binary search.
+    """
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    quotes = np.flatnonzero(data == 0x22)
+    breaks = np.flatnonzero(data == 0x0A)
+    inside = (np.searchsorted(quotes, breaks) + int(in_quotes)) % 2 == 1
+    # the line break at chunk offset breaks[i] ends line lines_before + i + 1
+    out.extend((np.flatnonzero(inside) + lines_before + 2).tolist())
+    return bool((len(quotes) + int(in_quotes)) % 2)
 
 
 def _header_key(name: str) -> str:
@@ -259,8 +293,25 @@ def _stage_csv(
                   any_value(csv_line) AS text
            FROM _rej GROUP BY line"""
     )
+    quoted = _quoted_lines_read(con, path, scan)
+    if quoted:
+        # the reader numbers a record spanning several lines as one line: move each reject
+        # down by the quoted lines before it (Q_i - i < line: the i-th quoted line precedes it)
+        con.register("_quoted_arrow", pa.table({"line": pa.array(quoted, pa.int64())}))
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _quoted AS
+               SELECT line, line - row_number() OVER (ORDER BY line) AS t FROM _quoted_arrow"""
+        )
+        con.unregister("_quoted_arrow")
+        con.execute(
+            """UPDATE raw_rejects SET _row = _row
+                   + (SELECT count(*) FROM _quoted q WHERE q.t < raw_rejects._row)"""
+        )
     con.execute("CREATE OR REPLACE TEMP TABLE _skipped (line BIGINT)")
     con.execute("INSERT INTO _skipped SELECT _row FROM raw_rejects")
+    if quoted:
+        con.execute("INSERT INTO _skipped SELECT line FROM _quoted")
+        con.execute("DROP TABLE _quoted")
     if scan.blank_lines:
         con.executemany("INSERT INTO _skipped VALUES (?)", [[b] for b in scan.blank_lines])
     con.execute(f"CREATE OR REPLACE TEMP TABLE _numbered AS {_row_number_sql('_src', '_skipped')}")
@@ -272,6 +323,32 @@ def _stage_csv(
         )
     names = [d[0] for d in con.execute("SELECT * FROM _src LIMIT 0").description]
     return names
+
+
+def _quoted_lines_read(
+    con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan
+) -> tuple[int, ...]:
+    """The scan's quoted lines, if the reader split the file the same way.
+
+    The reader may not treat ``"`` as a quote (its sniffer drops quoting for a file with an
+    unpaired quote) or may keep a stray quote inside an unquoted value: then the line count
+    (header + records + rejects + blank and quoted lines) does not add up and the quoted lines
+    are ignored, as they do not exist for the reader.
+    """
+    if not scan.quoted_lines:
+        return ()
+    ((read,),) = con.execute(
+        "SELECT (SELECT count(*) FROM _src) + (SELECT count(*) FROM raw_rejects)"
+    ).fetchall()
+    other = len(set(scan.blank_lines) | set(scan.quoted_lines))
+    if 1 + read + other == scan.lines:
+        return scan.quoted_lines
+    log.warning(
+        "%s: the quotes do not pair up as the CSV reader read them; row numbers after a line "
+        "break inside a value may be off",
+        path,
+    )
+    return ()
 
 
 def _cell_text(value: object) -> str | None:
