@@ -100,15 +100,40 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Path]]:
     return found, ignored
 
 
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _detect_encoding(sample: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK), judged line by line.
+
+    A few lines in another encoding do not decide for the file: its encoding is the one more
+    of its lines can only be read in (UTF-8 on a tie), so that the odd lines are rejected by
+    the CSV reader and quarantined as invalid encoding instead of refusing the whole file or
+    garbling its good lines. The header must be readable in that encoding.
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            decoder.decode(sample, final=False)
-        except UnicodeDecodeError:
+    if _decodes(sample, "utf-8"):
+        return "utf-8"
+    lines = sample.split(b"\n")
+    if len(sample) >= _SAMPLE and len(lines) > 1:
+        lines.pop()  # the sample may end inside a character
+    only = {"utf-8": 0, "gb18030": 0}
+    readable = 0
+    for line in lines:
+        if line.isascii():
             continue
+        fits = [encoding for encoding in only if _decodes(line, encoding)]
+        readable += bool(fits)
+        if len(fits) == 1:
+            only[fits[0]] += 1
+    encoding = "utf-8" if only["utf-8"] >= only["gb18030"] else "gb18030"
+    if readable and _decodes(lines[0], encoding):
         return encoding
     raise EncodingDetectionError(
         "the file is neither UTF-8 nor GBK/GB18030: save it as UTF-8 (Excel: 'CSV UTF-8')",
