@@ -1,0 +1,272 @@
+"""Column formats: each accepted spelling stores the right typed value, each refused one is
+quarantined on its row and column with the right reason, and the reason names the value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loaders.contract import TABLES
+from loaders.reasons import REASONS
+
+
+def _certno_with_x() -> str:
+    for seq in range(1000):
+        body = f"34120219800101{seq:03d}"
+        from_tests = _check(body)
+        if from_tests == "X":
+            return body + "X"
+    raise AssertionError("no X check digit in 1000 sequence numbers")
+
+
+def _check(body17: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    value = (12 - sum(int(d) * w for d, w in zip(body17, weights, strict=True)) % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+CERTNO = "341202198001011238"  # the first valid person's certno (check digit 8)
+CERTNO_X = _certno_with_x()
+TODAY = dt.date.today()
+
+ACCEPTED: list[tuple[str, str, str, Any]] = [
+    # IDs stay text: leading zeros kept, full-width digits and padding normalised
+    ("persons", "psn_no", "00341200000001", "00341200000001"),
+    ("persons", "psn_no", " 00341200000009 ", "00341200000009"),
+    ("persons", "psn_no", "００３４１２０００００００１", "00341200000001"),
+    ("institutions", "fixmedins_code", "Ｈ３４１２０００００１７", "H34120000017"),
+    ("settlements", "setl_id", "０００１２３", "000123"),
+    ("persons", "psn_name", "\u3000张三\u3000", "张三"),
+    # certno: full-width digits, a lower-case check character
+    ("persons", "certno", "３４１２０２１９８００１０１１２３８", CERTNO),
+    ("persons", "certno", CERTNO_X.lower(), CERTNO_X),
+    # enums: codes and their Chinese labels
+    ("persons", "gend", "男", "1"),
+    ("persons", "gend", "女", "2"),
+    ("persons", "gend", "９", "9"),
+    ("persons", "insutype", "城乡居民基本医疗保险", "390"),
+    ("institutions", "fixmedins_type", "定点零售药店", "2"),
+    ("institutions", "hosp_lv", "三级甲等", "02"),
+    ("institutions", "hosp_lv", "", None),
+    ("practitioners", "dr_type", "药师", "2"),
+    ("settlements", "med_type", "普通门诊", "11"),
+    # dates in every accepted spelling, Excel serial numbers, full-width digits
+    ("persons", "brdy", "1980-01-01", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "1980/01/01", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "19800101", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "1980.01.01", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "1980年01月01日", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "1980-01-01 00:00:00", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "29221", dt.date(1980, 1, 1)),
+    ("persons", "brdy", "１９８０－０１－０１", dt.date(1980, 1, 1)),
+    ("settlements", "begndate", "２０２４-03-05", dt.date(2024, 3, 5)),
+    # Excel serials count days from 1899-12-30: 45292 is 2024-01-01, so 45322.4375 is
+    # 2024-01-31 10:30 (the issue's example, 45321.4375, is one day earlier: 2024-01-30)
+    ("settlements", "setl_time", "45322.4375", dt.datetime(2024, 1, 31, 10, 30)),
+    ("settlements", "setl_time", "45321.4375", dt.datetime(2024, 1, 30, 10, 30)),
+    ("settlements", "begndate", "45356", dt.date(2024, 3, 5)),
+    ("settlements", "setl_time", "2024/03/05 09:30", dt.datetime(2024, 3, 5, 9, 30)),
+    ("settlements", "setl_time", "20240305093000", dt.datetime(2024, 3, 5, 9, 30)),
+    ("settlements", "setl_time", "2024-03-05T09:30:00", dt.datetime(2024, 3, 5, 9, 30)),
+    ("settlements", "setl_time", "2024年03月05日 09:30:00", dt.datetime(2024, 3, 5, 9, 30)),
+    ("settlements", "setl_time", "2024-03-05", dt.datetime(2024, 3, 5)),
+    ("settlements", "setl_time", "２０２４－０３－０５　０９：３０：００",
+     dt.datetime(2024, 3, 5, 9, 30)),
+    ("settlements", "setl_time", TODAY.isoformat(), dt.datetime.combine(TODAY, dt.time())),
+    # phones, divisions (county, city and province codes), coordinates
+    ("persons", "tel", "0558-2212345", "0558-2212345"),
+    ("persons", "tel", "", None),
+    ("persons", "insu_admdvs", "341200", "341200"),
+    ("persons", "insu_admdvs", "340000", "340000"),
+    ("persons", "insu_admdvs", "３４１２８２", "341282"),
+    ("institutions", "lon", "１１５.８１", 115.81),
+    ("institutions", "lat", " 32.9 ", 32.9),
+    ("institutions", "lon", "", None),
+    # codes
+    ("settlements", "dise_codg", "I10.x00", "I10.x00"),
+    ("settlements", "dr_codg", "", None),
+    ("fee_details", "drug_trac_codg",
+     " 81234560000000000001 ;81234560000000000002; ",
+     "81234560000000000001;81234560000000000002"),
+    ("fee_details", "drug_trac_codg", "", None),
+]
+
+REFUSED: list[tuple[str, str, str, str]] = [
+    ("persons", "psn_no", "", "missing_value"),
+    ("persons", "psn_no", "3.41202E+17", "id_as_number"),
+    ("persons", "psn_no", "341200000001.0", "id_as_number"),
+    ("persons", "psn_no", "p-1", "bad_format"),
+    ("persons", "psn_name", " \u3000 ", "missing_value"),
+    ("persons", "certno", CERTNO[:17], "certno_length"),
+    ("persons", "certno", CERTNO[:17] + "Y", "certno_format"),
+    ("persons", "certno", CERTNO[:17] + "0", "certno_check_digit"),
+    ("persons", "certno", "3.41202198E+17", "certno_length"),
+    ("persons", "certno", "341202198013011230", "certno_birthdate"),
+    ("persons", "gend", "3", "bad_enum"),
+    ("persons", "gend", "M", "bad_enum"),
+    ("persons", "brdy", "1980-02-30", "bad_date"),
+    ("persons", "brdy", "01/01/1980", "bad_date"),
+    ("persons", "brdy", "1899-12-31", "date_out_of_range"),
+    ("persons", "brdy", "1980-01-02", "brdy_mismatch"),
+    ("persons", "insutype", "31", "bad_enum"),
+    ("persons", "insu_admdvs", "110000", "unknown_division"),
+    ("persons", "insu_admdvs", "341282.0", "unknown_division"),
+    ("persons", "insu_admdvs", "34128", "unknown_division"),
+    ("persons", "tel", "1380000123", "bad_phone"),
+    ("persons", "tel", "12800001234", "bad_phone"),
+    ("institutions", "fixmedins_code", "h34120000017", "bad_format"),
+    ("institutions", "fixmedins_code", "H3412000001", "bad_format"),
+    ("institutions", "fixmedins_name", "", "missing_value"),
+    ("institutions", "hosp_lv", "2", "bad_enum"),
+    ("institutions", "admdvs", "999999", "unknown_division"),
+    ("institutions", "lon", "32.89", "coord_out_of_range"),
+    ("institutions", "lat", "115.81", "coord_out_of_range"),
+    ("institutions", "lat", "北纬32度", "bad_number"),
+    ("institutions", "lon", "nan", "coord_out_of_range"),
+    ("practitioners", "dr_codg", "X34120000123", "bad_format"),
+    ("practitioners", "dr_type", "5", "bad_enum"),
+    ("settlements", "setl_id", "1.23E+5", "id_as_number"),
+    ("settlements", "med_type", "1", "bad_enum"),
+    ("settlements", "setl_time", "2024-02-30 10:00:00", "bad_date"),
+    ("settlements", "setl_time", "1999-12-31 23:59:59", "date_out_of_range"),
+    ("settlements", "setl_time", "", "missing_value"),
+    ("settlements", "begndate", (TODAY + dt.timedelta(days=2)).isoformat(), "date_out_of_range"),
+    ("settlements", "begndate", "2024-03-06", "dates_reversed"),
+    ("settlements", "dise_codg", "j06.900", "bad_format"),
+    ("settlements", "dr_codg", "D3412000012", "bad_format"),
+    ("fee_details", "drug_trac_codg", "8123456000000000000", "bad_trace_code"),
+    ("fee_details", "drug_trac_codg", "81234560000000000001;8.12345600000000E+19",
+     "bad_trace_code"),
+    ("fee_details", "med_list_codg", "阿莫西林", "bad_format"),
+    ("fee_details", "cnt", "两盒", "bad_number"),
+    ("fee_details", "pric", "25.0000001", "bad_number"),
+]
+
+# reasons whose message quotes the refused value itself
+_QUOTES_VALUE = {
+    code for code, r in REASONS.items() if "{value}" in r.zh and "{value}" in r.en
+}
+
+
+def _key_match(table: str, index: int, column: str, expected: Any, tiny: Any) -> dict[str, str]:
+    key = TABLES[table].key
+    if column in key:
+        return {column: expected}
+    return {k: tiny.rows(table)[table][index][k] for k in key}
+
+
+@pytest.mark.parametrize(("table", "column", "raw", "expected"), ACCEPTED)
+def test_accepted_values_are_stored_typed(
+    tmp_path: Path, tiny: Any, table: str, column: str, raw: str, expected: Any
+) -> None:
+    report, quarantine, stored = tiny.load_changed(tmp_path, table, {column: raw})
+
+    assert quarantine == []
+    assert report.inserted == report.rows_in == len(tiny.rows(table)[table])
+    match = _key_match(table, 0, column, expected, tiny)
+    (row,) = [r for r in stored if all(r[k] == v for k, v in match.items())]
+    assert row[column] == expected
+    assert type(row[column]) is type(expected)
+
+
+@pytest.mark.parametrize(("table", "column", "raw", "code"), REFUSED)
+def test_refused_values_are_quarantined_with_their_reason(
+    tmp_path: Path, tiny: Any, table: str, column: str, raw: str, code: str
+) -> None:
+    report, quarantine, stored = tiny.load_changed(tmp_path, table, {column: raw})
+
+    assert report.quarantined == 1
+    assert report.inserted == report.rows_in - 1 == len(stored)
+    assert report.reasons == {code: 1}
+    (q,) = quarantine
+    assert q["file"] == f"{table}.csv"
+    assert q["row_no"] == 2  # the first data row, under the header
+    assert q["reason_code"] == code
+    if code not in ("dates_reversed", "brdy_mismatch"):  # checks across columns
+        assert q["column_name"] == column
+        assert q["raw_value"] == (raw or None)
+    assert q["reason_zh"]
+    assert q["reason_en"]
+    if code in _QUOTES_VALUE and q["raw_value"]:
+        assert q["raw_value"] in q["reason_zh"]
+        assert q["raw_value"] in q["reason_en"]
+    assert "{" not in q["reason_zh"] + q["reason_en"]  # every placeholder filled
+
+
+def test_check_digit_reason_gives_the_expected_digit(tmp_path: Path, tiny: Any) -> None:
+    wrong = CERTNO[:17] + "0"
+    _, (q,), _ = tiny.load_changed(tmp_path, "persons", {"certno": wrong})
+    assert q["reason_en"] == (
+        f"certno '{wrong}' has a wrong check digit (GB 11643 gives 8): check for a typo"
+    )
+    assert "应为 8" in q["reason_zh"]
+
+
+def test_bad_trace_code_reason_names_the_bad_code(tmp_path: Path, tiny: Any) -> None:
+    codes = "81234560000000000001;812345600000000000XY"
+    _, (q,), _ = tiny.load_changed(tmp_path, "fee_details", {"drug_trac_codg": codes})
+    assert q["raw_value"] == codes
+    assert "812345600000000000XY" in q["reason_en"]
+    assert "812345600000000000XY" in q["reason_zh"]
+
+
+def test_enum_reason_lists_the_accepted_codes(tmp_path: Path, tiny: Any) -> None:
+    _, (q,), _ = tiny.load_changed(tmp_path, "institutions", {"hosp_lv": "2"})
+    assert "01/02/03/04/05/06/07/08/09/10/11" in q["reason_en"]
+    assert "leading zero" in q["reason_en"]
+
+
+def test_trace_codes_are_split_into_their_own_table(tmp_path: Path, tiny: Any) -> None:
+    from loaders.store import open_store
+
+    codes = " 81234560000000000001 ;81234560000000000002; "
+    tiny.load_changed(tmp_path, "fee_details", {"drug_trac_codg": codes})
+    with open_store(tmp_path / "store.duckdb") as store:
+        rows = tiny.stored(store, "trace_codes", "drug_trac_codg, setl_id, feedetl_sn")
+    assert rows == [
+        ("81234560000000000001", "S000000001", "F0001"),
+        ("81234560000000000002", "S000000001", "F0001"),
+        ("81234560000000000003", "S000000003", "F0003"),
+    ]
+
+
+def test_normalised_values_are_counted_per_column(tmp_path: Path, tiny: Any) -> None:
+    report, _, _ = tiny.load_changed(
+        tmp_path, "persons",
+        {"psn_no": "００３４１２０００００００１", "gend": "男", "brdy": "29221"},
+    )
+    assert report.normalised == {"psn_no": 1, "gend": 1, "brdy": 1}
+
+
+def test_excel_serial_datetimes_match_openpyxl(tmp_path: Path, tiny: Any) -> None:
+    """Excel serial numbers (days since 1899-12-30, fraction = time of day) read as Excel does;
+    openpyxl's own conversion is the independent oracle."""
+    import random
+
+    from openpyxl.utils.datetime import from_excel
+
+    from loaders.load import load_folder
+    from loaders.store import open_store
+
+    rng = random.Random(7)
+    serials = [f"{rng.randint(36526, 45600)}.{rng.randint(0, 86399) * 10**6 // 86400:06d}"
+               for _ in range(40)] + ["45292", "45292.5", "45322.4375"]
+    rows = tiny.rows("institutions", "persons", "settlements")
+    template = rows["settlements"][0]
+    rows["settlements"] = [
+        {**template, "setl_id": f"S{i:09d}", "setl_time": serial, "begndate": "", "enddate": ""}
+        for i, serial in enumerate(serials)
+    ]
+    folder = tiny.write_folder(tmp_path / "export", rows)
+    with open_store(tmp_path / "store.duckdb") as store:
+        report = load_folder(folder, store)
+        stored = dict(store.con.execute("SELECT setl_id, setl_time FROM settlements").fetchall())
+    assert tiny.file_report(report, "settlements").inserted == len(serials)
+    for i, serial in enumerate(serials):
+        expected = from_excel(float(serial))
+        got = stored[f"S{i:09d}"]
+        assert abs((got - expected).total_seconds()) <= 0.5, (serial, got, expected)
+    assert stored["S000000042"] == dt.datetime(2024, 1, 31, 10, 30)
