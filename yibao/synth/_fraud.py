@@ -1,0 +1,305 @@
+"""The five planted fraud patterns (see :mod:`yibao.synth.scenarios`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from yibao.synth import _catalog as cat
+from yibao.synth._calendar import Profile
+from yibao.synth._planter import (
+    LineSpec,
+    Planter,
+    at,
+    pharmacy_pool,
+    primary_pool,
+)
+from yibao.synth.background import haversine_km
+from yibao.synth.persons import person_specs
+from yibao.synth.population import Category
+
+__all__ = [
+    "card_pooling",
+    "cross_province_card_use",
+    "doctor_pharmacy_collusion",
+    "recruited_inpatients",
+    "resale_chain",
+]
+
+I64 = npt.NDArray[np.int64]
+
+HIGH_VALUE = ("angong", "semaglutide", "albumin", "adalimumab", "sacubitril", "glargine",
+              "osimertinib")
+_HIGH_VALUE_P = np.array([3, 3, 2, 1.5, 1.5, 2, 0.5])
+DIAGNOSIS_FOR_DRUG = {
+    "angong": "I69.300", "semaglutide": "E11.900", "glargine": "E11.900", "albumin": "C34.900",
+    "adalimumab": "M05.900", "sacubitril": "I50.900", "osimertinib": "C34.900",
+    "tiotropium": "J44.900", "seretide": "J44.900", "dapagliflozin": "E11.900",
+}
+_HOSPITALS = (Category.SECONDARY, Category.TERTIARY_A, Category.TERTIARY_B)
+
+
+def _item(key: str) -> int:
+    return cat.item_index()[key]
+
+
+def _boxes(pl: Planter, key: str, lo: int = 2, hi: int = 5) -> int:
+    """Boxes of one drug in one suspicious purchase: fewer of the very expensive ones."""
+    if cat.ITEMS[_item(key)].price_fen > 100_000:
+        return int(pl.rng.integers(1, 3))
+    return int(pl.rng.integers(lo, hi + 1))
+
+
+def _high_value(pl: Planter, k: int) -> list[str]:
+    chosen = pl.rng.choice(len(HIGH_VALUE), size=k, replace=False,
+                           p=_HIGH_VALUE_P / _HIGH_VALUE_P.sum())
+    return [HIGH_VALUE[i] for i in sorted(chosen.tolist())]
+
+
+def _persons_of_city(pl: Planter, k: int, city: int, ages: tuple[int, int]) -> I64:
+    """``k`` persons living in ``city``: ordinary ones first, new ones when too few exist."""
+    home_city = pl.geo.county_city[pl.base.home_county]
+    age = pl.base_age
+    found = pl.base_persons(k, (home_city == city) & (age >= ages[0]) & (age <= ages[1]))
+    missing = k - len(found)
+    if missing <= 0:
+        return found
+    counties = pl.geo.counties_of_city(city)
+    w = pl.geo.county_weight[counties]
+    county = pl.rng.choice(counties, size=missing, p=w / w.sum())
+    made = pl.new_persons(person_specs(missing, pl.geo, pl.rng, county=county, ages=ages))
+    return np.concatenate([found, made])
+
+
+def _name(pl: Planter, inst: int) -> str:
+    return str(pl.inst.name[inst].as_py())
+
+
+def _city_name(pl: Planter, city: int) -> str:
+    return pl.geo.city_name[city]
+
+
+def card_pooling(pl: Planter) -> None:
+    """10-40 cards from distant cities swiped at one pharmacy in bursts of minutes, repeatedly."""
+    rng = pl.rng
+    scen = pl.open("card_pooling")
+    pharmacy = pl.pick_institution((Category.PHARMACY,))
+    city = pl.county_city(int(pl.inst.county[pharmacy]))
+    province = pl.geo.city_province[city]
+    base_city = pl.geo.county_city[pl.base.home_county]
+    age = pl.base_age
+    where = (base_city != city) & (age >= 25) & (age <= 80)
+    weights = np.where(pl.geo.city_province[base_city] != province, 3.0, 1.0) * np.where(
+        pl.base.insutype == 310, 2.0, 1.0)
+    persons = pl.base_persons(int(rng.integers(10, 41)), where, weights)
+    drugs = _high_value(pl, int(rng.integers(1, 3)))
+    n_bursts = int(rng.integers(3, 7) if pl.scale < 50_000 else rng.integers(5, 13))
+    days = np.sort(rng.choice(np.arange(3, 362), size=n_bursts, replace=False))
+    for day in days.tolist():
+        size = max(min(5, len(persons)), round(len(persons) * rng.uniform(0.6, 1.0)))
+        members = rng.choice(persons, size=size, replace=False)
+        hour = rng.uniform(13.5, 16.5) if rng.random() < 0.6 else rng.uniform(19.5, 21.0)
+        t = at(day, hour)
+        for p in members.tolist():
+            t += int(rng.integers(10, 46))
+            lines = [LineSpec(_item(d), _boxes(pl, d)) for d in drugs]
+            dise = DIAGNOSIS_FOR_DRUG[drugs[0]] if rng.random() < 0.5 else None
+            pl.settle(scen, int(p), pharmacy, 41, t, lines, dise=dise)
+    cities = len(set(base_city[persons].tolist()))
+    names = "、".join(cat.ITEMS[_item(d)].name for d in drugs)
+    scen.description = (
+        f"{len(persons)} cards insured in {cities} cities swiped one after another within minutes "
+        f"at {_name(pl, pharmacy)} in {n_bursts} bursts, always buying {names}.")
+
+
+def recruited_inpatients(pl: Planter) -> None:
+    """10-30 elderly of one county admitted together to one hospital, same diagnosis and dates."""
+    rng = pl.rng
+    scen = pl.open("recruited_inpatients")
+    hospital = pl.pick_institution((Category.SECONDARY, Category.PRIMARY_HOSPITAL))
+    h_county = int(pl.inst.county[hospital])
+    city = pl.county_city(h_county)
+    counties = pl.geo.counties_of_city(city)
+    rural = counties[~pl.geo.county_is_district[counties] & (counties != h_county)]
+    home = int(rng.choice(rural if len(rural) else counties))
+    k = int(rng.integers(10, 31))
+    persons = pl.new_persons(person_specs(k, pl.geo, rng, county=home, ages=(60, 86)))
+    dise = str(rng.choice(["M51.202", "M47.800", "I63.900", "J44.100"]))
+    doctors = pl.doctors(hospital, int(rng.integers(1, 3)))
+    scen.practitioners.extend(doctors)
+    n_waves = 2 if pl.scale < 50_000 else int(rng.integers(2, 5))
+    day = int(rng.integers(10, 120))
+    waves = 0
+    for _ in range(n_waves):
+        if day > 340:
+            break
+        waves += 1
+        size = max(min(k, 8), round(k * rng.uniform(0.7, 1.0)))
+        members = rng.choice(persons, size=size, replace=False)
+        stay = int(rng.integers(8, 13))
+        hour = rng.uniform(9.0, 10.5)
+        for p in members.tolist():
+            begn = day + int(rng.choice([-1, 0, 0, 1]))
+            los = stay + int(rng.integers(-1, 2))
+            end = min(begn + los, 365)
+            los = end - begn
+            dr = doctors[int(rng.integers(len(doctors)))]
+            lines = [LineSpec(_item(key), n, dr=dr) for key, n in (
+                ("bed", los), ("nursing", los), ("infusion", los), ("infusion_set", los),
+                ("rehab_emp", los), ("rehab_exercise", los), ("acupuncture", los), ("cbc", 1),
+                ("urine", 1), ("liver", 1), ("renal", 1), ("ecg", 1),
+                ("ct" if rng.random() < 0.6 else "mri", 1), ("xueshuantong", los),
+                ("aescinate", max(1, los // 2)), ("saline", los), ("celecoxib", 2))]
+            t = at(end, hour) + int(rng.integers(0, 1800))
+            pl.settle(scen, int(p), hospital, 21, t, lines, dise=dise, dr=dr, begn=begn, end=end)
+        day += int(rng.integers(35, 80))
+    scen.description = (
+        f"{k} elderly residents of {pl.geo.county_name[home]} admitted together to "
+        f"{_name(pl, hospital)} in {waves} waves with the same diagnosis {dise}, same admission "
+        "dates within a day and near-identical stays and bills.")
+
+
+def _city_centroids(pl: Planter) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    geo = pl.geo
+    n = len(geo.city_code)
+    w = geo.county_weight
+    lon = np.bincount(geo.county_city, weights=geo.county_lon * w, minlength=n)
+    lat = np.bincount(geo.county_city, weights=geo.county_lat * w, minlength=n)
+    total = np.bincount(geo.county_city, weights=w, minlength=n)
+    return lon / total, lat / total
+
+
+def cross_province_card_use(pl: Planter) -> None:
+    """Cards of one province used at another province's pharmacies the same day as at home."""
+    rng = pl.rng
+    geo = pl.geo
+    scen = pl.open("cross_province_card_use")
+    lon, lat = _city_centroids(pl)
+    dist = haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+    other = geo.city_province[:, None] != geo.city_province[None, :]
+    far = (dist >= 380) & other
+    homes = np.flatnonzero(far.any(axis=1))
+    w = geo.city_weight[homes]
+    home_city = int(rng.choice(homes, p=w / w.sum()))
+    away_city = int(rng.choice(np.flatnonzero(far[home_city])))
+    away = [pl.pick_institution((Category.PHARMACY,), city=away_city)
+            for _ in range(int(rng.integers(1, 4)))]
+    persons = _persons_of_city(pl, int(rng.integers(5, 16)), home_city, (20, 75))
+    away_drugs = ("sacubitril", "glargine", "semaglutide", "tiotropium", "seretide",
+                  "dapagliflozin", "albumin")
+    home_drugs = ("amlodipine", "cold_tab", "omeprazole", "metformin", "ibuprofen")
+    pairs = 0
+    for p in persons.tolist():
+        county = int(pl.home_county(np.array([p]))[0])
+        for day in sorted(rng.choice(np.arange(3, 362), size=int(rng.integers(2, 6)),
+                                     replace=False).tolist()):
+            shop = int(rng.choice(away))
+            at_pharmacy = rng.random() < 0.6
+            local = pharmacy_pool(pl, county) if at_pharmacy else primary_pool(pl, county)
+            km = float(haversine_km(pl.inst.lon[local], pl.inst.lat[local], pl.inst.lon[shop],
+                                    pl.inst.lat[shop]))
+            if km < 250:
+                continue
+            gap = int(rng.uniform(10, min(60.0, km / 300 * 60)) * 60)
+            t_home = at(day, rng.uniform(8.5, 17.5))
+            t_away = t_home + gap if rng.random() < 0.5 else t_home - gap
+            drug = str(rng.choice(home_drugs))
+            if at_pharmacy:
+                pl.settle(scen, p, local, 41, t_home,
+                          [LineSpec(_item(drug), int(rng.integers(1, 3)))])
+            else:
+                dr = int(pl.prac.pick_at(np.array([local]), rng.random(1))[0])
+                pl.settle(scen, p, local, 11, t_home,
+                          [LineSpec(_item("consult"), 1, dr=dr), LineSpec(_item(drug), 1, dr=dr)],
+                          dise="I10.x00" if drug == "amlodipine" else "J06.900", dr=dr)
+            bought = rng.choice(away_drugs, size=int(rng.integers(1, 3)), replace=False).tolist()
+            pl.settle(scen, p, shop, 41, t_away, [LineSpec(_item(d), _boxes(pl, d, 2, 4))
+                                                  for d in bought])
+            pairs += 1
+    scen.description = (
+        f"{len(persons)} cards insured in {_city_name(pl, home_city)} settled at home and, "
+        f"minutes to an hour apart on the same day, at pharmacies in {_city_name(pl, away_city)} "
+        f"over 250 km away ({pairs} impossible journeys).")
+
+
+def resale_chain(pl: Planter) -> None:
+    """Boxes bought with insurance at pharmacy A, settled again weeks later at B and C elsewhere."""
+    rng = pl.rng
+    scen = pl.open("resale_chain")
+    first = pl.pick_institution((Category.PHARMACY,))
+    city_a = pl.county_city(int(pl.inst.county[first]))
+    others = [c for c in range(len(pl.geo.city_code)) if c != city_a]
+    city_b, city_c = (int(c) for c in rng.choice(others, size=2, replace=False))
+    shop_b = pl.pick_institution((Category.PHARMACY,), city=city_b)
+    shop_c = pl.pick_institution((Category.PHARMACY,), city=city_c)
+    sellers = _persons_of_city(pl, int(rng.integers(4, 11)), city_a, (45, 85))
+    buyers = np.concatenate([_persons_of_city(pl, int(rng.integers(1, 4)), city_b, (25, 70)),
+                             _persons_of_city(pl, int(rng.integers(1, 4)), city_c, (25, 70))])
+    drugs = _high_value(pl, int(rng.integers(1, 3)))
+    boxes: list[tuple[int, int, int]] = []  # (item, serial, day bought)
+    for p in sellers.tolist():
+        for day in rng.choice(np.arange(5, 290), size=int(rng.integers(1, 4)), replace=False):
+            t = at(int(day), 0) + int(pl.seconds(Profile.PHARMACY)[0])
+            lines = [LineSpec(_item(d), _boxes(pl, d)) for d in drugs]
+            _, codes = pl.settle(scen, p, first, 41, t, lines,
+                                 dise=DIAGNOSIS_FOR_DRUG[drugs[0]] if rng.random() < 0.6 else None)
+            for spec, serials in zip(lines, codes, strict=True):
+                boxes.extend((spec.item, int(s), int(day)) for s in serials)
+    resold: list[tuple[int, int]] = []
+    share = rng.uniform(0.5, 0.9)
+    chosen = [b for b in boxes if rng.random() < share] or boxes[:1]
+    # (shop, day, item) -> serials
+    sales: dict[tuple[int, int, int], list[int]] = {}
+    for item, serial, day in chosen:
+        shop = shop_b if rng.random() < 0.6 else shop_c
+        again = day + int(rng.integers(14, 61))
+        if again > 364:
+            continue
+        sales.setdefault((shop, again, item), []).append(serial)
+        resold.append((item, serial))
+        if shop == shop_b and rng.random() < 0.2 and again + 40 <= 364:
+            sales.setdefault((shop_c, again + int(rng.integers(14, 41)), item), []).append(serial)
+    for (shop, day, item), sold in sorted(sales.items()):
+        for start in range(0, len(sold), 4):
+            part = np.array(sold[start:start + 4], dtype=np.int64)
+            t = at(day, 0) + int(pl.seconds(Profile.PHARMACY)[0])
+            pl.settle(scen, int(rng.choice(buyers)), shop, 41, t,
+                      [LineSpec(item, len(part), codes=part)])
+    scen.codes[:] = list(dict.fromkeys(resold))
+    names = "、".join(cat.ITEMS[_item(d)].name for d in drugs)
+    scen.description = (
+        f"{len(resold)} boxes of {names} bought with insurance by {len(sellers)} persons at "
+        f"{_name(pl, first)} were settled again weeks later at {_name(pl, shop_b)} and "
+        f"{_name(pl, shop_c)} in other cities (回流药).")
+
+
+def doctor_pharmacy_collusion(pl: Planter) -> None:
+    """A hospital doctor whose high-value prescriptions are filled almost all at one pharmacy."""
+    rng = pl.rng
+    scen = pl.open("doctor_pharmacy_collusion")
+    hospital = pl.pick_institution(_HOSPITALS)
+    doctor = pl.doctors(hospital, 1)[0]
+    scen.practitioners.append(doctor)
+    county = int(pl.inst.county[hospital])
+    pharmacy = pl.pick_institution((Category.PHARMACY,), county=county)
+    patients = _persons_of_city(pl, int(rng.integers(15, 51)), pl.county_city(county), (30, 85))
+    favourites = rng.choice(["semaglutide", "adalimumab", "sacubitril", "albumin", "glargine",
+                             "osimertinib", "tiotropium", "seretide"], size=2, replace=False)
+    n_rx = int(rng.integers(25, 51) if pl.scale < 50_000 else rng.integers(40, 121))
+    for _ in range(n_rx):
+        p = int(rng.choice(patients))
+        day = int(rng.integers(3, 362))
+        drugs = rng.choice(favourites, size=int(rng.integers(1, 3)), replace=False).tolist()
+        dise = DIAGNOSIS_FOR_DRUG[drugs[0]]
+        if rng.random() < 0.6:
+            lines = [LineSpec(_item("consult"), 1, dr=doctor)]
+            if rng.random() < 0.4:
+                lines.append(LineSpec(_item("cbc"), 1, dr=doctor))
+            pl.settle(scen, p, hospital, 11, at(day, rng.uniform(8.5, 11.5)), lines, dise=dise,
+                      dr=doctor)
+        lines = [LineSpec(_item(d), _boxes(pl, d, 2, 4), dr=doctor) for d in drugs]
+        pl.settle(scen, p, pharmacy, 41, at(day, rng.uniform(13.0, 19.0)), lines,
+                  dise=dise if rng.random() < 0.7 else None, dr=doctor)
+    scen.description = (
+        f"Doctor of {_name(pl, hospital)} whose {n_rx} prescriptions of high-value drugs were "
+        f"almost all filled at {_name(pl, pharmacy)} by {len(patients)} patients.")
