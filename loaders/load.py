@@ -218,7 +218,9 @@ def _load_staged(
             FROM raw_rejects r JOIN _reasons q USING (code)
             UNION ALL
             SELECT {meta}, c._row, p.column,
-                   json_extract_string(c._record, '$."' || p.column || '"'), p.code,
+                   CASE WHEN contains(p.column, '+') THEN p.value  -- a composite key's value
+                        ELSE json_extract_string(c._record, '$."' || p.column || '"') END,
+                   p.code,
                    {_fill("q.zh")}, {_fill("q.en")}, to_json(c._problems), c._record
             FROM (SELECT *, _problems[1] AS p, {raw_record_sql(con, table, "checked")} AS _record
                   FROM checked WHERE len(_problems) > 0) c
