@@ -6,7 +6,8 @@ normalises correctly gets the clean data back. Faults that must be quarantined s
 must be normalised edit ordinary (never planted) rows in place. ``faults.json`` lists every fault
 with its file, physical row (header = 1; the Excel row for xlsx; data row + 1 for Parquet) and
 column. File-level faults: persons as GBK with Chinese headers, practitioners as UTF-8 with BOM,
-institutions as xlsx.
+institutions as xlsx (which has no date column, so no real Excel date cell there). Rows with a
+wrong number of fields (``column_count``) are only written to CSV files.
 
 When ``dirty`` is false the injector only passes tables through to their writers.
 """
@@ -55,8 +56,8 @@ _KINDS: dict[str, tuple[str, ...]] = {
                 "date_out_of_range", "missing_value", "duplicate_row", "duplicate_key",
                 "column_count", "bad_enum", "fullwidth_digits", "excel_serial_date",
                 "alt_date_format", "padded_whitespace", "enum_label", "lowercase_x"),
-    "institutions": ("unknown_division", "missing_value", "duplicate_row", "column_count",
-                     "bad_enum", "padded_whitespace", "enum_label"),
+    "institutions": ("unknown_division", "missing_value", "duplicate_row", "bad_enum",
+                     "padded_whitespace", "enum_label"),
     "practitioners": ("unknown_institution", "missing_value", "duplicate_row", "column_count",
                       "bad_enum", "padded_whitespace", "enum_label"),
     "settlements": ("sci_notation_id", "unknown_person", "unknown_institution",
@@ -326,8 +327,7 @@ class FaultInjector:
                 change(d)
                 out = cells(d)
                 if extra_field:
-                    out = [*out, "备注"] if rng.random() < 0.5 or writer.path.suffix != ".csv" \
-                        else out[:-1]
+                    out = [*out, "备注"] if rng.random() < 0.5 else out[:-1]
                 placed.inserts.append((self._after(n, r), out, column, kind))
 
         extra("sci_notation_id", "psn_no", lambda d: d.update(psn_no=_sci(d["psn_no"])))
@@ -361,7 +361,7 @@ class FaultInjector:
             d["medfee_sumamt"] = _yuan(_fen(d["medfee_sumamt"]) + delta)
             d["psn_cash_pay"] = _yuan(_fen(d["psn_cash_pay"]) + delta)
             placed.inserts.append((self._after(n, r), cells(d), "setl_id", "duplicate_key"))
-        if writer.path.suffix != ".parquet":
+        if writer.path.suffix == ".csv":
             extra("column_count", None, lambda d: None, extra_field=True)
         extra("bad_enum", "med_type", lambda d: d.update(med_type="77"))
 
@@ -472,13 +472,12 @@ class FaultInjector:
         for r in self._pick(np.flatnonzero(ordinary), used,
                             self._take("fee_details", "duplicate_row")):
             placed.inserts.append((self._after(n, r), cells(row(r)), None, "duplicate_row"))
-        if writer.path.suffix != ".parquet":
+        if writer.path.suffix == ".csv":
             for r in self._pick(services, used, self._take("fee_details", "column_count")):
                 d = row(r)
                 new_line(d)
                 out = cells(d)
-                out = [*out, "备注"] if rng.random() < 0.5 or writer.path.suffix != ".csv" \
-                    else out[:-1]
+                out = [*out, "备注"] if rng.random() < 0.5 else out[:-1]
                 placed.inserts.append((r, out, None, "column_count"))
         editable = np.flatnonzero(batch.scen[lines.row] < 0)
 
@@ -625,15 +624,11 @@ class FaultInjector:
                                                       d["fixmedins_code"][1:7], 90_000)
             return d
 
-        def extra(kind: str, column: str | None, change: Callable[[dict[str, Any]], None],
-                  extra_field: bool = False) -> None:
+        def extra(kind: str, column: str | None, change: Callable[[dict[str, Any]], None]) -> None:
             for r in self._pick(ordinary, used, self._take("institutions", kind)):
                 d = fresh(r)
                 change(d)
-                out: list[Cell] = [d[c] for c in cols]
-                if extra_field:
-                    out = [*out, "备注"]
-                placed.inserts.append((self._after(n, r), out, column, kind))
+                placed.inserts.append((self._after(n, r), [d[c] for c in cols], column, kind))
 
         extra("unknown_division", "admdvs",
               lambda d: d.update(admdvs=str(rng.choice(_UNKNOWN_DIVISIONS))))
@@ -647,7 +642,6 @@ class FaultInjector:
             d = data.slice(r, 1).to_pylist()[0]
             placed.inserts.append((self._after(n, r), [d[c] for c in cols], None,
                                    "duplicate_row"))
-        extra("column_count", None, lambda d: None, extra_field=True)
         extra("bad_enum", "fixmedins_type", lambda d: d.update(fixmedins_type="5"))
         names = data.column("fixmedins_name").to_pylist()
         for r in self._pick(ordinary, used, self._take("institutions", "padded_whitespace")):
@@ -721,12 +715,7 @@ class FaultInjector:
             Fault(self.files["institutions"], None, None, "xlsx_format", "normalise"),
         ]
         faults = file_faults + self.faults
-        payload = {
-            "seed": self.run.seed,
-            "scale": self.run.scale,
-            "files": self.files,
-            "faults": [asdict(f) for f in faults],
-        }
+        payload = [asdict(f) for f in faults]
         path = out_dir / "faults.json"
         tmp = path.with_name(path.name + ".part")
         with tmp.open("w", encoding="utf-8") as fh:
