@@ -208,8 +208,8 @@ def link_reversals(con: duckdb.DuckDBPyConnection) -> None:
 
     Run after this file's non-negative settlements are stored. A reversal names its original in
     ``init_setl_id``, or it is matched to the latest earlier stored settlement of the same
-    ``mdtrt_id``, person and institution with the opposite total. An original can be cancelled
-    once; reversals are kept and linked, never dropped.
+    ``mdtrt_id``, person and institution with the opposite total (one not yet reversed, if
+    any). An original can be cancelled once; reversals are kept and linked, never dropped.
     """
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _reversal_match AS
@@ -218,14 +218,19 @@ def link_reversals(con: duckdb.DuckDBPyConnection) -> None:
                    v_medfee_sumamt, v_setl_time
             FROM checked WHERE len(_problems) = 0 AND NOT _unchanged AND v_medfee_sumamt < 0
         ), cand AS (
+            -- not yet reversed first: a visit settled twice with one total can be reversed
+            -- twice, one settlement each time
             SELECT r._row, s.setl_id AS original,
-                   row_number() OVER (PARTITION BY r._row ORDER BY s.setl_time DESC, s.setl_id)
-                       AS pick
+                   row_number() OVER (PARTITION BY r._row
+                                      ORDER BY x.init_setl_id IS NOT NULL, s.setl_time DESC,
+                                               s.setl_id) AS pick
             FROM rev r JOIN settlements s
               ON s.medfee_sumamt = -r.v_medfee_sumamt
              AND s.psn_no = r.v_psn_no AND s.fixmedins_code = r.v_fixmedins_code
              AND (CASE WHEN r.v_init_setl_id IS NOT NULL THEN s.setl_id = r.v_init_setl_id
                        ELSE s.mdtrt_id = r.v_mdtrt_id AND s.setl_time <= r.v_setl_time END)
+            LEFT JOIN (SELECT DISTINCT init_setl_id FROM settlements) x
+              ON x.init_setl_id = s.setl_id
             WHERE s.medfee_sumamt > 0
         ), chosen AS (
             SELECT r._row, r.v_setl_id, r.v_init_setl_id, c.original,
