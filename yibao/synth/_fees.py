@@ -342,6 +342,13 @@ def ordinary_lines(
     rehab = np.flatnonzero(msk & has_dise & (rng.random(n) < 0.6))
     add(rehab, np.array(idx["rehab_emp"]), np.maximum(stay[rehab], 1), 6)
 
+    billed = np.zeros(n, dtype=bool)
+    for r in rows:
+        billed[r] = True
+    bare = np.flatnonzero(~billed)  # every visit bills at least its consultation (or a box)
+    add(bare, np.where(setting[bare] == Setting.PHARMACY, idx["cold_tab"],
+                       np.where(setting[bare] == Setting.EMERGENCY, idx["consult_er"],
+                                idx["consult"])), np.ones(1, dtype=np.int64), 0)
     row = np.concatenate(rows)
     item = np.concatenate(items)
     cnt = np.concatenate(cnts)

@@ -17,7 +17,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.divisions import PROVINCE_CODES, divisions_frame, random_points_in_division
+from yibao.divisions import (
+    PROVINCE_CODES,
+    division_geometries,
+    divisions_frame,
+    random_points_in_division,
+)
 from yibao.synth import _catalog as cat
 from yibao.synth._ids import lpad_digits
 from yibao.synth._sampling import WeightedCSR
@@ -190,8 +195,12 @@ def _allocate(total: int, weights: F64, minimum: int, rng: np.random.Generator) 
 
 
 def institutions_for_scale(scale: int, geo: Geography, rng: np.random.Generator) -> Institutions:
-    """Institutions sized for ``scale`` settlements: 800 at the smallest scale, 60,000 at most."""
-    n_total = int(np.clip(scale // 40, 800, 60_000))
+    """Institutions sized for ``scale`` settlements: about 1,000 at least, 60,000 at most.
+
+    Every county has at least one pharmacy and one primary clinic, every city a secondary and a
+    三级甲等 hospital.
+    """
+    n_total = int(np.clip(scale // 40, 1000, 60_000))
     n_county = len(geo.county_code)
     n_city = len(geo.city_code)
     capital_bonus = np.array([2.5 if c == "310100" else 2.0 if c in cat.BIG_CITIES else 1.0
@@ -214,7 +223,10 @@ def institutions_for_scale(scale: int, geo: Geography, rng: np.random.Generator)
         int(0.06 * n_total), geo.county_weight * rural, 0, rng)
     counts[:, Category.COMMUNITY] = _allocate(int(0.07 * n_total), geo.county_weight * urban, 0,
                                               rng)
-    counts[:, Category.VILLAGE] = _allocate(int(0.17 * n_total), geo.county_weight * rural, 1, rng)
+    counts[:, Category.VILLAGE] = _allocate(int(0.17 * n_total), geo.county_weight * rural, 0, rng)
+    no_primary = counts[:, Category.PRIMARY_HOSPITAL:Category.PHARMACY].sum(axis=1) == 0
+    counts[no_primary & geo.county_is_district, Category.COMMUNITY] += 1
+    counts[no_primary & ~geo.county_is_district, Category.VILLAGE] += 1
     n_pharmacy = max(n_county, n_total - int(counts.sum()))
     counts[:, Category.PHARMACY] = _allocate(n_pharmacy, geo.county_weight, 1, rng)
 
@@ -226,11 +238,11 @@ def institutions_for_scale(scale: int, geo: Geography, rng: np.random.Generator)
     for k, code in enumerate(geo.county_code):
         row = counts[k]
         n = int(row.sum())
-        lon, lat = random_points_in_division(code, n, rng)
+        lon, lat = _points_in(code, n, rng)
         county_parts.append(np.full(n, k, dtype=np.int64))
         category_parts.append(np.repeat(np.arange(len(Category), dtype=np.int64), row))
-        lon_parts.append(np.round(lon, 6))
-        lat_parts.append(np.round(lat, 6))
+        lon_parts.append(lon)
+        lat_parts.append(lat)
         serial_parts.append(rng.choice(RESERVED_SERIAL - 1, size=n, replace=False) + 1)
     county = np.concatenate(county_parts)
     category = np.concatenate(category_parts)
@@ -249,6 +261,22 @@ def institutions_for_scale(scale: int, geo: Geography, rng: np.random.Generator)
         lon=np.concatenate(lon_parts), lat=np.concatenate(lat_parts), weight=weight,
         serial=serial,
     )
+
+
+def _points_in(code: str, n: int, rng: np.random.Generator) -> tuple[F64, F64]:
+    """``n`` points in the county, rounded to 6 decimals (about 0.1 m) and still inside it."""
+    import shapely
+
+    geom = division_geometries("county")[code]
+    lon, lat = random_points_in_division(code, n, rng)
+    lon, lat = np.round(lon, 6), np.round(lat, 6)
+    outside = ~shapely.contains_xy(geom, lon, lat)
+    while outside.any():
+        k = int(outside.sum())
+        new_lon, new_lat = random_points_in_division(code, k, rng)
+        lon[outside], lat[outside] = np.round(new_lon, 6), np.round(new_lat, 6)
+        outside = ~shapely.contains_xy(geom, lon, lat)
+    return lon, lat
 
 
 def _hospital_levels(category: I64, rng: np.random.Generator) -> pa.StringArray:

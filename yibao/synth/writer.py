@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -191,6 +192,11 @@ class XlsxWriter:
         os.replace(part, self.path)
 
     def abort(self) -> None:
+        try:  # finish the sheet's temporary file so nothing is left open or behind
+            self._ws.close()
+            self._ws._writer.cleanup()
+        except Exception:  # already failing; the .part file is removed anyway
+            logger.debug("could not clean up the xlsx writer of %s", self.path, exc_info=True)
         _part(self.path).unlink(missing_ok=True)
 
 
@@ -198,6 +204,12 @@ def _normalise_zip(path: Path) -> None:
     """Rewrite a zip with fixed timestamps so equal workbooks are equal bytes."""
     with zipfile.ZipFile(path) as src:
         entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    entries = [
+        (name, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp
+                      + rb"\g<2>", data) if name == "docProps/core.xml" else data)
+        for name, data in entries
+    ]
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, data in entries:

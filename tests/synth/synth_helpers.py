@@ -1,0 +1,59 @@
+"""Helpers of the synth tests (a uniquely named module: the tests folders are not packages)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from yibao.synth import SynthSummary
+
+SCALE = 10_000
+SEED = 20_240_101
+TABLES = ("persons", "institutions", "practitioners", "settlements", "fee_details")
+
+
+@dataclass(frozen=True)
+class SynthSet:
+    """One generated folder, its frames and its truth."""
+
+    folder: Path
+    summary: SynthSummary
+    frames: dict[str, pd.DataFrame]
+    truth: dict[str, Any]
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.frames[table]
+
+    def scenarios(self, pattern: str) -> list[dict[str, Any]]:
+        return [s for s in self.truth["scenarios"] if s["pattern"] == pattern]
+
+
+def read_text_csv(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+
+
+def fen(values: pd.Series) -> pd.Series:
+    """Yuan text with two decimals -> integer fen (exact)."""
+    text = values.str.lstrip("-")
+    whole = text.str.split(".").str[0].astype("int64")
+    frac = text.str.split(".").str[1].astype("int64")
+    sign = values.str.startswith("-").map({True: -1, False: 1}).astype("int64")
+    return sign * (whole * 100 + frac)
+
+
+def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    la1, la2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((la2 - la1) / 2) ** 2
+         + math.cos(la1) * math.cos(la2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0 * math.asin(math.sqrt(min(a, 1.0)))
+
+
+def load_set(folder: Path, summary: SynthSummary) -> SynthSet:
+    frames = {t: read_text_csv(folder / f"{t}.csv") for t in TABLES}
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    return SynthSet(folder, summary, frames, truth)
