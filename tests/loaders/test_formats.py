@@ -4,13 +4,18 @@ quarantined on its row and column with the right reason, and the reason names th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from loaders.contract import TABLES
+from loaders.load import load_folder
 from loaders.reasons import REASONS
+from loaders.report import FileReport
+from loaders.store import open_store
 
 
 def _certno_with_x() -> str:
@@ -36,7 +41,7 @@ ACCEPTED: list[tuple[str, str, str, Any]] = [
     # IDs stay text: leading zeros kept, full-width digits and padding normalised
     ("persons", "psn_no", "00341200000001", "00341200000001"),
     ("persons", "psn_no", " 00341200000009 ", "00341200000009"),
-    ("persons", "psn_no", "００３４１２０００００００１", "00341200000001"),
+    ("persons", "psn_no", "００３４１２０００００００５", "00341200000005"),
     ("institutions", "fixmedins_code", "Ｈ３４１２０００００１７", "H34120000017"),
     ("settlements", "setl_id", "０００１２３", "000123"),
     ("persons", "psn_name", "\u3000张三\u3000", "张三"),
@@ -151,39 +156,78 @@ _QUOTES_VALUE = {
 }
 
 
-def _key_match(table: str, index: int, column: str, expected: Any, tiny: Any) -> dict[str, str]:
-    key = TABLES[table].key
-    if column in key:
-        return {column: expected}
-    return {k: tiny.rows(table)[table][index][k] for k in key}
+# Every case is one row of one file per table (so a table's cases cost one load): row j+2
+# holds case j, a copy of the table's first valid row with its own key and the case's value.
+_KEYS: dict[str, Callable[[int], dict[str, str]]] = {
+    "persons": lambda j: {"psn_no": f"PSN{j:05d}"},
+    "institutions": lambda j: {"fixmedins_code": f"H9900000{j:04d}"},
+    "practitioners": lambda j: {"dr_codg": f"D9900000{j:04d}"},
+    "settlements": lambda j: {"setl_id": f"SX{j:06d}"},
+    "fee_details": lambda j: {"feedetl_sn": f"FX{j:04d}"},
+}
+_CASES = [(t, c, raw) for t, c, raw, _ in ACCEPTED + REFUSED]
+assert len(set(_CASES)) == len(_CASES)
+_ROW = {
+    case: 2 + [c for c in _CASES if c[0] == case[0]].index(case) for case in _CASES
+}
+
+
+@dataclass(frozen=True)
+class _Batch:
+    report: FileReport
+    quarantine: dict[int, dict[str, Any]]
+    stored: list[dict[str, Any]]
+    rows: list[dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory: pytest.TempPathFactory, tiny: Any) -> dict[str, _Batch]:
+    out = {}
+    for table in TABLES:
+        template = tiny.rows(table)[table][0]
+        rows = [
+            {**template, **_KEYS[table](j), column: raw}
+            for j, (t, column, raw) in enumerate(c for c in _CASES if c[0] == table)
+        ]
+        root = tmp_path_factory.mktemp(table)
+        folder = tiny.write_folder(root / "export", {**tiny.rows(*tiny.NEEDS[table]), table: rows})
+        with open_store(root / "store.duckdb") as store:
+            report = tiny.file_report(load_folder(folder, store), table)
+            quarantine = {q["row_no"]: q for q in tiny.quarantine(store, table)}
+            out[table] = _Batch(report, quarantine, tiny.records(store, table), rows)
+    return out
+
+
+def test_every_case_is_accounted_for(batches: dict[str, _Batch]) -> None:
+    for table, batch in batches.items():
+        r = batch.report
+        assert r.rows_in == len(batch.rows), table
+        assert r.quarantined == len([c for c in REFUSED if c[0] == table]), table
+        assert r.inserted == len([c for c in ACCEPTED if c[0] == table]), table
 
 
 @pytest.mark.parametrize(("table", "column", "raw", "expected"), ACCEPTED)
 def test_accepted_values_are_stored_typed(
-    tmp_path: Path, tiny: Any, table: str, column: str, raw: str, expected: Any
+    batches: dict[str, _Batch], table: str, column: str, raw: str, expected: Any
 ) -> None:
-    report, quarantine, stored = tiny.load_changed(tmp_path, table, {column: raw})
+    batch = batches[table]
+    row_no = _ROW[(table, column, raw)]
 
-    assert quarantine == []
-    assert report.inserted == report.rows_in == len(tiny.rows(table)[table])
-    match = _key_match(table, 0, column, expected, tiny)
-    (row,) = [r for r in stored if all(r[k] == v for k, v in match.items())]
+    assert row_no not in batch.quarantine, batch.quarantine.get(row_no)
+    written = batch.rows[row_no - 2]
+    key = {k: (expected if k == column else written[k]) for k in TABLES[table].key}
+    (row,) = [r for r in batch.stored if all(r[k] == v for k, v in key.items())]
     assert row[column] == expected
     assert type(row[column]) is type(expected)
 
 
 @pytest.mark.parametrize(("table", "column", "raw", "code"), REFUSED)
 def test_refused_values_are_quarantined_with_their_reason(
-    tmp_path: Path, tiny: Any, table: str, column: str, raw: str, code: str
+    batches: dict[str, _Batch], table: str, column: str, raw: str, code: str
 ) -> None:
-    report, quarantine, stored = tiny.load_changed(tmp_path, table, {column: raw})
+    q = batches[table].quarantine[_ROW[(table, column, raw)]]
 
-    assert report.quarantined == 1
-    assert report.inserted == report.rows_in - 1 == len(stored)
-    assert report.reasons == {code: 1}
-    (q,) = quarantine
     assert q["file"] == f"{table}.csv"
-    assert q["row_no"] == 2  # the first data row, under the header
     assert q["reason_code"] == code
     if code not in ("dates_reversed", "brdy_mismatch"):  # checks across columns
         assert q["column_name"] == column
@@ -194,6 +238,15 @@ def test_refused_values_are_quarantined_with_their_reason(
         assert q["raw_value"] in q["reason_zh"]
         assert q["raw_value"] in q["reason_en"]
     assert "{" not in q["reason_zh"] + q["reason_en"]  # every placeholder filled
+
+
+def test_one_bad_value_costs_one_row(tmp_path: Path, tiny: Any) -> None:
+    report, quarantine, stored = tiny.load_changed(tmp_path, "persons", {"gend": "3"})
+    assert (report.rows_in, report.inserted, report.quarantined) == (3, 2, 1)
+    assert report.reasons == {"bad_enum": 1}
+    (q,) = quarantine
+    assert (q["row_no"], q["column_name"], q["raw_value"]) == (2, "gend", "3")
+    assert [r["psn_no"] for r in stored] == ["00341200000002", "00341200000003"]
 
 
 def test_check_digit_reason_gives_the_expected_digit(tmp_path: Path, tiny: Any) -> None:
@@ -220,8 +273,6 @@ def test_enum_reason_lists_the_accepted_codes(tmp_path: Path, tiny: Any) -> None
 
 
 def test_trace_codes_are_split_into_their_own_table(tmp_path: Path, tiny: Any) -> None:
-    from loaders.store import open_store
-
     codes = " 81234560000000000001 ;81234560000000000002; "
     tiny.load_changed(tmp_path, "fee_details", {"drug_trac_codg": codes})
     with open_store(tmp_path / "store.duckdb") as store:
@@ -247,9 +298,6 @@ def test_excel_serial_datetimes_match_openpyxl(tmp_path: Path, tiny: Any) -> Non
     import random
 
     from openpyxl.utils.datetime import from_excel
-
-    from loaders.load import load_folder
-    from loaders.store import open_store
 
     rng = random.Random(7)
     serials = [f"{rng.randint(36526, 45600)}.{rng.randint(0, 86399) * 10**6 // 86400:06d}"
