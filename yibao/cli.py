@@ -186,12 +186,16 @@ def _load(
 
 
 def _print_load(report: dict[str, Any]) -> None:
-    table = Table(title=f"导入 / load #{report['load_id']} → {report['db']}")
-    for header in ("表 table", "文件 file", "编码 enc.", "读入 in", "新增 new", "已有 same",
-                   "隔离 quarantined"):
-        table.add_column(header, justify="right" if header[0] in "读新已隔" else "left")
+    table = Table(
+        title=f"导入 / load #{report['load_id']} → {report['db']}",
+        caption="读入 rows in = 新增 inserted + 已有 unchanged + 隔离 quarantined",
+    )
+    table.add_column("文件 file")
+    table.add_column("编码 enc.")
+    for header in ("读入", "新增", "已有", "隔离"):
+        table.add_column(header, justify="right")
     for f in report["files"]:
-        table.add_row(f["table"], f["file"], f["encoding"] or f["file_format"],
+        table.add_row(f["file"], f["encoding"] or f["file_format"],
                       f"{f['rows_in']:,}", f"{f['inserted']:,}", f"{f['unchanged']:,}",
                       f"{f['quarantined']:,}")
     err.print(table)
