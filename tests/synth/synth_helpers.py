@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ import pandas as pd
 from yibao.synth import SynthSummary
 
 SCALE = 10_000
-SEED = 20_240_101
+SEED = int(os.environ.get("YIBAO_SYNTH_TEST_SEED", "20240101"))
+"""Seed of the shared sets; set ``YIBAO_SYNTH_TEST_SEED`` to run the suite on another one."""
 TABLES = ("persons", "institutions", "practitioners", "settlements", "fee_details")
 
 

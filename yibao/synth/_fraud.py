@@ -11,6 +11,7 @@ from yibao.synth._planter import (
     LineSpec,
     Planter,
     at,
+    covering_subsets,
     pharmacy_pool,
     primary_pool,
 )
@@ -95,9 +96,11 @@ def card_pooling(pl: Planter) -> None:
     drugs = _high_value(pl, int(rng.integers(1, 3)))
     n_bursts = int(rng.integers(3, 7) if pl.scale < 50_000 else rng.integers(5, 13))
     days = np.sort(rng.choice(np.arange(3, 362), size=n_bursts, replace=False))
-    for day in days.tolist():
-        size = max(min(5, len(persons)), round(len(persons) * rng.uniform(0.6, 1.0)))
-        members = rng.choice(persons, size=size, replace=False)
+    sizes = [max(min(5, len(persons)), round(len(persons) * rng.uniform(0.6, 1.0)))
+             for _ in range(n_bursts)]
+    groups = covering_subsets(rng, persons, sizes)
+    for day, members in zip(days.tolist(), groups, strict=True):
+        rng.shuffle(members)
         hour = rng.uniform(13.5, 16.5) if rng.random() < 0.6 else rng.uniform(19.5, 21.0)
         t = at(day, hour)
         for p in members.tolist():
@@ -123,19 +126,18 @@ def recruited_inpatients(pl: Planter) -> None:
     rural = counties[~pl.geo.county_is_district[counties] & (counties != h_county)]
     home = int(rng.choice(rural if len(rural) else counties))
     k = int(rng.integers(10, 31))
-    persons = pl.new_persons(person_specs(k, pl.geo, rng, county=home, ages=(60, 86)))
+    persons = pl.new_persons(person_specs(k, pl.geo, rng, county=home, ages=(60, 86),
+                                          local_born=True))
     dise = str(rng.choice(["M51.202", "M47.800", "I63.900", "J44.100"]))
     doctors = pl.doctors(hospital, int(rng.integers(1, 3)))
     scen.practitioners.extend(doctors)
     n_waves = 2 if pl.scale < 50_000 else int(rng.integers(2, 5))
-    day = int(rng.integers(10, 120))
-    waves = 0
-    for _ in range(n_waves):
-        if day > 340:
-            break
-        waves += 1
-        size = max(min(k, 8), round(k * rng.uniform(0.7, 1.0)))
-        members = rng.choice(persons, size=size, replace=False)
+    wave_days = [int(rng.integers(10, 120))]
+    while len(wave_days) < n_waves and wave_days[-1] + 80 <= 340:
+        wave_days.append(wave_days[-1] + int(rng.integers(35, 80)))
+    waves = len(wave_days)
+    sizes = [max(min(k, 8), round(k * rng.uniform(0.7, 1.0))) for _ in wave_days]
+    for day, members in zip(wave_days, covering_subsets(rng, persons, sizes), strict=True):
         stay = int(rng.integers(8, 13))
         hour = rng.uniform(9.0, 10.5)
         for p in members.tolist():
@@ -152,7 +154,6 @@ def recruited_inpatients(pl: Planter) -> None:
                 ("aescinate", max(1, los // 2)), ("saline", los), ("celecoxib", 2))]
             t = at(end, hour) + int(rng.integers(0, 1800))
             pl.settle(scen, int(p), hospital, 21, t, lines, dise=dise, dr=dr, begn=begn, end=end)
-        day += int(rng.integers(35, 80))
     scen.description = (
         f"{k} elderly residents of {pl.geo.county_name[home]} admitted together to "
         f"{_name(pl, hospital)} in {waves} waves with the same diagnosis {dise}, same admission "
@@ -233,8 +234,8 @@ def resale_chain(pl: Planter) -> None:
     shop_b = pl.pick_institution((Category.PHARMACY,), city=city_b)
     shop_c = pl.pick_institution((Category.PHARMACY,), city=city_c)
     sellers = _persons_of_city(pl, int(rng.integers(4, 11)), city_a, (45, 85))
-    buyers = np.concatenate([_persons_of_city(pl, int(rng.integers(1, 4)), city_b, (25, 70)),
-                             _persons_of_city(pl, int(rng.integers(1, 4)), city_c, (25, 70))])
+    buyers = {shop_b: _persons_of_city(pl, int(rng.integers(1, 4)), city_b, (25, 70)),
+              shop_c: _persons_of_city(pl, int(rng.integers(1, 4)), city_c, (25, 70))}
     drugs = _high_value(pl, int(rng.integers(1, 3)))
     boxes: list[tuple[int, int, int]] = []  # (item, serial, day bought)
     for p in sellers.tolist():
@@ -263,7 +264,7 @@ def resale_chain(pl: Planter) -> None:
         for start in range(0, len(sold), 4):
             part = np.array(sold[start:start + 4], dtype=np.int64)
             t = at(day, 0) + int(pl.seconds(Profile.PHARMACY)[0])
-            pl.settle(scen, int(rng.choice(buyers)), shop, 41, t,
+            pl.settle(scen, int(rng.choice(buyers[shop])), shop, 41, t,
                       [LineSpec(item, len(part), codes=part)])
     scen.codes[:] = list(dict.fromkeys(resold))
     names = "、".join(cat.ITEMS[_item(d)].name for d in drugs)

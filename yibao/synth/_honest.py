@@ -17,6 +17,7 @@ from yibao.synth._planter import (
     LineSpec,
     Planter,
     at,
+    covering_subsets,
     duration_factor,
     pharmacy_pool,
     primary_pool,
@@ -68,27 +69,29 @@ def family_visits(pl: Planter) -> None:
     father_age = float(rng.uniform(30, 48))
     parts = [
         person_specs(1, pl.geo, rng, county=county, ages=(father_age, father_age + 0.9), sex=1,
-                     surname=surname),
-        person_specs(1, pl.geo, rng, county=county, ages=(father_age - 4, father_age + 1), sex=2),
+                     surname=surname, local_born=True),
+        person_specs(1, pl.geo, rng, county=county, ages=(father_age - 4, father_age + 1), sex=2,
+                     local_born=True),
         person_specs(int(rng.integers(1, 3)), pl.geo, rng, county=county, ages=(1, 16),
-                     insutype=390, surname=surname),
+                     insutype=390, surname=surname, local_born=True),
     ]
     if rng.random() < 0.5:
         parts.append(person_specs(1, pl.geo, rng, county=county,
-                                  ages=(father_age + 24, father_age + 32), sex=1, surname=surname))
+                                  ages=(father_age + 24, father_age + 32), sex=1, surname=surname,
+                                  local_born=True))
     spec = concat_specs(parts)
     members = pl.new_persons(spec)
     child = pl._ages(spec) < 14
     venue = pharmacy_pool(pl, county) if rng.random() < 0.6 else primary_pool(pl, county)
     at_pharmacy = pl.inst.category[venue] == Category.PHARMACY
     visits = int(rng.integers(2, 6))
-    for day in sorted(rng.choice(np.arange(3, 362), size=visits, replace=False).tolist()):
+    days = sorted(rng.choice(np.arange(3, 362), size=visits, replace=False).tolist())
+    sizes = [len(members) if rng.random() < 0.6 else max(3, len(members) - 1) for _ in days]
+    for day, going in zip(days, covering_subsets(rng, members, sizes), strict=True):
         weekend = day_of_week(day) >= 5
         hour = rng.uniform(9.0, 11.0) if weekend or not at_pharmacy else rng.uniform(18.0, 20.0)
         t = at(day, hour)
-        going = members if rng.random() < 0.6 else rng.choice(
-            members, size=max(3, len(members) - 1), replace=False)
-        for p in sorted(going.tolist()):
+        for p in going.tolist():
             t += int(rng.integers(30, 241))
             drug = _ordinary_drug(pl, bool(child[p - members[0]]))
             if at_pharmacy:
@@ -156,7 +159,8 @@ def nursing_home(pl: Planter) -> None:
     doctor = pl.doctors(clinic, 1)
     scen.practitioners.extend(doctor)
     k = int(rng.integers(20, 41))
-    residents = pl.new_persons(person_specs(k, pl.geo, rng, county=county, ages=(72, 96)))
+    residents = pl.new_persons(person_specs(k, pl.geo, rng, county=county, ages=(72, 96),
+                                            local_born=True))
     conditions = ("I10.x00", "E11.900", "I69.300", "J44.900", "M81.000")
     c = catalog()
     dx = rng.choice(conditions, size=k)
@@ -168,13 +172,9 @@ def nursing_home(pl: Planter) -> None:
     weekday = int(rng.integers(1, 4))
     weeks = int(max(6, rng.uniform(6, 10) * duration_factor(pl.scale) * 0.8))
     first = int(rng.integers(0, max(1, 52 - weeks))) * 7 + weekday
-    for week in range(weeks):
-        day = first + 7 * week
-        if day > 365:
-            break
-        if day in _HOLIDAYS:
-            continue
-        seen = rng.choice(k, size=max(3, int(k * rng.uniform(0.3, 0.7))), replace=False)
+    days = [d for d in range(first, min(first + 7 * weeks, 366), 7) if d not in _HOLIDAYS]
+    sizes = [max(3, int(k * rng.uniform(0.3, 0.7))) for _ in days]
+    for day, seen in zip(days, covering_subsets(rng, np.arange(k), sizes), strict=True):
         t = at(day, 9.0) + int(rng.integers(0, 1800))
         for j in sorted(seen.tolist()):
             t += int(rng.integers(240, 721))
@@ -183,7 +183,7 @@ def nursing_home(pl: Planter) -> None:
             pl.settle(scen, int(residents[j]), clinic, 11, t, lines, dise=str(dx[j]), dr=doctor[0])
     scen.description = (
         f"{k} elderly residents of a nursing home in {pl.geo.county_name[county]} seen one after "
-        f"another on the weekly rounds of {_name(pl, clinic)} for {weeks} weeks (chronic "
+        f"another on the weekly rounds of {_name(pl, clinic)} for {len(days)} weeks (chronic "
         "diagnoses, small bills).")
 
 

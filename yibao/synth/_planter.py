@@ -26,6 +26,7 @@ __all__ = [
     "Planter",
     "Scenario",
     "at",
+    "covering_subsets",
     "duration_factor",
     "pharmacy_pool",
     "primary_pool",
@@ -293,6 +294,19 @@ class Planter:
 def _empty_spec() -> PersonSpec:
     z = np.zeros(0, dtype=np.int64)
     return PersonSpec(z, z, z, z, z, z, np.zeros(0, dtype=bool))
+
+
+def covering_subsets(rng: np.random.Generator, everyone: I64, sizes: list[int]) -> list[I64]:
+    """Random subsets of ``everyone`` of the given sizes in which every member appears at least
+    once (members missed by chance join a random subset), each sorted."""
+    groups = [set(rng.choice(everyone, size=min(s, len(everyone)), replace=False).tolist())
+              for s in sizes]
+    if groups:
+        seen = set().union(*groups)
+        for member in everyone.tolist():
+            if member not in seen:
+                groups[int(rng.integers(len(groups)))].add(member)
+    return [np.array(sorted(g), dtype=np.int64) for g in groups]
 
 
 def duration_factor(scale: int) -> float:

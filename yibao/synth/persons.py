@@ -100,11 +100,13 @@ def person_specs(
     sex: int | None = None,
     insutype: int | None = None,
     surname: int | None = None,
+    local_born: bool = False,
 ) -> PersonSpec:
     """``n`` persons; unconstrained attributes follow the Delta's population.
 
     ``county``: home county index (one for all, or one per person), else drawn by population;
-    ``ages``: (youngest, oldest) in years at 2024-07-01, else the population pyramid.
+    ``ages``: (youngest, oldest) in years at 2024-07-01, else the population pyramid;
+    ``local_born``: no migrants (the ID number's county is the home county).
     """
     if county is None:
         home = rng.choice(len(geo.county_code), size=n, p=geo.county_weight).astype(np.int64)
@@ -117,7 +119,7 @@ def person_specs(
     age_years = (_MID_2024 - birth) / 365.25
     city = geo.county_city[home]
     big_city = np.isin(np.array(geo.city_code)[city], np.array((*cat.BIG_CITIES, "320500")))
-    migrant = big_city & (age_years >= 18) & (age_years < 60) & (rng.random(n) < 0.25)
+    migrant = ~local_born & big_city & (age_years >= 18) & (age_years < 60) & (rng.random(n) < 0.25)
     elsewhere = rng.choice(len(geo.county_code), size=n, p=geo.county_weight)
     birth_county = np.where(migrant, elsewhere, home).astype(np.int64)
     if insutype is None:
