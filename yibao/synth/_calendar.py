@@ -63,7 +63,7 @@ _HOLIDAYS = {
 }
 _MAKEUP_WORKDAYS = {_d(2, 4), _d(2, 18), _d(4, 7), _d(4, 28), _d(5, 11), _d(9, 14), _d(9, 29),
                     _d(10, 12)}
-_MONTH_FACTOR = (1.18, 0.95, 1.03, 0.98, 0.96, 0.94, 0.95, 0.96, 0.97, 0.95, 1.03, 1.14)
+_MONTH_FACTOR = (1.25, 0.95, 1.05, 0.97, 0.94, 0.90, 0.90, 0.92, 0.95, 0.95, 1.05, 1.22)
 
 # Monday..Sunday, then a public holiday
 _WEEK_FACTOR: dict[Profile, tuple[float, ...]] = {

@@ -186,10 +186,17 @@ class Institutions:
         return LEVEL_CLASS_OF_CATEGORY[self.category]
 
 
-def _allocate(total: int, weights: F64, minimum: int, rng: np.random.Generator) -> I64:
+def _allocate(total: int, weights: F64, minimum: int, rng: np.random.Generator, *,
+              exact: bool = False) -> I64:
+    """``minimum`` each, the rest drawn in proportion to ``weights`` (or rounded if ``exact``)."""
     counts = np.full(len(weights), minimum, dtype=np.int64)
     rest = max(0, total - int(counts.sum()))
-    if rest:
+    if rest and exact:
+        share = rest * weights / weights.sum()
+        extra = np.floor(share).astype(np.int64)
+        extra[np.argsort(-(share - extra), kind="stable")[: rest - int(extra.sum())]] += 1
+        counts += extra
+    elif rest:
         counts += rng.multinomial(rest, weights / weights.sum())
     return counts
 
@@ -203,18 +210,18 @@ def institutions_for_scale(scale: int, geo: Geography, rng: np.random.Generator)
     n_total = int(np.clip(scale // 40, 1000, 60_000))
     n_county = len(geo.county_code)
     n_city = len(geo.city_code)
-    capital_bonus = np.array([2.5 if c == "310100" else 2.0 if c in cat.BIG_CITIES else 1.0
+    capital_bonus = np.array([5.0 if c == "310100" else 3.5 if c in cat.BIG_CITIES else 1.0
                               for c in geo.city_code])
     counts = np.zeros((n_county, len(Category)), dtype=np.int64)
 
     def by_city(n: int, bonus: F64, minimum: int, column: Category) -> None:
-        per_city = _allocate(n, geo.city_weight * bonus, minimum, rng)
+        per_city = _allocate(n, geo.city_weight * bonus, minimum, rng, exact=True)
         for ci in range(n_city):
             members = geo.counties_of_city(ci)
             w = geo.county_weight[members] * np.where(geo.county_is_district[members], 3.0, 1.0)
             counts[members, column] += rng.multinomial(per_city[ci], w / w.sum())
 
-    by_city(int(np.clip(0.02 * n_total, 55, 450)), capital_bonus, 1, Category.TERTIARY_A)
+    by_city(int(np.clip(0.02 * n_total, 70, 450)), capital_bonus, 1, Category.TERTIARY_A)
     by_city(int(np.clip(0.012 * n_total, 10, 250)), capital_bonus, 0, Category.TERTIARY_B)
     by_city(int(np.clip(0.07 * n_total, 60, 2200)), np.ones(n_city), 1, Category.SECONDARY)
     rural = np.where(geo.county_is_district, 0.5, 1.5)
