@@ -99,7 +99,8 @@ def _normalise(raw: str, kind: Kind) -> str:
         return f"nullif(trim({raw}, ' \t\r\n\u3000'), '')"
     # translate() is slow, and most values are ASCII (byte length = character length)
     wide = f"trim(translate({raw}, {literal(_FULL)}, {literal(_HALF)}), ' \t\r\n')"
-    return f"nullif(CASE WHEN strlen({raw}) = length({raw}) THEN trim({raw}) ELSE {wide} END, '')"
+    ascii_ = f"trim({raw}, ' \t\r\n')"  # the same padding as the wide branch trims
+    return f"nullif(CASE WHEN strlen({raw}) = length({raw}) THEN {ascii_} ELSE {wide} END, '')"
 
 
 def _formats(formats: tuple[str, ...]) -> str:
