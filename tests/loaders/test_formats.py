@@ -41,6 +41,8 @@ ACCEPTED: list[tuple[str, str, str, Any]] = [
     # IDs stay text: leading zeros kept, full-width digits and padding normalised
     ("persons", "psn_no", "00341200000001", "00341200000001"),
     ("persons", "psn_no", " 00341200000009 ", "00341200000009"),
+    ("persons", "psn_no", "\t00341200000007\t", "00341200000007"),  # tab padding, ASCII
+    ("persons", "insu_admdvs", "341202\t", "341202"),
     ("persons", "psn_no", "００３４１２０００００００５", "00341200000005"),
     ("institutions", "fixmedins_code", "Ｈ３４１２０００００１７", "H34120000017"),
     ("settlements", "setl_id", "０００１２３", "000123"),
