@@ -47,7 +47,9 @@ class FileScan:
     """What one pass over a file's bytes tells: fingerprint, size, encoding, blank lines.
 
     ``quoted_lines`` are the lines that begin inside a double-quoted field (the 2nd, 3rd ...
-    line of a record with a line break in a value); ``lines`` counts the physical lines.
+    line of a record with a line break in a value); ``cr_lines`` the lines after the header
+    with a carriage return outside quotes that ends no line (the CSV reader cannot parse them);
+    ``lines`` counts the physical lines.
     """
 
     sha256: str
@@ -56,6 +58,7 @@ class FileScan:
     blank_lines: tuple[int, ...] = ()
     quoted_lines: tuple[int, ...] = ()
     lines: int = 0
+    cr_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def scan_file(path: Path) -> FileScan:
     encoding: str | None = None
     blanks: list[int] = []
     quoted: list[int] = []
+    crs: list[int] = []
     in_quotes = False  # whether the previous chunk ended inside a quoted value
     lines_before = 0  # newlines seen before the current chunk
     prev_last = b"\n"  # a file starts as if after a newline
@@ -179,6 +183,10 @@ def scan_file(path: Path) -> FileScan:
                 newlines += window.count(b"\n", counted, start + 1)
                 counted = start + 1
                 blanks.append(newlines + 1)
+            if prev_last == b"\r" and not chunk.startswith(b"\n") and not in_quotes:
+                crs.append(lines_before + 1)  # a bare CR ended the previous chunk
+            if b"\r" in chunk:
+                _stray_crs(chunk, lines_before, in_quotes, crs)
             if in_quotes or b'"' in chunk:
                 in_quotes = _lines_in_quotes(chunk, lines_before, in_quotes, quoted)
             lines_before += chunk.count(b"\n")
@@ -193,7 +201,22 @@ def scan_file(path: Path) -> FileScan:
         tuple(sorted(set(blanks))),
         tuple(q for q in quoted if q <= lines),
         lines if text else 0,
+        tuple(sorted({c for c in crs if c > 1})),
     )
+
+
+def _stray_crs(chunk: bytes, lines_before: int, in_quotes: bool, out: list[int]) -> None:
+    """Append to ``out`` the lines of ``chunk`` with a carriage return outside quotes that is
+    not part of a CRLF (one at the very end of the chunk is judged with the next chunk)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    crs = np.flatnonzero(data[:-1] == 0x0D)
+    crs = crs[data[crs + 1] != 0x0A]
+    if not len(crs):
+        return
+    quotes = np.flatnonzero(data == 0x22)
+    outside = (np.searchsorted(quotes, crs) + int(in_quotes)) % 2 == 0
+    breaks = np.flatnonzero(data == 0x0A)
+    out.extend((np.searchsorted(breaks, crs[outside]) + lines_before + 1).tolist())
 
 
 def _lines_in_quotes(chunk: bytes, lines_before: int, in_quotes: bool, out: list[int]) -> bool:
@@ -273,6 +296,22 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     return out
 
 
+def _without_lines(
+    path: Path, lines: tuple[int, ...], workdir: Path
+) -> tuple[Path, list[tuple[int, str]]]:
+    """A copy of the UTF-8 file ``path`` without ``lines``; and those lines' text."""
+    out = workdir / (path.stem + ".parsable.csv")
+    drop = set(lines)
+    taken: list[tuple[int, str]] = []
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        for number, line in enumerate(src, start=1):
+            if number in drop:
+                taken.append((number, line.rstrip(b"\r\n").decode("utf-8", errors="replace")))
+            else:
+                dst.write(line)
+    return out, taken
+
+
 def _row_number_sql(source: str, skipped: str) -> str:
     """SQL numbering ``source`` records (insertion order) with their line numbers.
 
@@ -303,6 +342,9 @@ def _stage_csv(
     con.execute("DROP TABLE IF EXISTS _rej_scan")
     if scan.encoding == "gb18030":
         source = _transcode_to_utf8(path, "gb18030", workdir)
+    stray: list[tuple[int, str]] = []
+    if scan.cr_lines:
+        source, stray = _without_lines(source, scan.cr_lines, workdir)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM read_csv({literal(str(source))},
             all_varchar = true, header = true, auto_detect = true,
@@ -318,7 +360,8 @@ def _stage_csv(
                   any_value(csv_line) AS text
            FROM _rej GROUP BY line"""
     )
-    quoted = _quoted_lines_read(con, path, scan)
+    # lines the reader does not count: those inside a record, and those taken out
+    quoted = tuple(sorted(set(_quoted_lines_read(con, path, scan)) | set(scan.cr_lines)))
     if quoted:
         # the reader numbers a record spanning several lines as one line: move each reject
         # down by the quoted lines before it (Q_i - i < line: the i-th quoted line precedes it)
@@ -331,6 +374,12 @@ def _stage_csv(
         con.execute(
             """UPDATE raw_rejects SET _row = _row
                    + (SELECT count(*) FROM _quoted q WHERE q.t < raw_rejects._row)"""
+        )
+    if stray:
+        con.executemany(
+            "INSERT INTO raw_rejects VALUES (?, 'unparseable_row', ?, ?)",
+            [[line, "a carriage return (\\r) inside the row, outside quotes", text]
+             for line, text in stray],
         )
     con.execute("CREATE OR REPLACE TEMP TABLE _skipped (line BIGINT)")
     con.execute("INSERT INTO _skipped SELECT _row FROM raw_rejects")
@@ -365,7 +414,7 @@ def _quoted_lines_read(
     ((read,),) = con.execute(
         "SELECT (SELECT count(*) FROM _src) + (SELECT count(*) FROM raw_rejects)"
     ).fetchall()
-    other = len(set(scan.blank_lines) | set(scan.quoted_lines))
+    other = len(set(scan.blank_lines) | set(scan.quoted_lines) | set(scan.cr_lines))
     if 1 + read + other == scan.lines:
         return scan.quoted_lines
     log.warning(
