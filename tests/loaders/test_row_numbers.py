@@ -129,6 +129,31 @@ def test_unpaired_opening_quote(tmp_path: Path, store: Store, tiny: Any) -> None
     assert got[-1] == (5, "bad_enum")
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_stray_carriage_return_costs_its_line_only(
+    tmp_path: Path, store: Store, tiny: Any, newline: str
+) -> None:
+    """A lone CR outside quotes is no line break to the user (nor to our numbering), but the
+    CSV reader cannot parse it: that line is quarantined, the others load."""
+    stray = _line(_person(tiny, 2)).replace("张三", "张\r三")  # unquoted
+    lines = [HEADER, _line(_person(tiny, 1)), stray, _line(_person(tiny, 3)),
+             _line(_person(tiny, 4, gend="x"))]
+    got = _load_text(tmp_path, store, newline.join(lines) + newline)
+    assert got == [(3, "unparseable_row"), (5, "bad_enum")]
+    q = _quarantine(store)[0]
+    assert q["raw_value"] == stray
+    assert "carriage return" in q["reason_en"]
+    assert [r[0] for r in tiny.stored(store, "persons", "psn_no")] == ["P000001", "P000003"]
+
+
+def test_carriage_return_inside_quotes_is_a_value(
+    tmp_path: Path, store: Store, tiny: Any
+) -> None:
+    lines = [HEADER, _line(_person(tiny, 1, psn_name="张\r三")), _line(_person(tiny, 2, gend="x"))]
+    assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [(3, "bad_enum")]
+    assert ("P000001", "张\r三") in tiny.stored(store, "persons", "psn_no, psn_name")
+
+
 def test_duplicate_reason_names_the_first_line(tmp_path: Path, store: Store, tiny: Any) -> None:
     row = _line(_person(tiny, 1))
     _load_text(tmp_path, store, "\n".join([HEADER, "", row, "", row]) + "\n")
@@ -168,7 +193,7 @@ def test_parquet_rows_are_record_numbers(tmp_path: Path, store: Store, tiny: Any
 # --- property: any mix of good, bad, blank, rejected and multi-line rows ----------------------
 
 _ITEMS = st.sampled_from(
-    ["good", "bad", "blank", "short", "long", "spaces", "multiline", "multiline_bad"]
+    ["good", "bad", "blank", "short", "long", "spaces", "multiline", "multiline_bad", "stray_cr"]
 )
 
 
@@ -196,6 +221,9 @@ def test_row_numbers_are_physical_lines(tiny: Any, items: list[str], crlf: bool)
         elif item == "spaces":
             lines.append("  ")
             expected.append((line_no, "column_count"))
+        elif item == "stray_cr":
+            lines.append(_line(_person(tiny, i)).replace("张三", "张\r三"))
+            expected.append((line_no, "unparseable_row"))
         elif item == "multiline":
             lines.append(_line(_person(tiny, i, psn_name=f"张{newline}三")))
         else:
