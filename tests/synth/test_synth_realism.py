@@ -77,3 +77,19 @@ def test_stays_favour_the_elderly_and_pharmacies_sell_boxes(clean: SynthSet,
     f = clean["fee_details"]
     shop = f[f["setl_id"].isin(settlements.loc[settlements["med_type"] == "41", "setl_id"])]
     assert (shop["drug_trac_codg"] != "").all()
+
+
+def test_nobody_settles_elsewhere_during_an_ordinary_stay(clean: SynthSet,
+                                                          settlements: pd.DataFrame) -> None:
+    planted = {i for s in clean.truth["scenarios"] for i in s["setl_ids"]}
+    s = settlements[settlements["init_setl_id"] == ""]
+    stays = s[s["med_type"].isin(["21", "52"]) & ~s["setl_id"].isin(planted)]
+    assert len(stays) > 100
+    begn = pd.to_datetime(stays["begndate"])
+    end = pd.to_datetime(stays["enddate"])
+    other = s[["psn_no", "time", "fixmedins_code"]].rename(
+        columns={"fixmedins_code": "where", "time": "when"})
+    joined = stays.assign(begn=begn, end=end).merge(other, on="psn_no")
+    inside = (joined["when"] >= joined["begn"] + pd.Timedelta(days=1)) & (
+        joined["when"] < joined["end"]) & (joined["where"] != joined["fixmedins_code"])
+    assert not inside.any(), joined.loc[inside, ["psn_no", "begndate", "enddate", "when"]]

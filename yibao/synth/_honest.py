@@ -121,8 +121,6 @@ def dialysis_cohort(pl: Planter) -> None:
     doctors = pl.doctors(hospital, int(rng.integers(2, 4)))
     scen.practitioners.extend(doctors)
     factor = duration_factor(pl.scale)
-    level = int(pl.inst.level_class[hospital])
-    c = catalog()
     for p in patients.tolist():
         group = (0, 2, 4) if rng.random() < 0.5 else (1, 3, 5)
         shift_end = 11.5 if rng.random() < 0.55 else 16.5
@@ -141,7 +139,6 @@ def dialysis_cohort(pl: Planter) -> None:
                 lines.append(LineSpec(_item("epo"), int(rng.integers(1, 3)), dr=dr))
             t = at(day, shift_end) + int(rng.integers(0, 1500))
             pl.settle(scen, p, hospital, 14, t, lines, dise=dise, dr=dr)
-    del level, c
     scen.description = (
         f"{k} haemodialysis patients (N18.x) of {_name(pl, hospital)}, three sessions a week in "
         "a fixed shift for months, settling together at the end of each shift with "
@@ -252,7 +249,8 @@ def split_pack(pl: Planter) -> None:
             sales += 1
             day = min(365, day + int(rng.integers(1, 8)))
     scen.description = (
-        f"{n_boxes} boxes opened at {_name(pl, pharmacy)} and sold by the tablet (拆零) in "
+        f"{n_boxes} {'box' if n_boxes == 1 else 'boxes'} opened at {_name(pl, pharmacy)} and sold "
+        "by the tablet (拆零) in "
         f"{sales} small sales: one traceability code per box on several settlements.")
 
 

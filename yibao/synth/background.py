@@ -8,7 +8,7 @@ activity; institutions near home (favourite pharmacy and clinic, the county's an
 hospitals), with a few percent travelling to the big hospitals of Shanghai, Hangzhou, Nanjing and
 Hefei. Chronic patients (门诊慢特病, 14) come monthly to the same institution and doctor. A small
 share of settlements is reversed (冲销). Nobody is in two places too far apart for the time
-between their settlements.
+between their settlements, and nobody settles elsewhere during their own ordinary hospital stay.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from yibao.synth import _catalog as cat
-from yibao.synth._batch import Batch, Lines, TraceAllocator, split_payments
+from yibao.synth._batch import Batch, TraceAllocator, split_payments
 from yibao.synth._calendar import (
     DAYS,
     Profile,
@@ -245,24 +245,23 @@ def with_reversals(batch: Batch, rows: I64, times: I64) -> Batch:
     k = len(rows)
     if not k:
         return batch
-    take = {name: getattr(batch, name)[rows] for name in
-            ("person", "inst", "med_type", "begn", "end", "dise", "dr", "scen")}
-    rev = Batch(
-        **take, time=np.asarray(times, dtype=np.int64), fund=-batch.fund[rows],
-        hifp=-batch.hifp[rows], acct=-batch.acct[rows], cash=-batch.cash[rows],
-        orig=np.asarray(rows, dtype=np.int64), orig_plant=np.full(k, -1, dtype=np.int64),
-        plant=np.full(k, -1, dtype=np.int64), lines=Lines.empty(),
-    )
     new_row = np.full(len(batch), -1, dtype=np.int64)
     new_row[rows] = np.arange(k)
     line_pick = np.flatnonzero(new_row[batch.lines.row] >= 0)
     line_pick = line_pick[np.argsort(new_row[batch.lines.row[line_pick]], kind="stable")]
     lines = batch.lines.take(line_pick)
-    lines = replace(lines, row=new_row[lines.row], cnt=-lines.cnt)
-    rev = replace(rev, lines=lines)
-    combined = Batch.concat([batch, replace(rev, orig=np.full(k, -1, dtype=np.int64))])
+    none = np.full(k, -1, dtype=np.int64)
+    copied = {name: getattr(batch, name)[rows] for name in
+              ("person", "inst", "med_type", "begn", "end", "dise", "dr", "scen")}
+    rev = Batch(
+        **copied, time=np.asarray(times, dtype=np.int64), fund=-batch.fund[rows],
+        hifp=-batch.hifp[rows], acct=-batch.acct[rows], cash=-batch.cash[rows], orig=none,
+        orig_plant=none, plant=none,
+        lines=replace(lines, row=new_row[lines.row], cnt=-lines.cnt),
+    )
+    combined = Batch.concat([batch, rev])
     orig = combined.orig.copy()
-    orig[len(batch):] = rows
+    orig[len(batch):] = rows  # link after concat, which would shift in-batch links
     return replace(combined, orig=orig)
 
 
@@ -330,40 +329,72 @@ class Background:
         picked = w.pools.pick(np.maximum(pool, 0), u)
         return np.where(direct >= 0, direct, picked)
 
-    def _fix_travel(self, med_type: I64, person: I64, inst: I64, time: I64, fixed: Batch,
-                    rng: np.random.Generator) -> tuple[I64, I64]:
-        """Re-draw ordinary rows that would make someone travel implausibly fast."""
+    def _clinical(self, med_type: I64, person: I64, day: I64, rng: np.random.Generator
+                  ) -> tuple[I64, I64]:
+        """Latent diagnosis and stay length (days) of visits, from the person's age and day."""
+        cat_ = catalog()
+        n = len(med_type)
+        setting = _SETTING_LUT[med_type]
+        latent = cat_.diag_pools.pick(
+            cat_.diagnosis_pool(setting, self.world.persons.age[person], day), rng.random(n))
+        stay_days = rng.integers(cat_.stay_lo[latent], cat_.stay_hi[latent] + 1)
+        stay = np.where(np.isin(med_type, (21, 52)), np.maximum(stay_days, 1), 0)
+        stay = np.where(med_type == 28, rng.integers(0, 2, n), stay)
+        return latent, stay.astype(np.int64)
+
+    def _conflicts(self, person: I64, inst: I64, time: I64, stay: I64, fixed: Batch) -> I64:
+        """Ordinary rows to re-draw: they would make someone travel implausibly fast, or be
+        elsewhere during their own ordinary hospital stay."""
         w = self.world
         n = len(person)
+        all_person = np.concatenate([person, fixed.person])
+        all_inst = np.concatenate([inst, fixed.inst])
+        all_time = np.concatenate([time, fixed.time])
+        movable = np.concatenate([np.ones(n, dtype=bool), np.zeros(len(fixed), dtype=bool)])
+        order = np.lexsort((all_time, all_person))
+        p, t, i = all_person[order], all_time[order], all_inst[order]
+        same = (p[1:] == p[:-1]) & (i[1:] != i[:-1])
+        gap_h = (t[1:] - t[:-1]) / 3600.0
+        dist = haversine_km(w.inst.lon[i[1:]], w.inst.lat[i[1:]], w.inst.lon[i[:-1]],
+                            w.inst.lat[i[:-1]])
+        bad = same & (dist > 5.0) & (gap_h < 24) & (dist > MAX_SPEED_KMH * gap_h)
+        a, b = order[:-1][bad], order[1:][bad]
+        picks = [np.where(movable[b], b, np.where(movable[a], a, -1))]
+        stays = np.flatnonzero(stay > 0)
+        if len(stays):
+            key = p * (1 << 26) + t
+            end = time[stays] // 86_400
+            lo = np.searchsorted(key, person[stays] * (1 << 26) + (end - stay[stays] + 1) * 86_400)
+            hi = np.searchsorted(key, person[stays] * (1 << 26) + end * 86_400)
+            counts = hi - lo
+            holder = np.repeat(stays, counts)
+            inside = order[np.repeat(lo - np.cumsum(counts) + counts, counts)
+                           + np.arange(int(counts.sum()))]
+            elsewhere = all_inst[inside] != inst[holder]
+            holder, inside = holder[elsewhere], inside[elsewhere]
+            picks.append(np.where(movable[inside], inside, holder))
+        pick = np.concatenate(picks)
+        return np.unique(pick[pick >= 0])
+
+    def _fix_conflicts(self, med_type: I64, person: I64, inst: I64, time: I64, fixed: Batch,
+                       rng: np.random.Generator) -> tuple[I64, I64, I64, I64]:
+        """Re-draw person and institution of conflicting ordinary rows (a few rounds)."""
+        day = time // 86_400
+        latent, stay = self._clinical(med_type, person, day, rng)
         for _ in range(8):
-            all_person = np.concatenate([person, fixed.person])
-            all_inst = np.concatenate([inst, fixed.inst])
-            all_time = np.concatenate([time, fixed.time])
-            movable = np.concatenate([np.ones(n, dtype=bool), np.zeros(len(fixed), dtype=bool)])
-            order = np.lexsort((all_time, all_person))
-            p, t, i = all_person[order], all_time[order], all_inst[order]
-            same = (p[1:] == p[:-1]) & (i[1:] != i[:-1])
-            gap_h = (t[1:] - t[:-1]) / 3600.0
-            dist = haversine_km(w.inst.lon[i[1:]], w.inst.lat[i[1:]], w.inst.lon[i[:-1]],
-                                w.inst.lat[i[:-1]])
-            bad = same & (dist > 5.0) & (gap_h < 24) & (dist > MAX_SPEED_KMH * gap_h)
-            if not bad.any():
-                break
-            a, b = order[:-1][bad], order[1:][bad]
-            pick = np.where(movable[b], b, np.where(movable[a], a, -1))
-            redo = np.unique(pick[pick >= 0])
+            redo = self._conflicts(person, inst, time, stay, fixed)
             if not len(redo):
                 break
-            person = person.copy()
-            inst = inst.copy()
+            person, inst = person.copy(), inst.copy()
             person[redo] = self._persons(med_type[redo], rng)
             inst[redo] = self._institutions(med_type[redo], person[redo], rng)
-        return person, inst
+            latent[redo], stay[redo] = self._clinical(med_type[redo], person[redo], day[redo],
+                                                      rng)
+        return person, inst, latent, stay
 
     # -- rows ----------------------------------------------------------------------------
     def _free_rows(self, c: int, fixed: Batch, rng: np.random.Generator) -> Batch:
         w = self.world
-        cat_ = catalog()
         n = int(self.plan.free[c])
         lo, hi = int(self.plan.day_lo[c]), int(self.plan.day_hi[c])
         kinds = np.array(list(FREE_MIX))
@@ -384,10 +415,10 @@ class Background:
             mask = profile == pr
             sec[mask] = sample_seconds_of_day(pr, int(mask.sum()), rng)
         time = day * 86_400 + sec
-        person, inst = self._fix_travel(med_type, person, inst, time, fixed, rng)
+        person, inst, latent, stay = self._fix_conflicts(med_type, person, inst, time, fixed,
+                                                         rng)
         setting = _SETTING_LUT[med_type]
         age = w.persons.age[person]
-        latent = cat_.diag_pools.pick(cat_.diagnosis_pool(setting, age, day), rng.random(n))
         pharmacy = med_type == 41
         dise = np.where(pharmacy & (rng.random(n) > 0.45), -1, latent)
         u = rng.random(n)
@@ -395,9 +426,6 @@ class Background:
                       np.where(u < 0.35, w.prac.pick_in_county(w.inst.county[inst], rng.random(n)),
                                -1),
                       w.prac.pick_at(inst, rng.random(n)))
-        stay_days = rng.integers(cat_.stay_lo[latent], cat_.stay_hi[latent] + 1)
-        stay = np.where(np.isin(med_type, (21, 52)), np.maximum(stay_days, 1), 0)
-        stay = np.where(med_type == 28, rng.integers(0, 2, n), stay)
         level = w.inst.level_class[inst]
         lines = ordinary_lines(setting, latent, level, stay, age < 15, dr, rng, self.alloc)
         none = np.full(n, -1, dtype=np.int64)
