@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao.synth._batch import Batch
 from yibao.synth._dirty_rows import (
@@ -177,6 +178,7 @@ class FaultInjector:
         self.faults.append(Fault(name, row, column, kind, _expect(kind)))
 
     @staticmethod
+    @staticmethod
     def _apply_edits(data: pa.Table, edits: dict[int, list[tuple[str, str | None, str]]]
                      ) -> pa.Table:
         by_column: dict[str, dict[int, str | None]] = {}
@@ -185,14 +187,18 @@ class FaultInjector:
                 by_column.setdefault(column, {})[r] = text
         for column, values in by_column.items():
             i = data.schema.get_field_index(column)
-            cells = data.column(i).to_pylist()
-            for r, text in values.items():
-                cells[r] = text
-            data = data.set_column(i, column, pa.array(cells, type=pa.string()))
+            rows = sorted(values)
+            mask = np.zeros(data.num_rows, dtype=bool)
+            mask[rows] = True
+            replaced = pc.replace_with_mask(
+                data.column(i).combine_chunks(), pa.array(mask),
+                pa.array([values[r] for r in rows], type=pa.string()))
+            data = data.set_column(i, column, replaced)
         return data
 
     # -- helpers -------------------------------------------------------------------------
     def take(self, table: str, kind: str) -> int:
+        """How many faults of ``kind`` the current chunk of ``table`` gets (0 when clean)."""
         q = self.quota[table].get(kind)
         if q is None:
             return 0
@@ -200,14 +206,19 @@ class FaultInjector:
         return int(q[c]) if self.dirty else 0
 
     def pick(self, candidates: I64, used: set[int], k: int = 1) -> list[int]:
-        free = [int(c) for c in candidates if int(c) not in used]
-        if not free or k <= 0:
+        """Up to ``k`` random rows of ``candidates`` not yet ``used`` (then marked used)."""
+        if k <= 0:
+            return []
+        candidates = np.asarray(candidates, dtype=np.int64)
+        free = candidates[~np.isin(candidates, np.fromiter(used, dtype=np.int64, count=len(used)))]
+        if not len(free):
             return []
         chosen = self.rng.choice(free, size=min(k, len(free)), replace=False).tolist()
         used.update(chosen)
         return [int(c) for c in chosen]
 
     def after(self, n: int, at_least: int = -1) -> int:
+        """A random row of the chunk (from ``at_least``) after which to insert an extra row."""
         return int(self.rng.integers(max(at_least, -1), n))
 
     def next_setl(self, base: int = 0) -> tuple[str, str]:
