@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from loaders._sql import ident, literal
-from loaders.contract import TABLE_ORDER, TABLES, Kind
+from loaders.contract import TABLE_ORDER, TABLES
 from loaders.reasons import REASONS
 from loaders.report import FileReport, LoadReport
 from loaders.sources import RawStage, find_table_files, scan_file, stage_raw
@@ -133,8 +133,7 @@ def load_files(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in ("raw", "raw_rejects", "checked", "_reversal_match", "_skipped"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        _drop_temporaries(con)
     tick("done", total)
     return LoadReport(
         load_id=load_id,
@@ -143,6 +142,16 @@ def load_files(
         files=tuple(reports),
         seconds=time.perf_counter() - started,
     )
+
+
+def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop this connection's temporary views, then tables (the staging of a load)."""
+    objects = con.execute(
+        """SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal
+           UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary"""
+    ).fetchall()
+    for kind, name in objects:
+        con.execute(f"DROP {kind} IF EXISTS {ident(name)}")
 
 
 def _prepare_session(con: duckdb.DuckDBPyConnection) -> None:
@@ -204,6 +213,7 @@ def _load_staged(
     file_name = stage.path.name
     sha = stage.scan.sha256
     meta = f"{int(load_id)}, {literal(table)}, {literal(file_name)}, {literal(sha)}"
+    record = raw_record_sql(con, table, "raw")
     # quarantine: rows the reader could not split, then rows with problems; an entry already
     # made by an earlier load of the same bytes is not repeated (idempotent loads)
     con.execute(
@@ -222,8 +232,8 @@ def _load_staged(
                         ELSE json_extract_string(c._record, '$."' || p.column || '"') END,
                    p.code,
                    {_fill("q.zh")}, {_fill("q.en")}, to_json(c._problems), c._record
-            FROM (SELECT *, _problems[1] AS p, {raw_record_sql(con, table, "checked")} AS _record
-                  FROM checked WHERE len(_problems) > 0) c
+            FROM (SELECT checked.*, _problems[1] AS p, {record} AS _record
+                  FROM checked JOIN raw USING (_row) WHERE len(_problems) > 0) c
             JOIN _reasons q ON q.code = c.p.code
         ) new
         WHERE NOT EXISTS (
@@ -283,17 +293,9 @@ def _load_staged(
 
 def _normalised_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
     """How many loaded values of each column were normalised (full-width digits, separators,
-    Excel serial dates, labels, padding): so that nothing is changed silently."""
+    Excel serial dates, other date formats, labels, padding): nothing is changed silently."""
     cols = TABLES[table].columns
-    conditions = []
-    for c in cols:
-        n, v = ident("n_" + c.name), ident("v_" + c.name)
-        if c.kind in (Kind.DATE, Kind.DATETIME):
-            fmt = "%Y-%m-%d" if c.kind is Kind.DATE else "%Y-%m-%d %H:%M:%S"
-            conditions.append(f"{n} <> strftime({v}, {literal(fmt)})")
-        else:
-            conditions.append(f"{ident(c.name)} IS DISTINCT FROM {n} AND {n} IS NOT NULL")
-    exprs = ", ".join(f"count_if({cond})" for cond in conditions)
+    exprs = ", ".join(f"count_if(_norm & {1 << i} <> 0)" for i in range(len(cols)))
     row = con.execute(f"SELECT {exprs} FROM checked WHERE len(_problems) = 0").fetchone()
     assert row is not None
-    return {c.name: int(n) for c, n in zip(cols, row, strict=True) if n}
+    return {c.name: int(n or 0) for c, n in zip(cols, row, strict=True) if n}

@@ -1,7 +1,8 @@
 """Reading export files into a raw staging table: find, fingerprint, decode, map headers.
 
 Every source (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel ``.xlsx``; Parquet) ends up
-as the same DuckDB temporary table ``raw``: one VARCHAR column per contract column (absent
+as the same DuckDB temporary view ``raw`` (over the table ``_src`` the file was read into, or
+over the Parquet file itself): one VARCHAR column per contract column (absent
 optional columns are NULL), plus ``_row``, the row number a user sees (the header is row 1;
 for CSV the physical line, for Excel the sheet row, for Parquet the record number). Rows that
 cannot be split into fields go to the temporary table ``raw_rejects`` with their text.
@@ -388,7 +389,12 @@ def _stage_csv(
         con.execute("DROP TABLE _quoted")
     if scan.blank_lines:
         con.executemany("INSERT INTO _skipped VALUES (?)", [[b] for b in scan.blank_lines])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _numbered AS {_row_number_sql('_src', '_skipped')}")
+    # a view: the records are numbered as they are read, not copied once more
+    if _scalar(con, "SELECT count(*) FROM _skipped"):
+        numbered = _row_number_sql("_src", "_skipped")
+    else:
+        numbered = "SELECT rowid - (SELECT min(rowid) FROM _src) + 2 AS _row, * FROM _src"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _numbered AS {numbered}")
     span = con.execute("SELECT max(rowid) - min(rowid) + 1, count(*) FROM _src").fetchone()
     if span is not None and span[1] and span[0] != span[1]:
         raise DataFileError(
@@ -483,7 +489,8 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     staged = pa.table(arrays)
     con.register("_xlsx_arrow", staged)
     select = ", ".join(f"c{i} AS {ident(name)}" for i, name in enumerate(header))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _numbered AS SELECT _row, {select} FROM _xlsx_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _src AS SELECT _row, {select} FROM _xlsx_arrow")
+    con.execute("CREATE OR REPLACE TEMP VIEW _numbered AS SELECT * FROM _src")
     con.unregister("_xlsx_arrow")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE raw_rejects "
@@ -506,7 +513,7 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         raise DataFileError(f"cannot read the Parquet file ({exc})", path=str(path)) from exc
     casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _numbered AS
+        f"""CREATE OR REPLACE TEMP VIEW _numbered AS
             SELECT file_row_number + 1 AS _row, {casts}
             FROM read_parquet({literal(str(path))}, file_row_number = true)"""
     )
@@ -560,9 +567,7 @@ def stage_raw(
     )
     for name in ignored:
         select += f", {ident(name)} AS {ident('extra:' + name)}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT _row, {select} FROM _numbered")
-    con.execute("DROP TABLE IF EXISTS _numbered")
-    con.execute("DROP TABLE IF EXISTS _src")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT _row, {select} FROM _numbered")
     rows_read = _scalar(con, "SELECT count(*) FROM raw")
     rejects = _scalar(con, "SELECT count(*) FROM raw_rejects")
     log.info("staged %s: %d rows, %d rejected by the reader", path, rows_read, rejects)

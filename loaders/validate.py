@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from loaders._sql import PROBLEM_TYPE, column_sql, ident, literal, problem
-from loaders.contract import AMOUNT_TOLERANCE_YUAN, TABLES, Table
+from loaders.contract import AMOUNT_TOLERANCE_YUAN, TABLES, Column, Kind, Table
 
 __all__ = [
     "check_references",
@@ -73,27 +73,51 @@ def content_hash_sql(table: Table, prefix: str = "", alias: str = "") -> str:
 
 
 def check_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
-    """Create ``checked`` from ``raw``: normalise, parse and check every row."""
+    """Create ``checked`` from ``raw``: normalise, parse and check every row.
+
+    ``checked`` keeps the typed values (``v_``), the problems, the content hash and ``_norm``,
+    a bit mask of the columns whose text was normalised (bit i: the i-th contract column); the
+    raw text stays in ``raw`` and is joined back for the (few) quarantined rows only.
+    """
     table = TABLES[table_name]
     sqls = {c.name: column_sql(c) for c in table.columns}
-    raw_cols = ", ".join(ident(name) for name in _raw_columns(con, table_name))
+    raw_cols = ", ".join(ident(c.name) for c in table.columns)
     normalised = ", ".join(f"{s.normalised} AS {ident('n_' + n)}" for n, s in sqls.items())
     values = ", ".join(f"{s.value} AS {ident('v_' + n)}" for n, s in sqls.items())
+    typed = ", ".join(ident("v_" + n) for n in sqls)
     checks = ", ".join([chk for s in sqls.values() for chk in s.checks] + _table_checks(table))
+    norm = " + ".join(
+        f"CASE WHEN {_normalised_sql(c)} THEN {1 << i} ELSE 0 END"
+        for i, c in enumerate(table.columns)
+    )
     # CASE evaluates its ELSE branch only for the rows that reach it: the list of every
     # problem is built for bad rows only
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT *,
+        SELECT _row, {typed},
                CASE WHEN coalesce({checks}) IS NULL THEN CAST([] AS {PROBLEM_TYPE}[])
                     ELSE list_filter([{checks}], lambda p: p IS NOT NULL) END AS _problems,
                false AS _unchanged,
-               {content_hash_sql(table, "v_")} AS _hash
+               {content_hash_sql(table, "v_")} AS _hash,
+               CAST({norm} AS BIGINT) AS _norm
         FROM (
             SELECT *, {values}
             FROM (SELECT _row, {raw_cols}, {normalised} FROM raw)
         )"""
     )
+
+
+def _normalised_sql(col: Column) -> str:
+    """True when the loader changed the text of ``col`` to read it (so it is never silent)."""
+    n = ident("n_" + col.name)
+    if col.kind is Kind.DATE:
+        return f"NOT regexp_full_match({n}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+    if col.kind is Kind.DATETIME:
+        return (
+            f"NOT regexp_full_match({n}, "
+            "'[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}')"
+        )
+    return f"{ident(col.name)} IS DISTINCT FROM {n} AND {n} IS NOT NULL"
 
 
 def _raw_columns(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:

@@ -94,7 +94,8 @@ def test_dirty_set_quarantines_every_fault_and_nothing_else(
         codes = {p["code"] for p in json.loads(row.problems)}
         assert codes & FAULT_REASONS[fault["fault"]], (fault, codes)
         assert row.reason_code in REASONS
-        assert row.reason_zh and row.reason_en
+        assert row.reason_zh
+        assert row.reason_en
     normalised = [f for f in faults if f["expect"] == "normalise" and f["row"]]
     assert normalised
     assert not [f for f in normalised if (f["file"], f["row"]) in by_row]
