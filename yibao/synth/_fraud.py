@@ -37,7 +37,8 @@ DIAGNOSIS_FOR_DRUG = {
     "adalimumab": "M05.900", "sacubitril": "I50.900", "osimertinib": "C34.900",
     "tiotropium": "J44.900", "seretide": "J44.900", "dapagliflozin": "E11.900",
 }
-_HOSPITALS = (Category.SECONDARY, Category.TERTIARY_A, Category.TERTIARY_B)
+_HOSPITALS = (Category.SECONDARY, Category.TERTIARY_A, Category.TERTIARY_B,
+              Category.PRIMARY_HOSPITAL)
 
 
 def _item(key: str) -> int:
@@ -119,7 +120,8 @@ def recruited_inpatients(pl: Planter) -> None:
     """10-30 elderly of one county admitted together to one hospital, same diagnosis and dates."""
     rng = pl.rng
     scen = pl.open("recruited_inpatients")
-    hospital = pl.pick_institution((Category.SECONDARY, Category.PRIMARY_HOSPITAL))
+    hospital = pl.pick_institution((Category.SECONDARY, Category.PRIMARY_HOSPITAL), private=True,
+                                   wards=True)
     h_county = int(pl.inst.county[hospital])
     city = pl.county_city(h_county)
     counties = pl.geo.counties_of_city(city)
@@ -278,7 +280,7 @@ def doctor_pharmacy_collusion(pl: Planter) -> None:
     """A hospital doctor whose high-value prescriptions are filled almost all at one pharmacy."""
     rng = pl.rng
     scen = pl.open("doctor_pharmacy_collusion")
-    hospital = pl.pick_institution(_HOSPITALS)
+    hospital = pl.pick_institution(_HOSPITALS, private=True)
     doctor = pl.doctors(hospital, 1)[0]
     scen.practitioners.append(doctor)
     county = int(pl.inst.county[hospital])

@@ -103,6 +103,10 @@ class Planter:
         self.used = np.zeros(len(base), dtype=bool)
         self.used_inst = np.zeros(len(inst), dtype=bool)
         self.used_prac = np.zeros(len(prac), dtype=bool)
+        names = inst.name.to_pylist()
+        self._private_names = np.array(
+            [any(w in str(nm) for w in cat.PRIVATE_HOSPITAL_WORDS) for nm in names], dtype=bool)
+        self._has_wards = np.array([str(nm).endswith("医院") for nm in names], dtype=bool)
         self.scenarios: list[Scenario] = []
         self._rows: list[tuple[int, ...]] = []
         self._lines: list[tuple[int, int, int, int, int]] = []
@@ -170,11 +174,23 @@ class Planter:
         return np.flatnonzero(mask).astype(np.int64)
 
     def pick_institution(self, categories: tuple[Category, ...], *, county: int | None = None,
-                         city: int | None = None) -> int:
-        """A random unused institution, widening to the city, then anywhere, when none fits."""
+                         city: int | None = None, private: bool = False,
+                         wards: bool = False) -> int:
+        """A random unused institution, widening to the city, then anywhere, when none fits.
+
+        ``private``: prefer hospitals with an invented private name (康华医院, 仁爱医院 ...), so
+        that fraud in the truth file is not pinned on a name like 某市第一人民医院 that real
+        public hospitals carry; ``wards``: a hospital (医院) that admits patients, not an
+        outpatient department (门诊部).
+        """
         for scope in ((county, city), (None, city if county is None else
                                        int(self.geo.county_city[county])), (None, None)):
             found = self.institutions(categories, county=scope[0], city=scope[1])
+            if wards:
+                found = found[self._has_wards[found]]
+            if private and len(found):
+                named = self._private_names[found]
+                found = found[named] if named.any() else found
             if len(found):
                 i = int(self.rng.choice(found))
                 self.used_inst[i] = True

@@ -339,7 +339,8 @@ def _institution_names(
                 name = f"{city}第{j - len(cat.CITY_HOSPITAL_NAMES) + 7}人民医院"
         elif c == Category.SECONDARY:
             fixed = ("人民医院", "中医院", "第二人民医院", "妇幼保健院")
-            if nth < len(fixed):
+            # the county's first is its people's hospital; private hospitals are common too
+            if nth == 0 or (nth < len(fixed) and rng.random() < 0.65):
                 name = cname + fixed[nth]
             else:
                 word = words[int(rng.integers(len(words)))]
