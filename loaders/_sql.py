@@ -11,6 +11,7 @@ row by row in Python. Three layers per column ``c``:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from loaders.contract import Column, Kind
@@ -58,8 +59,17 @@ DATETIME_FORMATS = (
     "%Y/%m/%d",
     "%Y%m%d",
 )
+_ID_AS_NUMBER = r"[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+|[0-9]+\.0+"
+"""An ID that a spreadsheet turned into a number: its digits are lost."""
 _EXCEL_SERIAL = r"[1-9][0-9]{4}(\.[0-9]+)?"
 _GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _matches_a_number(pattern: str) -> bool:
+    """Whether an ID pattern would accept a number-mangled ID such as ``3.4120E+19``."""
+    return any(
+        re.fullmatch(pattern, s) for s in ("3.41200000000012E+19", "34120000.0", "3.41E+19")
+    )
 
 
 def ident(name: str) -> str:
@@ -122,11 +132,16 @@ def column_sql(col: Column) -> ColumnSql:
     if kind is Kind.ID:
         value, sql_type = n, "VARCHAR"
         hint = literal(col.pattern_hint or col.pattern or "")
+        pattern = col.pattern or ".+"
+        as_number = f"regexp_full_match({n}, '{_ID_AS_NUMBER}')"
+        # the number test runs only where it can change the verdict (CASE is lazy per row)
+        eager = "" if not _matches_a_number(pattern) else (
+            f"WHEN {as_number} THEN {problem(name, 'id_as_number', raw)} "
+        )
         checks.append(
-            f"CASE WHEN regexp_full_match({n}, '[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+|[0-9]+\\.0+') "
-            f"THEN {problem(name, 'id_as_number', raw)} "
-            f"WHEN NOT regexp_full_match({n}, {literal(col.pattern or '.+')}) "
-            f"THEN {problem(name, 'bad_format', raw, hint)} END"
+            f"CASE {eager}WHEN NOT regexp_full_match({n}, {literal(pattern)}) "
+            f"THEN CASE WHEN {as_number} THEN {problem(name, 'id_as_number', raw)} "
+            f"ELSE {problem(name, 'bad_format', raw, hint)} END END"
         )
     elif kind in (Kind.TEXT, Kind.NAME):
         value, sql_type = n, "VARCHAR"
@@ -220,17 +235,21 @@ def column_sql(col: Column) -> ColumnSql:
             f"THEN {problem(name, 'coord_out_of_range', raw, literal(f'{lo} .. {hi}'))} END"
         )
     elif kind is Kind.CODE_LIST:
+        code = col.pattern or "[^;]+"
+        tidy = literal(f"({code})(;({code}))*")
+        # the list functions run only for values that are not already a tidy code list
         normalised = (
+            f"CASE WHEN regexp_full_match({normalised}, {tidy}) THEN {normalised} ELSE "
             f"nullif(array_to_string(list_filter(list_transform(string_split({normalised}, ';'), "
-            "lambda x: trim(x)), lambda x: x <> ''), ';'), '')"
+            "lambda x: trim(x)), lambda x: x <> ''), ';'), '') END"
         )
         value, sql_type = n, "VARCHAR"
         bad = (
             f"list_filter(string_split({n}, ';'), "
-            f"lambda x: NOT regexp_full_match(x, {literal(col.pattern or '.+')}))"
+            f"lambda x: NOT regexp_full_match(x, {literal(code)}))"
         )
         checks.append(
-            f"CASE WHEN len({bad}) > 0 "
+            f"CASE WHEN NOT regexp_full_match({n}, {tidy}) "
             f"THEN {problem(name, 'bad_trace_code', raw, f'{bad}[1]')} END"
         )
     else:  # pragma: no cover - every Kind is handled above
