@@ -140,8 +140,8 @@ def random_points_in_division(
     geom = division_geometries(level)[code]
     minx, miny, maxx, maxy = geom.bounds
     shapely.prepare(geom)
-    lons: list[npt.NDArray[np.float64]] = []
-    lats: list[npt.NDArray[np.float64]] = []
+    lons: list[npt.NDArray[np.float64]] = [np.empty(0)]
+    lats: list[npt.NDArray[np.float64]] = [np.empty(0)]
     have = 0
     while have < n:
         batch = max(16, 2 * (n - have))

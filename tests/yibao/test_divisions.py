@@ -128,10 +128,6 @@ def test_random_points_are_deterministic_by_seed(code: str, seed: int, n: int) -
     assert len(first[0]) == n
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="known bug, left to the owner of yibao/divisions.py: n=0 concatenates no arrays",
-)
 def test_no_points_is_two_empty_arrays() -> None:
     lon, lat = random_points_in_division("341282", 0, np.random.default_rng(0))
     assert lon.shape == lat.shape == (0,)
