@@ -9,6 +9,7 @@ file per store, named by the user (``--db``).
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,7 +21,7 @@ from loaders._sql import column_sql, ident
 from loaders.contract import TABLE_ORDER, TABLES
 from yibao.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "Store", "open_store"]
+__all__ = ["SCHEMA_VERSION", "Store", "default_memory_limit", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -151,16 +152,15 @@ def open_store(
     """Open (or create) the store file at ``path`` and make sure its schema exists.
 
     ``memory_limit`` (DuckDB syntax, e.g. ``"6GB"``) bounds the memory of a load; beyond it
-    DuckDB spills to a temporary folder next to the store.
+    DuckDB spills to a temporary folder next to the store. By default it is
+    :func:`default_memory_limit`.
     """
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"store {path} does not exist: run 'yibao load DIR --db {path}' first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    config: dict[str, Any] = {"memory_limit": memory_limit or default_memory_limit()}
     if threads:
         config["threads"] = threads
     try:
@@ -174,6 +174,16 @@ def open_store(
         con.execute(f"SET temp_directory = {_quote(str(path.parent / (path.name + '.tmp')))}")
         _create_schema(con)
     return Store(con, path)
+
+
+def default_memory_limit() -> str:
+    """6 GB, or 60% of the machine's memory when that is less: a city-year of settlements
+    loads within 8 GiB, and a laptop keeps room for the browser and the workbench."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "6GB"
+    return f"{min(6 * 1024, int(total * 0.6) // 2**20)}MB"
 
 
 def _quote(text: str) -> str:
