@@ -26,6 +26,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -162,6 +163,7 @@ def _records(data: st.DataObject, table: str, templates: list[dict[str, str]],
     references = {r[0] for r in TABLES[table].references}
     out: list[Record | None] = []
     loaded: list[Record] = []
+    reversed_: set[int] = set()
     n = data.draw(st.integers(1, 7), label="rows")
     for i in range(n):
         t = data.draw(st.integers(0, len(templates) - 1), label="template")
@@ -237,6 +239,10 @@ def _records(data: st.DataObject, table: str, templates: list[dict[str, str]],
             i = n + len(out)
             if table == "settlements":
                 good = data.draw(st.booleans(), label="reversal")
+                if good and id(original) in reversed_:
+                    continue  # a settlement is reversed once; a second would be refused
+                if good:
+                    reversed_.add(id(original))
                 row["setl_id"] = f"SX{i:06d}"
                 amounts = _AMOUNTS if good else ("psn_cash_pay", "medfee_sumamt")
                 for a in amounts:
@@ -360,7 +366,9 @@ class _Example:
     store: Store
 
 
+@contextmanager
 def _example(parent_db: Path) -> Iterator[_Example]:
+    """A fresh store (a copy of the parents' store) and an export folder, for one example."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copyfile(parent_db, root / "store.duckdb")
@@ -387,7 +395,7 @@ def test_dirty_rows_are_loaded_or_quarantined_never_lost(
     records = _records(data, table, templates, fmt)
     written = [r for r in records if r is not None]
 
-    for ex in _example(parents[table]):
+    with _example(parents[table]) as ex:
         ex.folder.mkdir()
         _, used = _write(ex.folder, table, records, fmt, encoding, newline, header_zh)
         assert ex.store.table_counts()[table] == ex.store.table_counts()["quarantine"] == 0
