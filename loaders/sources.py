@@ -45,20 +45,32 @@ _CHUNK = 1 << 24
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one pass over a file's bytes tells: fingerprint, size, encoding, blank lines.
+    """What one cheap pass over a file's bytes tells: fingerprint, size, encoding, line count.
 
-    ``quoted_lines`` are the lines that begin inside a double-quoted field (the 2nd, 3rd ...
-    line of a record with a line break in a value); ``cr_lines`` the lines after the header
-    with a carriage return outside quotes that ends no line (the CSV reader cannot parse them);
-    ``lines`` counts the physical lines.
+    ``lines`` counts the physical lines; ``bare_cr``: a carriage return not followed by a line
+    feed was seen, so the :class:`LineAnomalies` are found before reading.
     """
 
     sha256: str
     size: int
     encoding: str | None  # None for binary formats
+    lines: int = 0
+    bare_cr: bool = False
+    anomalies: LineAnomalies | None = None
+
+
+@dataclass(frozen=True)
+class LineAnomalies:
+    """Lines a CSV reader does not count as records, found by a second, vectorised pass.
+
+    ``blank_lines``: empty lines; ``quoted_lines``: lines that begin inside a double-quoted
+    value (the 2nd, 3rd ... line of a record with a line break in a value); ``cr_lines``: lines
+    after the header with a carriage return outside quotes that ends no line (the reader
+    cannot parse them, so they are taken out before reading).
+    """
+
     blank_lines: tuple[int, ...] = ()
     quoted_lines: tuple[int, ...] = ()
-    lines: int = 0
     cr_lines: tuple[int, ...] = ()
 
 
@@ -146,23 +158,19 @@ def _detect_encoding(sample: bytes, path: Path) -> str:
 
 
 def scan_file(path: Path) -> FileScan:
-    """Hash the file; for text files also detect the encoding and find the blank lines.
+    """Hash the file; for text files also detect the encoding and count the lines.
 
-    Blank lines produce no record, but they do take a line number; knowing them keeps the row
-    numbers of later records equal to the lines a text editor shows. So do the lines inside a
-    quoted value, found by the parity of the double quotes before each line break (exact for
-    RFC 4180 quoting, where a quote in a value is doubled).
+    This pass runs at memory speed; the exact blank, quoted and stray-CR lines that keep row
+    numbers equal to the lines a text editor shows are found later, only for the files whose
+    line count does not match what the reader read (see :func:`line_anomalies`).
     """
     digest = hashlib.sha256()
     text = path.suffix.lower() in (".csv", ".txt")
     size = 0
     encoding: str | None = None
-    blanks: list[int] = []
-    quoted: list[int] = []
-    crs: list[int] = []
-    in_quotes = False  # whether the previous chunk ended inside a quoted value
-    lines_before = 0  # newlines seen before the current chunk
-    prev_last = b"\n"  # a file starts as if after a newline
+    bare_cr = False
+    newlines = 0
+    last = b"\n"
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
@@ -171,6 +179,35 @@ def scan_file(path: Path) -> FileScan:
                 continue
             if encoding is None:
                 encoding = _detect_encoding(chunk[:_SAMPLE], path)
+            if not bare_cr and b"\r" in chunk:
+                # a CR at the end of a chunk may pair with the next chunk's LF: a second pass
+                # decides (a false alarm costs only time)
+                bare_cr = chunk.count(b"\r") != chunk.count(b"\r\n")
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if not text:
+        return FileScan(digest.hexdigest(), size, None)
+    lines = newlines + (1 if size and last != b"\n" else 0)
+    return FileScan(
+        digest.hexdigest(),
+        size,
+        encoding or "utf-8",
+        lines,
+        bare_cr,
+        line_anomalies(path, lines) if bare_cr else None,
+    )
+
+
+def line_anomalies(path: Path, lines: int) -> LineAnomalies:
+    """Find the blank lines, the lines inside quoted values and the stray-CR lines of a file."""
+    blanks: list[int] = []
+    quoted: list[int] = []
+    crs: list[int] = []
+    in_quotes = False  # whether the previous chunk ended inside a quoted value
+    lines_before = 0  # newlines seen before the current chunk
+    prev_last = b"\n"  # a file starts as if after a newline
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
             window = prev_last + chunk
             starts: list[int] = []
             for pattern in (b"\n\n", b"\n\r\n"):
@@ -192,16 +229,9 @@ def scan_file(path: Path) -> FileScan:
                 in_quotes = _lines_in_quotes(chunk, lines_before, in_quotes, quoted)
             lines_before += chunk.count(b"\n")
             prev_last = chunk[-1:]
-    if text and encoding is None:
-        encoding = "utf-8"
-    lines = lines_before + (1 if text and size and prev_last != b"\n" else 0)
-    return FileScan(
-        digest.hexdigest(),
-        size,
-        encoding,
+    return LineAnomalies(
         tuple(sorted(set(blanks))),
         tuple(q for q in quoted if q <= lines),
-        lines if text else 0,
         tuple(sorted({c for c in crs if c > 1})),
     )
 
@@ -344,8 +374,8 @@ def _stage_csv(
     if scan.encoding == "gb18030":
         source = _transcode_to_utf8(path, "gb18030", workdir)
     stray: list[tuple[int, str]] = []
-    if scan.cr_lines:
-        source, stray = _without_lines(source, scan.cr_lines, workdir)
+    if scan.anomalies and scan.anomalies.cr_lines:
+        source, stray = _without_lines(source, scan.anomalies.cr_lines, workdir)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM read_csv({literal(str(source))},
             all_varchar = true, header = true, auto_detect = true,
@@ -362,7 +392,8 @@ def _stage_csv(
            FROM _rej GROUP BY line"""
     )
     # lines the reader does not count: those inside a record, and those taken out
-    quoted = tuple(sorted(set(_quoted_lines_read(con, path, scan)) | set(scan.cr_lines)))
+    anomalies = _uncounted_lines(con, path, scan)
+    quoted = tuple(sorted(set(anomalies.quoted_lines) | set(anomalies.cr_lines)))
     if quoted:
         # the reader numbers a record spanning several lines as one line: move each reject
         # down by the quoted lines before it (Q_i - i < line: the i-th quoted line precedes it)
@@ -387,8 +418,10 @@ def _stage_csv(
     if quoted:
         con.execute("INSERT INTO _skipped SELECT line FROM _quoted")
         con.execute("DROP TABLE _quoted")
-    if scan.blank_lines:
-        con.executemany("INSERT INTO _skipped VALUES (?)", [[b] for b in scan.blank_lines])
+    if anomalies.blank_lines:
+        con.executemany(
+            "INSERT INTO _skipped VALUES (?)", [[b] for b in anomalies.blank_lines]
+        )
     # a view: the records are numbered as they are read, not copied once more
     if _scalar(con, "SELECT count(*) FROM _skipped"):
         numbered = _row_number_sql("_src", "_skipped")
@@ -405,30 +438,33 @@ def _stage_csv(
     return names
 
 
-def _quoted_lines_read(
-    con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan
-) -> tuple[int, ...]:
-    """The scan's quoted lines, if the reader split the file the same way.
+def _uncounted_lines(con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan) -> LineAnomalies:
+    """The lines the reader did not count as records or rejects, as far as they matter.
 
-    The reader may not treat ``"`` as a quote (its sniffer drops quoting for a file with an
-    unpaired quote) or may keep a stray quote inside an unquoted value: then the line count
-    (header + records + rejects + blank and quoted lines) does not add up and the quoted lines
-    are ignored, as they do not exist for the reader.
+    When header + records + rejects make up every line, there are none (the usual case, no
+    second pass). Otherwise the second pass finds the blank and quoted lines. The reader may not
+    treat ``"`` as a quote (its sniffer drops quoting for a file with an unpaired quote) or may
+    keep a stray quote inside an unquoted value: then the quoted lines do not exist for it, the
+    count still does not add up, and they are ignored with a warning.
     """
-    if not scan.quoted_lines:
-        return ()
     ((read,),) = con.execute(
         "SELECT (SELECT count(*) FROM _src) + (SELECT count(*) FROM raw_rejects)"
     ).fetchall()
-    other = len(set(scan.blank_lines) | set(scan.quoted_lines) | set(scan.cr_lines))
-    if 1 + read + other == scan.lines:
-        return scan.quoted_lines
-    log.warning(
-        "%s: the quotes do not pair up as the CSV reader read them; row numbers after a line "
-        "break inside a value may be off",
-        path,
-    )
-    return ()
+    anomalies = scan.anomalies
+    if anomalies is None:
+        if 1 + read == scan.lines:
+            return LineAnomalies()
+        anomalies = line_anomalies(path, scan.lines)
+    known = set(anomalies.blank_lines) | set(anomalies.cr_lines)
+    if 1 + read + len(known | set(anomalies.quoted_lines)) == scan.lines:
+        return anomalies
+    if anomalies.quoted_lines:
+        log.warning(
+            "%s: the quotes do not pair up as the CSV reader read them; row numbers after a "
+            "line break inside a value may be off",
+            path,
+        )
+    return LineAnomalies(anomalies.blank_lines, (), anomalies.cr_lines)
 
 
 def _cell_text(value: object) -> str | None:
