@@ -126,7 +126,7 @@ def test_undecodable_line_in_a_gbk_file_is_quarantined(
 def test_gbk_line_after_the_sample_is_quarantined(
     tmp_path: Path, store: Store, tiny: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("loaders.sources._SAMPLE", 64)  # detection sees only the header
+    monkeypatch.setattr("loaders._scan._SAMPLE", 64)  # detection sees only the header
     rows = tiny.rows("persons")["persons"]
     text = _persons_csv(tiny, rows, header_zh=False).split("\n")
     data = [line.encode("utf-8") for line in text]
