@@ -59,7 +59,7 @@ a message that lists the columns found and the names accepted.
   quarantined, because its digits are lost.
 - Normalised, and counted per column in the load summary (`normalised`): surrounding spaces;
   full-width digits, letters and punctuation (`２０２４`, `，`, `－`); thousands separators in
-  amounts (`1,234.50`); Excel serial dates (`45321.4375` = 2024-01-31 10:30); Chinese labels of
+  amounts (`1,234.50`); Excel serial dates (`45321.4375` = 2024-01-30 10:30); Chinese labels of
   codes (`男` → `1`, `零售药店` → `2`); lower-case `x` in ID numbers.
 - Dates: {date_formats}. Date-times: {datetime_formats}. Dates must lie between the column's
   earliest date and tomorrow.
