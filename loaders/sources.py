@@ -197,7 +197,8 @@ def _stage_csv(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM read_csv({literal(str(source))},
             all_varchar = true, header = true, auto_detect = true,
-            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan')"""
+            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan',
+            max_line_size = 16777216)"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE raw_rejects AS
