@@ -226,16 +226,18 @@ def quarantine(db: Path | None, limit: int, as_json: bool) -> None:
             total = store.table_counts()["quarantine"]
     except YibaoError as exc:
         _fail(str(exc))
+    frame = frame.astype(object).where(frame.notna(), None)  # empty cells: null, not NaN
     if as_json:
         click.echo(json.dumps({"total": total, "rows": frame.to_dict("records")},
-                              ensure_ascii=False, indent=2, default=str))
+                              ensure_ascii=False, indent=2, default=str, allow_nan=False))
         return
     table = Table(title=f"隔离 / quarantine: {total:,} rows (showing {len(frame)})")
     for col in ("file", "row_no", "column_name", "raw_value", "reason_zh"):
         table.add_column(col, overflow="fold")
     for r in frame.itertuples(index=False):
+        raw = "" if r.raw_value is None else str(r.raw_value)
         table.add_row(str(r.file), str(r.row_no), str(r.column_name or ""),
-                      str(r.raw_value or "")[:40], str(r.reason_zh))
+                      raw[:40] + ("…" if len(raw) > 40 else ""), str(r.reason_zh))
     err.print(table)
 
 

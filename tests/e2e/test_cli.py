@@ -102,3 +102,17 @@ def test_demo_builds_a_store_and_replaces_only_its_own(tmp_path: Path) -> None:
     assert code == 2
     assert "refusing to replace" in err
     assert other.exists()
+
+
+def test_quarantine_listing_shows_empty_cells_as_empty(dirty_folder: Path, tmp_path: Path) -> None:
+    db = tmp_path / "d.duckdb"
+    assert _run("load", str(dirty_folder), "--db", str(db))[0] == 0
+    code, out, _ = _run("quarantine", "--db", str(db), "--json", "--limit", "500")
+    assert code == 0
+    listing = json.loads(out)
+    assert listing["total"] == len(listing["rows"])
+    missing = [r for r in listing["rows"] if r["reason_code"] == "missing_value"]
+    assert missing
+    code, _, err = _run("quarantine", "--db", str(db), "--limit", "500")
+    assert code == 0
+    assert "nan" not in err
