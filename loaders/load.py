@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -67,14 +68,7 @@ def load_folder(
             "(or .xlsx/.parquet, or the Chinese table names)"
         )
     report = load_files(files, store, source=str(folder), progress=progress)
-    return LoadReport(
-        load_id=report.load_id,
-        source=report.source,
-        db=report.db,
-        files=report.files,
-        ignored_files=tuple(p.name for p in ignored),
-        seconds=report.seconds,
-    )
+    return replace(report, ignored_files=tuple(p.name for p in ignored))
 
 
 def load_files(
