@@ -8,6 +8,7 @@ say how to fix the problem.
 from __future__ import annotations
 
 __all__ = [
+    "CommunityError",
     "DataFileError",
     "EncodingDetectionError",
     "MissingColumnError",
@@ -65,6 +66,10 @@ class MissingColumnError(DataFileError):
 
 class StoreError(YibaoError, RuntimeError):
     """The embedded store cannot be opened or written."""
+
+
+class CommunityError(YibaoError, ValueError):
+    """A graph or an engine cannot be used for community detection."""
 
 
 class SynthError(YibaoError, ValueError):
