@@ -58,6 +58,16 @@ class Placed:
     inserts: list[tuple[int, list[Cell], str | None, str]]
     """(after row, cells, column, kind) extra rows; after -1 means before the first row."""
 
+    def edit(self, row: int, column: str, text: str | None, kind: str) -> None:
+        """Write ``text`` into ``column`` of ``row`` in place: a fault of ``kind``."""
+        self.edits.setdefault(row, []).append((column, text, kind))
+
+
+def _record(data: pa.Table, r: int) -> dict[str, Any]:
+    """Row ``r`` of ``data`` as a dict of its cells."""
+    out: dict[str, Any] = data.slice(r, 1).to_pylist()[0]
+    return out
+
 
 def new_placed() -> Placed:
     """Nothing placed yet."""
@@ -117,9 +127,6 @@ def settlement_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: 
     used: set[int] = set()
     cols = data.column_names
 
-    def row(r: int) -> dict[str, Any]:
-        out: dict[str, Any] = data.slice(r, 1).to_pylist()[0]
-        return out
 
     def cells(d: dict[str, Any]) -> list[Cell]:
         return [d[c] for c in cols]
@@ -127,7 +134,7 @@ def settlement_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: 
     def extra(kind: str, column: str | None, change: Callable[[dict[str, Any]], None],
               new_ids: bool = True, extra_field: bool = False) -> None:
         for r in inj.pick(ordinary, used, inj.take("settlements", kind)):
-            d = row(r)
+            d = _record(data, r)
             if new_ids:
                 d["setl_id"], d["mdtrt_id"] = inj.next_setl()
             change(d)
@@ -153,16 +160,16 @@ def settlement_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: 
         d["setl_time"] = "2035" + d["setl_time"][4:]
     extra("date_out_of_range", "setl_time", out_of_range)
     for r in inj.pick(ordinary, used, inj.take("settlements", "missing_value")):
-        d = row(r)
+        d = _record(data, r)
         d["setl_id"], d["mdtrt_id"] = inj.next_setl()
         column = str(rng.choice(["setl_time", "med_type", "medfee_sumamt", "psn_no",
                                  "fixmedins_code"]))
         d[column] = None
         placed.inserts.append((inj.after(n, r), cells(d), column, "missing_value"))
     for r in inj.pick(ordinary, used, inj.take("settlements", "duplicate_row")):
-        placed.inserts.append((inj.after(n, r), cells(row(r)), None, "duplicate_row"))
+        placed.inserts.append((inj.after(n, r), cells(_record(data, r)), None, "duplicate_row"))
     for r in inj.pick(ordinary, used, inj.take("settlements", "duplicate_key")):
-        d = row(r)
+        d = _record(data, r)
         delta = int(rng.integers(100, 20_000))
         d["medfee_sumamt"] = _yuan(_fen(d["medfee_sumamt"]) + delta)
         d["psn_cash_pay"] = _yuan(_fen(d["psn_cash_pay"]) + delta)
@@ -181,34 +188,32 @@ def settlement_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: 
     times = data.column("setl_time").to_pylist()
     xlsx = writer.path.suffix == ".xlsx"
 
-    def edit(r: int, column: str, text: str | None, kind: str) -> None:
-        placed.edits.setdefault(r, []).append((column, text, kind))
 
     for r in inj.pick(editable, used, inj.take("settlements", "fullwidth_digits")):
         column = str(rng.choice(["medfee_sumamt", "setl_time"]))
-        edit(r, column, _fullwidth(str(data.column(column)[r].as_py())), "fullwidth_digits")
+        placed.edit(r, column, _fullwidth(str(data.column(column)[r].as_py())), "fullwidth_digits")
     large = np.flatnonzero((batch.scen < 0) & (np.abs(batch.fund + batch.acct + batch.cash)
                                                >= 100_000))
     for r in inj.pick(large, used, inj.take("settlements", "thousands_separator")):
-        edit(r, "medfee_sumamt", _thousands(str(data.column("medfee_sumamt")[r].as_py())),
+        placed.edit(r, "medfee_sumamt", _thousands(str(data.column("medfee_sumamt")[r].as_py())),
              "thousands_separator")
     for r in inj.pick(editable, used, inj.take("settlements", "excel_serial_date")):
         if xlsx:
-            d = row(r)
+            d = _record(data, r)
             d["setl_time"] = datetime.fromisoformat(d["setl_time"])
             placed.raws[r] = (cells(d), "setl_time", "excel_serial_date")
         else:
-            edit(r, "setl_time", _excel_serial(times[r]), "excel_serial_date")
+            placed.edit(r, "setl_time", _excel_serial(times[r]), "excel_serial_date")
     for r in inj.pick(editable, used, inj.take("settlements", "alt_date_format")):
         column = str(rng.choice(["setl_time", "begndate", "enddate"]))
-        edit(r, column, _alt_date(str(data.column(column)[r].as_py()), rng.random() < 0.5),
+        placed.edit(r, column, _alt_date(str(data.column(column)[r].as_py()), rng.random() < 0.5),
              "alt_date_format")
     for r in inj.pick(editable, used, inj.take("settlements", "padded_whitespace")):
         column = str(rng.choice(["psn_no", "fixmedins_code"]))
-        edit(r, column, f"  {data.column(column)[r].as_py()} ", "padded_whitespace")
+        placed.edit(r, column, f"  {data.column(column)[r].as_py()} ", "padded_whitespace")
     labels = dict(MED_TYPES)
     for r in inj.pick(editable, used, inj.take("settlements", "enum_label")):
-        edit(r, "med_type", labels[str(data.column("med_type")[r].as_py())], "enum_label")
+        placed.edit(r, "med_type", labels[str(data.column("med_type")[r].as_py())], "enum_label")
 
 
 def fee_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: Placed,
@@ -225,9 +230,6 @@ def fee_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: Placed,
     used_setl: set[str] = set()
     cols = data.column_names
 
-    def row(r: int) -> dict[str, Any]:
-        out: dict[str, Any] = data.slice(r, 1).to_pylist()[0]
-        return out
 
     def cells(d: dict[str, Any]) -> list[Cell]:
         return [d[c] for c in cols]
@@ -239,12 +241,12 @@ def fee_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: Placed,
         d["feedetl_sn"] = f"{d['setl_id']}{90 + k}"
 
     for r in inj.pick(services, used, inj.take("fee_details", "orphan_fee_detail")):
-        d = row(r)
+        d = _record(data, r)
         d["setl_id"] = inj.next_setl(ORPHAN_SETTLEMENT)[0]
         d["feedetl_sn"] = d["setl_id"] + "01"
         placed.inserts.append((inj.after(n, r), cells(d), "setl_id", "orphan_fee_detail"))
     for r in inj.pick(drugs, used, inj.take("fee_details", "bad_trace_code")):
-        d = row(r)
+        d = _record(data, r)
         new_line(d)
         k = abs(int(lines.cnt[r]))
         start = int(lines.code_off[r])
@@ -257,43 +259,41 @@ def fee_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: Placed,
         d["drug_trac_codg"] = ";".join(codes)
         placed.inserts.append((r, cells(d), "drug_trac_codg", "bad_trace_code"))
     for r in inj.pick(services, used, inj.take("fee_details", "fee_amount_mismatch")):
-        d = row(r)
+        d = _record(data, r)
         new_line(d)
         d["det_item_fee_sumamt"] = _yuan(_fen(d["det_item_fee_sumamt"]) +
                                          int(rng.integers(100, 2_000)))
         placed.inserts.append((r, cells(d), "det_item_fee_sumamt", "fee_amount_mismatch"))
     for r in inj.pick(services, used, inj.take("fee_details", "missing_value")):
-        d = row(r)
+        d = _record(data, r)
         new_line(d)
         column = str(rng.choice(["med_list_codg", "cnt", "det_item_fee_sumamt"]))
         d[column] = None
         placed.inserts.append((r, cells(d), column, "missing_value"))
     for r in inj.pick(np.flatnonzero(ordinary), used,
                         inj.take("fee_details", "duplicate_row")):
-        placed.inserts.append((inj.after(n, r), cells(row(r)), None, "duplicate_row"))
+        placed.inserts.append((inj.after(n, r), cells(_record(data, r)), None, "duplicate_row"))
     if writer.path.suffix == ".csv":
         for r in inj.pick(services, used, inj.take("fee_details", "column_count")):
-            d = row(r)
+            d = _record(data, r)
             new_line(d)
             out = cells(d)
             out = [*out, "备注"] if rng.random() < 0.5 else out[:-1]
             placed.inserts.append((r, out, None, "column_count"))
     editable = np.flatnonzero(batch.scen[lines.row] < 0)
 
-    def edit(r: int, column: str, text: str, kind: str) -> None:
-        placed.edits.setdefault(r, []).append((column, text, kind))
 
     for r in inj.pick(editable, used, inj.take("fee_details", "fullwidth_digits")):
         column = str(rng.choice(["det_item_fee_sumamt", "pric"]))
-        edit(r, column, _fullwidth(str(data.column(column)[r].as_py())), "fullwidth_digits")
+        placed.edit(r, column, _fullwidth(str(data.column(column)[r].as_py())), "fullwidth_digits")
     large = np.flatnonzero((batch.scen[lines.row] < 0) & (np.abs(lines.amount) >= 100_000))
     for r in inj.pick(large, used, inj.take("fee_details", "thousands_separator")):
         column = "det_item_fee_sumamt"
-        edit(r, column, _thousands(str(data.column(column)[r].as_py())),
+        placed.edit(r, column, _thousands(str(data.column(column)[r].as_py())),
              "thousands_separator")
     for r in inj.pick(editable, used, inj.take("fee_details", "padded_whitespace")):
         column = str(rng.choice(["med_list_name", "setl_id"]))
-        edit(r, column, f" {data.column(column)[r].as_py()}  ", "padded_whitespace")
+        placed.edit(r, column, f" {data.column(column)[r].as_py()}  ", "padded_whitespace")
 
 
 def planted_keys(inj: FaultInjector, key: str) -> set[str]:
@@ -327,12 +327,9 @@ def person_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
     ordinary = ordinary_rows(inj, data, "psn_no", "persons")
     used: set[int] = set()
 
-    def row(r: int) -> dict[str, Any]:
-        out: dict[str, Any] = data.slice(r, 1).to_pylist()[0]
-        return out
 
     def fresh(r: int) -> dict[str, Any]:
-        d = row(r)
+        d = _record(data, r)
         d["psn_no"] = inj.new_psn(d["insu_admdvs"])
         seq = 901 + 2 * (inj._extra_person % 49) + (0 if d["gend"] == "1" else 1)
         first17 = d["certno"][:14] + f"{min(seq, 999):03d}"
@@ -372,41 +369,39 @@ def person_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], column,
                                "missing_value"))
     for r in inj.pick(ordinary, used, inj.take("persons", "duplicate_row")):
-        placed.inserts.append((inj.after(n, r), [row(r)[c] for c in cols], None,
+        placed.inserts.append((inj.after(n, r), [_record(data, r)[c] for c in cols], None,
                                "duplicate_row"))
     for r in inj.pick(ordinary, used, inj.take("persons", "duplicate_key")):
-        d = row(r)
+        d = _record(data, r)
         d["tel"] = f"1{int(rng.integers(3, 10))}{int(rng.integers(0, 10**9)):09d}"
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], "psn_no",
                                "duplicate_key"))
     extra("column_count", None, lambda d: None, extra_field=True)
     extra("bad_enum", "gend", lambda d: d.update(gend="3"))
 
-    def edit(r: int, column: str, text: str, kind: str) -> None:
-        placed.edits.setdefault(r, []).append((column, text, kind))
 
     brdy = data.column("brdy").to_pylist()
     for r in inj.pick(ordinary, used, inj.take("persons", "fullwidth_digits")):
-        edit(r, "brdy", _fullwidth(brdy[r]), "fullwidth_digits")
+        placed.edit(r, "brdy", _fullwidth(brdy[r]), "fullwidth_digits")
     for r in inj.pick(ordinary, used, inj.take("persons", "excel_serial_date")):
-        edit(r, "brdy", _excel_serial(brdy[r]), "excel_serial_date")
+        placed.edit(r, "brdy", _excel_serial(brdy[r]), "excel_serial_date")
     for r in inj.pick(ordinary, used, inj.take("persons", "alt_date_format")):
-        edit(r, "brdy", _alt_date(brdy[r], rng.random() < 0.5), "alt_date_format")
+        placed.edit(r, "brdy", _alt_date(brdy[r], rng.random() < 0.5), "alt_date_format")
     names = data.column("psn_name").to_pylist()
     for r in inj.pick(ordinary, used, inj.take("persons", "padded_whitespace")):
-        edit(r, "psn_name", f" {names[r]}  ", "padded_whitespace")
+        placed.edit(r, "psn_name", f" {names[r]}  ", "padded_whitespace")
     gend = data.column("gend").to_pylist()
     insutype = data.column("insutype").to_pylist()
     for r in inj.pick(ordinary, used, inj.take("persons", "enum_label")):
         if rng.random() < 0.6:
-            edit(r, "gend", "男" if gend[r] == "1" else "女", "enum_label")
+            placed.edit(r, "gend", "男" if gend[r] == "1" else "女", "enum_label")
         else:
-            edit(r, "insutype", dict(INSUTYPES)[insutype[r]], "enum_label")
+            placed.edit(r, "insutype", dict(INSUTYPES)[insutype[r]], "enum_label")
     certno = data.column("certno").to_pylist()
     ends_x = np.array([i for i in ordinary.tolist() if certno[i].endswith("X")],
                       dtype=np.int64)
     for r in inj.pick(ends_x, used, inj.take("persons", "lowercase_x")):
-        edit(r, "certno", certno[r][:17] + "x", "lowercase_x")
+        placed.edit(r, "certno", certno[r][:17] + "x", "lowercase_x")
 
 
 def institution_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
@@ -419,7 +414,7 @@ def institution_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
     used: set[int] = set()
 
     def fresh(r: int) -> dict[str, Any]:
-        d: dict[str, Any] = data.slice(r, 1).to_pylist()[0]
+        d = _record(data, r)
         d["fixmedins_code"] = inj.reserved_code(d["fixmedins_code"][0],
                                                   d["fixmedins_code"][1:7], 90_000)
         return d
@@ -439,7 +434,7 @@ def institution_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], column,
                                "missing_value"))
     for r in inj.pick(ordinary, used, inj.take("institutions", "duplicate_row")):
-        d = data.slice(r, 1).to_pylist()[0]
+        d = _record(data, r)
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], None,
                                "duplicate_row"))
     extra("bad_enum", "fixmedins_type", lambda d: d.update(fixmedins_type="5"))
@@ -468,7 +463,7 @@ def practitioner_faults(inj: FaultInjector, data: pa.Table, placed: Placed, writ
     used: set[int] = set()
 
     def fresh(r: int) -> dict[str, Any]:
-        d: dict[str, Any] = data.slice(r, 1).to_pylist()[0]
+        d = _record(data, r)
         d["dr_codg"] = inj.reserved_code(d["dr_codg"][0], d["dr_codg"][1:7], 90_000)
         return d
 
@@ -492,7 +487,7 @@ def practitioner_faults(inj: FaultInjector, data: pa.Table, placed: Placed, writ
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], column,
                                "missing_value"))
     for r in inj.pick(ordinary, used, inj.take("practitioners", "duplicate_row")):
-        d = data.slice(r, 1).to_pylist()[0]
+        d = _record(data, r)
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], None,
                                "duplicate_row"))
     extra("column_count", None, lambda d: None, extra_field=True)
