@@ -9,56 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from yibao import __version__
+from yibao._cli_common import CONTEXT, _fail, _progress, _settings, err
 from yibao.errors import YibaoError
 from yibao.settings import Settings
 
 __all__ = ["main"]
 
-err = Console(stderr=True)
-
 FileFormat = Literal["csv", "parquet", "xlsx"]
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback drawing a rich bar on stderr (a no-op when disabled)."""
-    if not enabled:
-        yield lambda stage, done, total: None
-        return
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("…", total=None)
-
-        def update(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total or None)
-
-        yield update
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]错误 / error:[/] {message}", soft_wrap=True, highlight=False)
-    sys.exit(code)
-
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="yibao")
@@ -151,14 +115,6 @@ def load(folder: Path, db: Path | None, tables: tuple[str, ...], as_json: bool) 
             f"see 'yibao quarantine --db {settings.db}'",
             code=1,
         )
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings.from_env(**overrides)
-    except YibaoError as exc:
-        _fail(str(exc))
-        raise  # unreachable; keeps type checkers informed
 
 
 def _load(
@@ -324,6 +280,12 @@ def _remove_demo_store(path: Path) -> None:
     wal = path.with_name(path.name + ".wal")
     if wal.exists():
         wal.unlink()
+
+
+from yibao.cli_detect import detect_command, evaluate_command  # noqa: E402
+
+cli.add_command(detect_command)
+cli.add_command(evaluate_command)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ ENV_VARS: dict[str, str] = {
     "YIBAO_BACKEND": "backend",
     "YIBAO_MEMORY_LIMIT": "memory_limit",
     "YIBAO_THREADS": "threads",
+    "YIBAO_DETECTION_CONFIG": "detection_config",
     "NEO4J_URI": "neo4j_uri",
     "NEO4J_USER": "neo4j_user",
     "NEO4J_PASSWORD": "neo4j_password",
@@ -36,13 +37,15 @@ class Settings:
 
     ``db``: the embedded store file; ``backend``: ``embedded`` (default) or ``neo4j``;
     ``memory_limit``: DuckDB memory limit such as ``"6GB"`` (DuckDB's default: 80% of RAM);
-    ``threads``: worker threads (default: all cores).
+    ``threads``: worker threads (default: all cores); ``detection_config``: a TOML file
+    overriding detection settings (``graph/detection.toml``).
     """
 
     db: Path = Path("yibao.duckdb")
     backend: Backend = "embedded"
     memory_limit: str | None = None
     threads: int | None = None
+    detection_config: Path | None = None
     neo4j_uri: str | None = None
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
@@ -81,7 +84,7 @@ class Settings:
     def _with(self, values: Mapping[str, Any]) -> Settings:
         parsed: dict[str, Any] = {}
         for name, value in values.items():
-            if name == "db":
+            if name == "db" or (name == "detection_config" and value is not None):
                 parsed[name] = Path(value)
             elif name == "backend":
                 if value not in ("embedded", "neo4j"):

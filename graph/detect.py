@@ -1,0 +1,218 @@
+"""The whole detection: rules, chains, the person projection, communities, scored rings.
+
+:func:`detect` reads the store, runs every step and writes, in one transaction, the tables the
+workbench and the CLI read: ``rule_hits`` and ``chains``/``chain_links`` (by
+:mod:`graph.rules` and :mod:`graph.chains`), ``rings`` (one row per ring with its features and
+evidence), ``ring_members`` (ring, kind, code, role) and ``ring_settlements`` (ring, setl_id),
+and a row in ``detect_runs``. Rings keep their ids across reruns (:mod:`graph.ring_ids`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import duckdb
+import numpy as np
+
+from graph.chains import build_chains
+from graph.claims import claims_from_store
+from graph.community import communities_from_edges
+from graph.projection import person_projection_from_claims
+from graph.ring_ids import PreviousRing, assign_ring_ids
+from graph.rings import (
+    Ring,
+    community_ring_candidates,
+    ring_context_from_store,
+    rings_from_candidates,
+    rule_ring_candidates,
+)
+from graph.rules import run_rules
+from graph.scoring import DetectionSettings, load_detection_settings
+
+__all__ = ["DetectionResult", "detect", "previous_rings", "rings_table_ddl"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS rings (
+        ring_id VARCHAR PRIMARY KEY, pattern VARCHAR, pattern_zh VARCHAR, source VARCHAR,
+        score DOUBLE, suspicious BOOLEAN, rank INTEGER,
+        persons VARCHAR[], core_persons VARCHAR[], institutions VARCHAR[],
+        practitioners VARCHAR[], trace_codes VARCHAR[], hit_ids VARCHAR[],
+        fund_amount DOUBLE, medfee_amount DOUBLE, n_settlements BIGINT,
+        first_time TIMESTAMP, last_time TIMESTAMP, divisions VARCHAR[],
+        features JSON, metrics JSON, evidence_zh VARCHAR[], evidence_en VARCHAR[],
+        run_id INTEGER
+    )""",
+    """CREATE TABLE IF NOT EXISTS ring_members (
+        ring_id VARCHAR, kind VARCHAR, code VARCHAR, role VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS ring_settlements (ring_id VARCHAR, setl_id VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS detect_runs (
+        run_id INTEGER PRIMARY KEY, started_at TIMESTAMP, seconds DOUBLE, engine VARCHAR,
+        resolution DOUBLE, modularity DOUBLE, projection_edges BIGINT, rings INTEGER,
+        suspicious INTEGER, timings JSON, settings JSON
+    )""",
+)
+
+
+def rings_table_ddl() -> tuple[str, ...]:
+    """DDL of the tables detection writes (besides the rule and chain tables)."""
+    return _DDL
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """What one detection run found and how long each step took (seconds)."""
+
+    run_id: int
+    rings: list[Ring]
+    engine: str
+    modularity: float
+    projection_edges: int
+    projection_nodes: int
+    rule_hits: dict[str, int]
+    chains: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def suspicious(self) -> list[Ring]:
+        return [r for r in self.rings if r.suspicious]
+
+
+def previous_rings(con: duckdb.DuckDBPyConnection) -> list[PreviousRing]:
+    """Rings stored by the last run (empty before the first)."""
+    for ddl in _DDL:
+        con.execute(ddl)
+    rows = con.execute(
+        "SELECT ring_id, pattern, persons, institutions FROM rings ORDER BY ring_id"
+    ).fetchall()
+    return [PreviousRing(r[0], r[1], frozenset(r[2] or ()), frozenset(r[3] or ()))
+            for r in rows]
+
+
+def _write(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> None:
+    con.execute("DELETE FROM rings")
+    con.execute("DELETE FROM ring_members")
+    con.execute("DELETE FROM ring_settlements")
+    if not rings:
+        return
+    con.executemany(
+        "INSERT INTO rings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?)",
+        [[r.ring_id, r.pattern, r.pattern_zh, r.source, r.score, r.suspicious, r.rank,
+          list(r.persons), list(r.core_persons), list(r.institutions), list(r.practitioners),
+          list(r.trace_codes), list(r.hit_ids), r.fund_amount, r.medfee_amount,
+          r.n_settlements, r.first_time, r.last_time, list(r.divisions),
+          json.dumps(r.features), json.dumps(r.metrics), list(r.evidence_zh),
+          list(r.evidence_en), run_id] for r in rings],
+    )
+    con.execute("""
+        INSERT INTO ring_members
+        SELECT ring_id, 'person', u.code,
+               CASE WHEN list_contains(core_persons, u.code) OR len(core_persons) = 0
+                    THEN 'core' ELSE 'attached' END
+        FROM rings, unnest(persons) AS u(code)
+        UNION ALL SELECT ring_id, 'institution', u.code, 'place'
+        FROM rings, unnest(institutions) AS u(code)
+        UNION ALL SELECT ring_id, 'practitioner', u.code, 'prescriber'
+        FROM rings, unnest(practitioners) AS u(code)
+    """)
+    con.execute("""
+        INSERT INTO ring_settlements
+        SELECT DISTINCT p.ring_id, s.setl_id
+        FROM ring_members p
+        JOIN ring_members i ON i.ring_id = p.ring_id AND i.kind = 'institution'
+        JOIN settlements s ON s.psn_no = p.code AND s.fixmedins_code = i.code
+        WHERE p.kind = 'person' AND s.init_setl_id IS NULL AND s.medfee_sumamt >= 0
+    """)
+
+
+def detect(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    settings: DetectionSettings | None = None,
+    engine: str | None = None,
+    progress: Progress | None = None,
+) -> DetectionResult:
+    """Run the whole detection on the store behind ``con`` and store its results.
+
+    ``engine`` overrides the community engine of ``settings`` (``igraph``, ``networkx``).
+    """
+    st = settings or load_detection_settings()
+    if engine:
+        st = replace(st, community=replace(st.community, engine=engine))
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def step(name: str) -> Callable[[], None]:
+        t0 = time.perf_counter()
+        say(name)
+
+        def done() -> None:
+            timings[name] = round(time.perf_counter() - t0, 3)
+        return done
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        done = step("rules")
+        rule_run = run_rules(con)
+        done()
+        done = step("chains")
+        chain_summary = build_chains(con)
+        done()
+        done = step("claims")
+        claims = claims_from_store(con)
+        done()
+        done = step("projection")
+        projection = person_projection_from_claims(claims, st.co_settlement)
+        done()
+        done = step("communities")
+        nodes = np.unique(np.concatenate([projection.src, projection.dst]))
+        partition = communities_from_edges(
+            len(nodes), np.searchsorted(nodes, projection.src),
+            np.searchsorted(nodes, projection.dst), projection.weight,
+            engine=st.community.engine,  # type: ignore[arg-type]
+            resolution=st.community.resolution, seed=st.community.seed,
+        )
+        done()
+        done = step("rings")
+        ctx = ring_context_from_store(con, claims, projection)
+        candidates = (community_ring_candidates(ctx, partition, nodes, st.community)
+                      + rule_ring_candidates(con))
+        scored = rings_from_candidates(ctx, candidates, st)
+        ranked = [replace(r, rank=k + 1, suspicious=r.score >= st.threshold)
+                  for k, r in enumerate(scored)]
+        rings = assign_ring_ids(ranked, previous_rings(con))
+        done()
+        done = step("store")
+        run_id = int(con.execute(
+            "SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0])
+        _write(con, rings, run_id)
+        timings["total"] = round(time.perf_counter() - started, 3)
+        con.execute(
+            "INSERT INTO detect_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, timings["total"], partition.engine, partition.resolution,
+             partition.modularity, projection.n_edges, len(rings),
+             sum(r.suspicious for r in rings), json.dumps(timings),
+             json.dumps({"weights": dict(st.weights), "threshold": st.threshold})],
+        )
+        done()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("detection: %d rings (%d suspicious) in %.1f s", len(rings),
+             sum(r.suspicious for r in rings), timings["total"])
+    return DetectionResult(
+        run_id=run_id, rings=rings, engine=partition.engine, modularity=partition.modularity,
+        projection_edges=projection.n_edges, projection_nodes=len(nodes),
+        rule_hits=dict(rule_run.hits), chains=chain_summary.n_chains, timings=timings,
+    )

@@ -1,0 +1,53 @@
+"""A synthetic store with planted rings, loaded and run through detection once per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from graph.detect import DetectionResult, detect
+from loaders.load import load_folder
+from loaders.store import Store, open_store
+from yibao.synth import synthesize
+
+DETECT_SCALE = 60_000
+DETECT_SEED = 21
+
+
+@dataclass(frozen=True)
+class Detected:
+    folder: Path
+    db: Path
+    result: DetectionResult
+
+
+@pytest.fixture(scope="session")
+def detected(tmp_path_factory: pytest.TempPathFactory) -> Detected:
+    """Synthesised, loaded and detected; open it read-only (or copy it to change it)."""
+    root = tmp_path_factory.mktemp("detected")
+    folder = root / "data"
+    synthesize(folder, scale=DETECT_SCALE, seed=DETECT_SEED)
+    db = root / "store.duckdb"
+    with open_store(db) as store:
+        load_folder(folder, store)
+        result = detect(store.con)
+    return Detected(folder=folder, db=db, result=result)
+
+
+@pytest.fixture
+def detected_copy(detected: Detected, tmp_path: Path) -> Iterator[Store]:
+    """A writable copy of the detected store."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(detected.db, db)
+    with open_store(db) as store:
+        yield store
+
+
+@pytest.fixture
+def detected_store(detected: Detected) -> Iterator[Store]:
+    with open_store(detected.db, read_only=True) as store:
+        yield store
