@@ -110,6 +110,8 @@ class RingCandidate:
     hit_ids: tuple[str, ...] = ()
     rule_evidence: tuple[tuple[str, str], ...] = ()
     core: tuple[int, ...] = ()
+    active_days: tuple[int, ...] = ()
+    """Days the ring met (community rings): its settlements are counted on these days only."""
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,11 @@ def community_ring_candidates(
             need = max(params.attach_min, math.ceil(params.attach_share * sizes[ring]))
             if n >= need:
                 joins[ring].append(person)
+    met: dict[int, set[int]] = defaultdict(set)
+    if inside.any():
+        for ring, day in np.unique(np.column_stack([ra[inside], c.day[pr.event_a[inside]],
+                                                    ]), axis=0).tolist():
+            met[ring].update((day - 1, day, day + 1))
     out = []
     for ring in big.tolist():
         core = nodes[partition.membership == ring]
@@ -274,11 +281,14 @@ def community_ring_candidates(
         places = sorted(host.get(ring, []))
         if not places:
             continue
+        days = sorted(met[ring])
         rows = ctx.rows_of(members)
-        inpatient = c.inpatient[rows[np.isin(c.institution[rows], places)]]
+        rows = rows[np.isin(c.institution[rows], places) & np.isin(c.day[rows], days)]
+        inpatient = c.inpatient[rows]
         pattern = "recruited_inpatients" if inpatient.mean() >= 0.5 else "card_pooling"
         out.append(RingCandidate(pattern=pattern, source="community", persons=tuple(members),
-                                 institutions=tuple(places), core=tuple(sorted(core.tolist()))))
+                                 institutions=tuple(places), core=tuple(sorted(core.tolist())),
+                                 active_days=tuple(days)))
     return out
 
 
@@ -404,6 +414,8 @@ def _measure(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings
     c, sc = ctx.claims, settings.scale
     rows = ctx.rows_of(cand.persons)
     rows = rows[np.isin(c.institution[rows], np.asarray(cand.institutions, dtype=np.int64))]
+    if cand.active_days:
+        rows = rows[np.isin(c.day[rows], np.asarray(cand.active_days, dtype=np.int64))]
     persons = np.asarray(cand.persons, dtype=np.int64)
     pr = ctx.projection
     member = np.zeros(c.n_persons, dtype=bool)

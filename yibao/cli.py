@@ -239,7 +239,7 @@ def demo(db: Path | None, data: Path, scale: int, seed: int, as_json: bool) -> N
     """一条命令演示：合成数据、导入内置存储（无需服务器）。
 
     The one-command demo on the embedded store (no server): synthesise a data set with planted
-    fraud, load it, and report. Ring detection and the workbench join here as they land.
+    fraud, load it, detect rings, chains and rule hits, and show the top rings.
     """
     settings = _settings(db=db or Path("demo/yibao.duckdb"))
     _remove_demo_store(settings.db)
@@ -250,17 +250,24 @@ def demo(db: Path | None, data: Path, scale: int, seed: int, as_json: bool) -> N
 
     with open_store(settings.db) as store:
         store.con.execute("INSERT OR REPLACE INTO meta VALUES ('created_by', 'yibao demo')")
-    if as_json:
-        click.echo(json.dumps({"synth": synthesised, "load": report}, ensure_ascii=False,
-                              indent=2))
-    else:
-        err.print(
-            f"演示数据已就绪 / demo ready: {settings.db} "
-            f"({report['loaded']:,} rows loaded, {report['quarantined']:,} quarantined; "
-            f"ground truth in {data / 'truth.json'})"
-        )
     if report["loaded"] == 0:
         _fail("nothing loaded", code=1)
+    from yibao.cli_detect import print_rings, run_detection
+
+    found = run_detection(settings.db, None, None, show_progress=not as_json)
+    if as_json:
+        click.echo(json.dumps({"synth": synthesised, "load": report, "detect": {
+            "rings": len(found.rings), "suspicious": len(found.suspicious),
+            "rule_hits": found.rule_hits, "chains": found.chains, "timings": found.timings,
+        }}, ensure_ascii=False, indent=2))
+    else:
+        print_rings(found, top=10)
+        err.print(
+            f"演示数据已就绪 / demo ready: {settings.db} "
+            f"({report['loaded']:,} rows loaded, {report['quarantined']:,} quarantined, "
+            f"{len(found.suspicious)} suspicious rings; ground truth in {data / 'truth.json'}; "
+            f"check it with 'yibao evaluate {data} --db {settings.db}')"
+        )
 
 
 def _remove_demo_store(path: Path) -> None:

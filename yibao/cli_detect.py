@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -12,13 +12,16 @@ from rich.table import Table
 from yibao._cli_common import CONTEXT, _fail, _settings, err
 from yibao.errors import YibaoError
 
-__all__ = ["detect_command", "evaluate_command"]
+if TYPE_CHECKING:
+    from graph.detect import DetectionResult
+
+__all__ = ["detect_command", "evaluate_command", "print_rings", "run_detection"]
 
 _ENGINES = ["igraph", "networkx", "networkit"]
 
 
-def _run_detection(db: Path | None, config: Path | None, engine: str | None,
-                   show_progress: bool) -> Any:
+def run_detection(db: Path | None, config: Path | None, engine: str | None,
+                  show_progress: bool) -> DetectionResult:
     from graph.detect import detect
     from graph.scoring import load_detection_settings
     from loaders.store import open_store
@@ -68,7 +71,7 @@ def detect_command(db: Path | None, config: Path | None, engine: str | None, top
     """
     from graph.rings import ring_to_json
 
-    result = _run_detection(db, config, engine, show_progress=not as_json)
+    result = run_detection(db, config, engine, show_progress=not as_json)
     settings = _settings(db=db)
     if as_json:
         click.echo(json.dumps({
@@ -79,6 +82,11 @@ def detect_command(db: Path | None, config: Path | None, engine: str | None, top
             "chains": _chains_json(settings.db, None),
         }, ensure_ascii=False, indent=2, default=str))
         return
+    print_rings(result, top=top)
+
+
+def print_rings(result: DetectionResult, *, top: int) -> None:
+    """The top rings and a summary line, on stderr."""
     table = Table(title=f"团伙 / rings: {len(result.rings)} "
                         f"({len(result.suspicious)} 可疑 suspicious)")
     for col in ("ring_id", "模式 pattern", "分数 score", "人 persons", "机构 inst.",
@@ -116,7 +124,7 @@ def evaluate_command(folder: Path, db: Path | None, run_first: bool, as_json: bo
     except YibaoError as exc:
         _fail(str(exc))
     if run_first:
-        _run_detection(db, None, None, show_progress=not as_json)
+        run_detection(db, None, None, show_progress=not as_json)
     try:
         with open_store(settings.db, read_only=True) as store:
             result = evaluate_store(store.con, scenarios)

@@ -14,7 +14,7 @@ from loaders.load import load_folder
 from loaders.store import Store, open_store
 from yibao.synth import synthesize
 
-DETECT_SCALE = 60_000
+DETECT_SCALE = 100_000
 DETECT_SEED = 21
 
 
