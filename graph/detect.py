@@ -143,7 +143,8 @@ def detect(
 ) -> DetectionResult:
     """Run the whole detection on the store behind ``con`` and store its results.
 
-    ``engine`` overrides the community engine of ``settings`` (``igraph``, ``networkx``).
+    ``engine`` overrides the community engine of ``settings`` (``networkit``, ``igraph``,
+    ``networkx``; default: the fastest installed).
     """
     st = settings or load_detection_settings()
     if engine:
@@ -179,7 +180,7 @@ def detect(
         partition = communities_from_edges(
             len(nodes), np.searchsorted(nodes, projection.src),
             np.searchsorted(nodes, projection.dst), projection.weight,
-            engine=st.community.engine,  # type: ignore[arg-type]
+            engine=st.community.engine or None,  # type: ignore[arg-type]
             resolution=st.community.resolution, seed=st.community.seed,
         )
         done()

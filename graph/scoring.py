@@ -75,7 +75,7 @@ DEFAULTS_PATH = Path(__file__).with_name("detection.toml")
 
 @dataclass(frozen=True)
 class CommunityParams:
-    engine: str = "igraph"
+    engine: str = ""
     resolution: float = 1.0
     seed: int = 0
     min_persons: int = 3

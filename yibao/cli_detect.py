@@ -59,7 +59,7 @@ def _chains_json(db: Path, limit: int | None) -> list[dict[str, Any]]:
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="检测参数 TOML / detection settings (see graph/detection.toml)")
 @click.option("--engine", type=click.Choice(_ENGINES), default=None,
-              help="社区发现引擎 / community engine (default igraph Leiden)")
+              help="社区发现引擎 / community engine (default: networkit PLM)")
 @click.option("--top", default=15, show_default=True, help="显示前 N 个团伙 / rings to show")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 def detect_command(db: Path | None, config: Path | None, engine: str | None, top: int,

@@ -61,11 +61,19 @@ def test_engines_agree_on_well_separated_blocks() -> None:
     n, src, dst = _planted(5)
     leiden = communities_from_edges(n, src, dst, engine="igraph", seed=1)
     louvain = communities_from_edges(n, src, dst, engine="networkx", seed=1)
+    plm = communities_from_edges(n, src, dst, engine="networkit", seed=1)
     planted = [set(range(b * 25, (b + 1) * 25)) for b in range(8)]
     key = sorted
     assert sorted(leiden.communities(), key=key) == sorted(planted, key=key)
     assert sorted(louvain.communities(), key=key) == sorted(planted, key=key)
+    assert sorted(plm.communities(), key=key) == sorted(planted, key=key)
     assert leiden.modularity == pytest.approx(louvain.modularity)
+    assert plm.modularity == pytest.approx(louvain.modularity)
+
+
+def test_the_default_is_the_fastest_installed_engine() -> None:
+    src, dst = _two_cliques()
+    assert communities_from_edges(10, src, dst).engine == "networkit"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
