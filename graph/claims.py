@@ -17,7 +17,13 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["INPATIENT_MED_TYPES", "Claims", "claims_from_store", "effective_settlements_sql"]
+__all__ = [
+    "INPATIENT_MED_TYPES",
+    "Claims",
+    "claims_from_store",
+    "effective_settlements_sql",
+    "has_table",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,13 @@ def effective_settlements_sql(where: str = "TRUE") -> str:
           AND NOT EXISTS (SELECT 1 FROM settlements r WHERE r.init_setl_id = s.setl_id)
           AND ({where})
     """
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the store has table ``name`` (e.g. ``rule_hits`` before rules have run)."""
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n",
+                        {"n": name}).fetchall()[0]
+    return bool(found[0])
 
 
 @dataclass(frozen=True)
@@ -105,8 +118,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
     con.execute("CREATE OR REPLACE TEMP TABLE _dx_idx AS SELECT code, "
                 "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
                 "(SELECT DISTINCT dise_codg AS code FROM settlements WHERE dise_codg IS NOT NULL)")
-    has_hits = con.execute("SELECT count(*) FROM information_schema.tables "
-                           "WHERE table_name = 'rule_hits'").fetchall()[0][0]
+    has_hits = has_table(con, "rule_hits")
     con.execute("CREATE OR REPLACE TEMP TABLE _high_setl AS " + (
         "SELECT DISTINCT unnest(setl_ids) AS setl_id FROM rule_hits WHERE severity = 'high'"
         if has_hits else "SELECT NULL::VARCHAR AS setl_id WHERE FALSE"))

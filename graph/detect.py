@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 
 from graph.chains import build_chains
-from graph.claims import claims_from_store
+from graph.claims import claims_from_store, effective_settlements_sql
 from graph.community import communities_from_edges
 from graph.projection import person_projection_from_claims
 from graph.ring_ids import PreviousRing, assign_ring_ids
@@ -124,13 +124,14 @@ def _write(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> No
         UNION ALL SELECT ring_id, 'practitioner', u.code, 'prescriber'
         FROM rings, unnest(practitioners) AS u(code)
     """)
-    con.execute("""
+    con.execute(f"""
         INSERT INTO ring_settlements
         SELECT DISTINCT p.ring_id, s.setl_id
         FROM ring_members p
         JOIN ring_members i ON i.ring_id = p.ring_id AND i.kind = 'institution'
-        JOIN settlements s ON s.psn_no = p.code AND s.fixmedins_code = i.code
-        WHERE p.kind = 'person' AND s.init_setl_id IS NULL AND s.medfee_sumamt >= 0
+        JOIN ({effective_settlements_sql()}) s
+          ON s.psn_no = p.code AND s.fixmedins_code = i.code
+        WHERE p.kind = 'person'
     """)
 
 

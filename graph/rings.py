@@ -31,7 +31,7 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from graph.claims import Claims
+from graph.claims import Claims, has_table
 from graph.community import Partition
 from graph.projection import PersonProjection
 from graph.scoring import CommunityParams, DetectionSettings, score_from_features
@@ -196,7 +196,7 @@ def ring_context_from_store(
     offsets = np.zeros(claims.n_persons + 1, dtype=np.int64)
     np.cumsum(np.bincount(claims.person, minlength=claims.n_persons), out=offsets[1:])
     flagged: frozenset[int] = frozenset()
-    if _has_table(con, "rule_hits"):
+    if has_table(con, "rule_hits"):
         rows = con.sql("""
             SELECT DISTINCT i.idx FROM rule_hits h, unnest(h.persons) AS u(psn_no)
             JOIN _psn_idx i ON i.code = u.psn_no WHERE h.severity IN ('high', 'medium')
@@ -218,12 +218,6 @@ def ring_context_from_store(
         surname_share=surname_counts / max(surname_counts.sum(), 1),
         flagged_persons=flagged,
     )
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n",
-                        {"n": name}).fetchall()[0]
-    return bool(found and found[0])
 
 
 def community_ring_candidates(
@@ -315,10 +309,10 @@ def _components(groups: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[l
 def rule_ring_candidates(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
     """Rings made of rule hits and resale chains (empty when those tables are absent)."""
     out: list[RingCandidate] = []
-    if _has_table(con, "rule_hits"):
+    if has_table(con, "rule_hits"):
         out += _travel_rings(con)
         out += _collusion_rings(con)
-    if _has_table(con, "chains"):
+    if has_table(con, "chains"):
         out += _resale_rings(con)
     return out
 
@@ -385,7 +379,7 @@ def _resale_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
             SELECT DISTINCT hit_id, evidence_zh, evidence_en
             FROM rule_hits, unnest(trace_codes) AS u(code)
             WHERE rule_id = 'TRACE_REUSE' AND u.code IN (SELECT unnest($c)) ORDER BY 1
-        """, {"c": codes}).fetchall() if _has_table(con, "rule_hits") else []
+        """, {"c": codes}).fetchall() if has_table(con, "rule_hits") else []
         out.append(RingCandidate(
             pattern="resale_chain", source="rule",
             persons=tuple(_index(con, "_psn_idx", persons)),
