@@ -7,7 +7,8 @@
    :func:`graph.detect.detect` on the copy in a fresh child process (detection writes its tables
    into the store; the cached one stays untouched). Prints the child's wall seconds, the
    per-step timings detection reports and the child's peak memory (its maximum resident set,
-   from ``wait4``: exact, no polling). ``--big`` adds the same run at 10M settlements.
+   from ``wait4``: exact, no polling). ``--big`` adds the same run at 10M settlements, and
+   the engine comparison (2.) on the real 10M projection.
 2. **The community step alone.** Builds the person co-settlement projection once in this
    process, keeps only the persons with an edge (renumbered ``0 .. n-1``: isolated persons would
    only slow the engines that build a graph object) and times
@@ -264,7 +265,9 @@ def _time_engines(
     )
 
 
-def _compare_engines(scale: int, seed: int, repeats: int) -> list[GraphComparison]:
+def _compare_engines(
+    scale: int, seed: int, repeats: int, *, real_only: bool = False,
+) -> list[GraphComparison]:
     from graph.claims import claims_from_store
     from graph.projection import person_projection_from_claims
     from graph.scoring import load_detection_settings
@@ -284,6 +287,8 @@ def _compare_engines(scale: int, seed: int, repeats: int) -> list[GraphCompariso
          replace(real, min_co_days=1, window_minutes=WIDE_WINDOW_MINUTES,
                  max_local=WIDE_MAX_LOCAL)),
     ]
+    if real_only:
+        graphs = graphs[:1]
     out: list[GraphComparison] = []
     for label, params in graphs:
         if label.startswith("wide") and out[-1].edges >= WIDE_WHEN_UNDER_EDGES:
@@ -292,7 +297,7 @@ def _compare_engines(scale: int, seed: int, repeats: int) -> list[GraphCompariso
         projection = person_projection_from_claims(claims, params)
         elapsed = time.perf_counter() - t0
         out.append(_time_engines(
-            label, params, projection.src, projection.dst, projection.weight, elapsed,
+            f"{label} {scale:,}-settlement", params, projection.src, projection.dst, projection.weight, elapsed,
             default=default, resolution=settings.community.resolution,
             seed=settings.community.seed, repeats=repeats,
         ))
@@ -360,7 +365,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--big", action="store_true",
-                        help=f"also run the whole detection at {BIG_SCALE:,} settlements")
+                        help=f"also run the whole detection and the engine comparison on the real "
+                             f"projection at {BIG_SCALE:,} settlements")
     parser.add_argument("--skip-detect", action="store_true",
                         help="only the community-step comparison")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
@@ -382,7 +388,9 @@ def main() -> None:
         detections.append(_measure_detection(args.scale, args.seed))
     graphs = _compare_engines(args.scale, args.seed, args.repeats)
     if args.big:
-        detections.append(_measure_detection(BIG_SCALE, args.seed))
+        if not args.skip_detect:
+            detections.append(_measure_detection(BIG_SCALE, args.seed))
+        graphs += _compare_engines(BIG_SCALE, args.seed, args.repeats, real_only=True)
 
     if args.json:
         print(json.dumps({

@@ -24,6 +24,8 @@ ENV_VARS: dict[str, str] = {
     "YIBAO_MEMORY_LIMIT": "memory_limit",
     "YIBAO_THREADS": "threads",
     "YIBAO_DETECTION_CONFIG": "detection_config",
+    "YIBAO_USERS": "users_file",
+    "YIBAO_AUDIT_LOG": "audit_log",
     "NEO4J_URI": "neo4j_uri",
     "NEO4J_USER": "neo4j_user",
     "NEO4J_PASSWORD": "neo4j_password",
@@ -38,7 +40,9 @@ class Settings:
     ``db``: the embedded store file; ``backend``: ``embedded`` (default) or ``neo4j``;
     ``memory_limit``: DuckDB memory limit such as ``"6GB"`` (DuckDB's default: 80% of RAM);
     ``threads``: worker threads (default: all cores); ``detection_config``: a TOML file
-    overriding detection settings (``graph/detection.toml``).
+    overriding detection settings (``graph/detection.toml``); ``users_file``: the workbench's
+    user file (TOML, hashed passwords; default ``users.toml`` beside the store); ``audit_log``:
+    where the workbench appends who unmasked what (default ``audit.jsonl`` beside the store).
     """
 
     db: Path = Path("yibao.duckdb")
@@ -46,10 +50,22 @@ class Settings:
     memory_limit: str | None = None
     threads: int | None = None
     detection_config: Path | None = None
+    users_file: Path | None = None
+    audit_log: Path | None = None
     neo4j_uri: str | None = None
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
     neo4j_database: str | None = None
+
+    @property
+    def users_path(self) -> Path:
+        """The workbench user file: ``users_file``, else ``users.toml`` beside the store."""
+        return self.users_file or self.db.with_name("users.toml")
+
+    @property
+    def audit_path(self) -> Path:
+        """The workbench audit log: ``audit_log``, else ``audit.jsonl`` beside the store."""
+        return self.audit_log or self.db.with_name("audit.jsonl")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -84,7 +100,9 @@ class Settings:
     def _with(self, values: Mapping[str, Any]) -> Settings:
         parsed: dict[str, Any] = {}
         for name, value in values.items():
-            if name == "db" or (name == "detection_config" and value is not None):
+            if name == "db" or (
+                name in ("detection_config", "users_file", "audit_log") and value is not None
+            ):
                 parsed[name] = Path(value)
             elif name == "backend":
                 if value not in ("embedded", "neo4j"):
