@@ -297,7 +297,8 @@ def _compare_engines(
         projection = person_projection_from_claims(claims, params)
         elapsed = time.perf_counter() - t0
         out.append(_time_engines(
-            f"{label} {scale:,}-settlement", params, projection.src, projection.dst, projection.weight, elapsed,
+            f"{label} {scale:,}-settlement", params, projection.src, projection.dst,
+            projection.weight, elapsed,
             default=default, resolution=settings.community.resolution,
             seed=settings.community.seed, repeats=repeats,
         ))

@@ -290,3 +290,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh store file in ``tmp_path``, closed after the test."""
     with open_store(tmp_path / "store.duckdb") as s:
         yield s
+
+
+from tests.detected import (  # noqa: E402  (shared session fixtures: the detected store)
+    detected,
+    detected_copy,
+    detected_store,
+)
+
+__all__ = ["detected", "detected_copy", "detected_store"]

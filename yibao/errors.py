@@ -74,3 +74,7 @@ class CommunityError(YibaoError, ValueError):
 
 class SynthError(YibaoError, ValueError):
     """Synthetic data cannot be generated with the arguments given."""
+
+
+class AuthError(YibaoError, ValueError):
+    """A workbench sign-in or user-file problem (the message says what to fix)."""

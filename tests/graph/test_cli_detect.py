@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.graph.conftest import Detected
+from tests.detected import Detected
 from yibao.cli import cli
 
 

@@ -8,7 +8,7 @@ import json
 from graph.detect import detect
 from graph.evaluate import evaluate_store, load_truth
 from loaders.store import Store
-from tests.graph.conftest import Detected
+from tests.detected import Detected
 
 
 def test_planted_rings_are_found_and_honest_groups_are_not(detected: Detected,

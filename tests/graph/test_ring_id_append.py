@@ -10,7 +10,7 @@ import pandas as pd
 from graph.detect import detect
 from loaders.load import load_folder
 from loaders.store import open_store
-from tests.graph.conftest import Detected
+from tests.detected import Detected
 
 
 def _split(src: Path, first: Path, second: Path, cut: str) -> None:

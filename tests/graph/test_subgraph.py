@@ -9,7 +9,7 @@ import networkx as nx
 from graph.flows import division_flows, prescription_flows
 from graph.subgraph import neighbourhood, ring_subgraph, shortest_connection
 from loaders.store import Store
-from tests.graph.conftest import Detected
+from tests.detected import Detected
 
 
 def test_ring_subgraph_holds_the_ring(detected: Detected, detected_store: Store) -> None:

@@ -1,4 +1,5 @@
-"""A synthetic store with planted rings, loaded and run through detection once per session."""
+"""The shared detected store: synthetic data with planted rings, loaded and run through detection
+once per session (fixtures registered by the root conftest)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,106 @@
+"""The workbench's entry file: ``streamlit run dashboards/app.py`` (or ``yibao workbench``).
+
+Signs the user in (user file with hashed passwords; the organisation's OIDC through
+``st.login`` where ``[auth]`` is configured in Streamlit's secrets), then runs the chosen page.
+The role comes from the user file, never from the page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboards import ui
+from dashboards.auth import authenticate, read_users, user_by_email
+from dashboards.i18n import t
+
+PAGES = Path(__file__).parent / "pages"
+
+st.set_page_config(page_title="医保基金监管图分析工作台", page_icon="🩺", layout="wide")
+lg = ui.lang()
+
+pages = [
+    st.Page(PAGES / "overview.py", title=t("page_overview", lg), url_path="overview",
+            icon=":material/map:", default=True),
+    st.Page(PAGES / "rings.py", title=t("page_rings", lg), url_path="rings",
+            icon=":material/group:"),
+    st.Page(PAGES / "chains.py", title=t("page_chains", lg), url_path="chains",
+            icon=":material/medication:"),
+    st.Page(PAGES / "cross_region.py", title=t("page_cross_region", lg),
+            url_path="cross_region", icon=":material/flight:"),
+    st.Page(PAGES / "search.py", title=t("page_search", lg), url_path="search",
+            icon=":material/search:"),
+]
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sign_in() -> None:
+    """The sign-in form; on success the user is kept in the session."""
+    users_file = ui.settings().users_path
+    st.title(t("sign_in_title", lg))
+    if _oidc_configured():
+        if getattr(st.user, "is_logged_in", False):
+            email = str(st.user.get("email", ""))
+            user = user_by_email(users_file, email)
+            if user is None:
+                st.error(t("oidc_unknown", lg, email=email))
+                st.button(t("sign_out", lg), on_click=st.logout)
+                st.stop()
+            st.session_state["user"] = user
+            st.rerun()
+        st.button(t("sign_in_oidc", lg), on_click=st.login, type="primary")
+    if not read_users(users_file):
+        st.info(t("no_users", lg, path=users_file))
+        st.stop()
+    with st.form("sign-in"):
+        name = st.text_input(t("username", lg), key="login_user")
+        password = st.text_input(t("password", lg), type="password", key="login_password")
+        submitted = st.form_submit_button(t("sign_in", lg), type="primary")
+    if submitted:
+        user = authenticate(users_file, name, password)
+        if user is None:
+            st.error(t("bad_login", lg))
+        else:
+            st.session_state["user"] = user
+            st.rerun()
+
+
+def _sidebar() -> None:
+    user = ui.current_user()
+    with st.sidebar:
+        st.markdown(f"### {t('app_short', lg)}")
+        choice = st.segmented_control(t("language", lg), ["中文", "English"],
+                                      default="English" if lg == "en" else "中文",
+                                      key="lang_switch")
+        ui.set_param("lang", "en" if choice == "English" else None)
+        if choice is not None and (choice == "English") != (lg == "en"):
+            st.rerun()
+        role = t(f"role_{user.role}", lg)
+        st.caption(t("signed_in_as", lg, name=user.display_name, role=role))
+        if st.button(t("sign_out", lg), key="sign_out"):
+            st.session_state.clear()
+            if getattr(st.user, "is_logged_in", False):
+                st.logout()
+            st.rerun()
+
+
+if not ui.settings().db.exists():
+    st.navigation(pages, position="hidden")
+    st.error(t("no_store", lg, path=ui.settings().db))
+    st.stop()
+
+if "user" not in st.session_state:
+    st.navigation(pages, position="hidden")
+    _sign_in()
+    st.stop()
+
+page = st.navigation(pages)
+_sidebar()
+page.run()

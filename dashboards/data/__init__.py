@@ -1,0 +1,1 @@
+"""What the workbench shows, read from the store as DataFrames (no Streamlit, no plotly)."""

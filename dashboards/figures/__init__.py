@@ -1,0 +1,1 @@
+"""Plotly figures for the workbench (no Streamlit): maps that need no tiles, charts, networks."""

@@ -1,0 +1,105 @@
+"""Labels in 简体中文 (the default) and English.
+
+Common labels live in :data:`LABELS`; a page may keep its own ``{key: (zh, en)}`` table and read
+it with :func:`text`. Keys are English snake case; a missing key is an error (a typo must show).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from graph.rings import PATTERNS
+
+__all__ = ["LABELS", "LANGS", "Lang", "pattern_label", "t", "text"]
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    "app_title": ("医保基金监管图分析工作台", "Medical-insurance fund supervision workbench"),
+    "app_short": ("医保图谱", "yibao-graph"),
+    "page_overview": ("总览", "Overview"),
+    "page_rings": ("团伙", "Rings"),
+    "page_chains": ("回流药", "Resale chains"),
+    "page_cross_region": ("异地就医", "Cross-region"),
+    "page_search": ("查询", "Search"),
+    "language": ("语言 / Language", "语言 / Language"),
+    "period": ("时间范围", "Period"),
+    "period_from": ("起", "From"),
+    "period_to": ("止", "To"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_in_title": ("登录医保基金监管工作台", "Sign in to the fund-supervision workbench"),
+    "sign_in_oidc": ("使用单位账号登录", "Sign in with your organisation account"),
+    "sign_out": ("退出登录", "Sign out"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "bad_login": ("用户名或密码错误", "Wrong user name or password"),
+    "no_users": (
+        "尚未配置用户：请运行 `yibao user add 用户名 --role investigator` 创建用户文件 {path}",
+        "No users yet: run `yibao user add NAME --role investigator` to create the user file "
+        "{path}",
+    ),
+    "oidc_unknown": (
+        "单位账号 {email} 未在用户文件中登记角色，请联系管理员。",
+        "The organisation account {email} has no role in the user file; ask an administrator.",
+    ),
+    "role_investigator": ("调查员", "Investigator"),
+    "role_leadership": ("领导/简报", "Leadership / briefing"),
+    "signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
+    "masked_note": ("个人信息已脱敏", "Personal data masked"),
+    "unmask": ("显示完整个人信息（将记入审计日志）", "Reveal personal data (audited)"),
+    "unmasked_note": (
+        "已显示完整个人信息，本次查看已记入审计日志。",
+        "Personal data revealed; this view is audited.",
+    ),
+    "no_store": (
+        "找不到数据存储 {path}。请先运行 `yibao demo` 或 `yibao load`，或设置 YIBAO_DB。",
+        "No store at {path}. Run `yibao demo` or `yibao load` first, or set YIBAO_DB.",
+    ),
+    "no_detection": (
+        "数据存储中还没有检测结果：请先运行 `yibao detect --db {path}`。",
+        "The store has no detection results yet: run `yibao detect --db {path}` first.",
+    ),
+    "empty": ("所选时间范围内没有数据。", "Nothing in the chosen period."),
+    "table": ("表格", "Table"),
+    "map": ("地图", "Map"),
+    "yuan": ("元", "yuan"),
+    "wan_yuan": ("万元", "10k yuan"),
+    "persons": ("人员", "Persons"),
+    "institutions": ("定点医药机构", "Institutions"),
+    "practitioners": ("医保医师", "Practitioners"),
+    "settlements": ("结算笔数", "Settlements"),
+    "fund_amount": ("基金支付（元）", "Fund paid (yuan)"),
+    "score": ("可疑评分", "Score"),
+    "pattern": ("类型", "Pattern"),
+    "ring": ("团伙", "Ring"),
+    "ring_id": ("团伙编号", "Ring id"),
+    "span": ("时间跨度", "Span"),
+    "places": ("涉及地区", "Places"),
+    "first_time": ("首次", "First"),
+    "last_time": ("末次", "Last"),
+    "open_ring": ("查看团伙", "Open ring"),
+    "division": ("地区", "Division"),
+    "name": ("姓名/名称", "Name"),
+    "code": ("编码", "Code"),
+    "month": ("月份", "Month"),
+}
+
+
+def text(table: Mapping[str, tuple[str, str]], key: str, lang: Lang, **fmt: object) -> str:
+    """The label ``key`` of ``table`` in ``lang``, formatted with ``fmt``."""
+    zh, en = table[key]
+    label = zh if lang == "zh" else en
+    return label.format(**fmt) if fmt else label
+
+
+def t(key: str, lang: Lang, **fmt: object) -> str:
+    """A common label (:data:`LABELS`)."""
+    return text(LABELS, key, lang, **fmt)
+
+
+def pattern_label(pattern: str, lang: Lang) -> str:
+    """A ring pattern's name, e.g. ``card_pooling`` → ``聚集性刷卡(套刷)``."""
+    zh, en = PATTERNS.get(pattern, (pattern, pattern))
+    return zh if lang == "zh" else en

@@ -1,0 +1,5 @@
+"""Placeholder page (being built)."""
+
+import streamlit as st
+
+st.title("回流药")

@@ -1,0 +1,265 @@
+"""团伙 Rings: the ranked table of rings, and one ring (``?ring=ID``): why, who, where, when,
+how much, and its network, each graph or map with its table beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboards import ui
+from dashboards.data import rings as ring_data
+from dashboards.figures.maps import FONT, lines_and_points
+from dashboards.figures.network import network_figure, network_table
+from dashboards.i18n import pattern_label, t, text
+from graph.rings import PATTERNS
+from graph.scoring import FEATURES, load_detection_settings
+from graph.subgraph import ring_subgraph
+from yibao.masking import mask_name
+
+L = {
+    "title": ("团伙：可疑团伙排行", "Rings: suspicious rings, ranked"),
+    "ring_title": ("团伙 {ring_id}：{pattern}", "Ring {ring_id}: {pattern}"),
+    "back": ("← 返回团伙列表", "← Back to the rings"),
+    "patterns": ("类型筛选", "Patterns"),
+    "all_rings": ("包括未达阈值的团伙", "Include rings below the threshold"),
+    "pick": ("点击表格中的一行打开团伙", "Click a row to open the ring"),
+    "not_found": ("找不到团伙 {ring_id}（可能已在重新检测后合并或消失）。",
+                  "No ring {ring_id} (it may have merged or gone after detection reran)."),
+    "why": ("为什么可疑", "Why"),
+    "who": ("涉及人员与机构", "Who"),
+    "where": ("在哪里", "Where"),
+    "when": ("什么时间", "When"),
+    "how_much": ("涉及金额", "How much"),
+    "network": ("关系网络", "Network"),
+    "evidence": ("证据", "Evidence"),
+    "feature": ("特征", "Feature"),
+    "value": ("取值 (0-1)", "Value (0-1)"),
+    "weight": ("权重", "Weight"),
+    "contribution": ("贡献", "Contribution"),
+    "score_line": ("评分 {score:.2f}（阈值 {threshold:.2f}），排名第 {rank} 位，来源：{source}",
+                   "score {score:.2f} (threshold {threshold:.2f}), rank {rank}, source: {source}"),
+    "src_community": ("共同结算社区", "co-settlement community"),
+    "src_rule": ("规则命中", "rule hits"),
+    "homes": ("参保地", "Insured division"),
+    "trips": ("就医行程（参保地 → 机构）", "Trips (insured division → institution)"),
+    "timeline": ("结算时间线", "Settlement timeline"),
+    "monthly": ("每月基金支付", "Fund paid per month"),
+    "fund_in_period": ("期内基金支付 {fund:,.2f} 元，结算 {n:,} 笔，{first} 至 {last}",
+                       "{fund:,.2f} yuan fund paid in the period, {n:,} settlements, "
+                       "{first} to {last}"),
+    "core": ("核心", "core"),
+    "attached": ("关联", "attached"),
+    "nodes": ("{n:,} 个节点，{m:,} 条连接", "{n:,} nodes, {m:,} links"),
+    "no_settlements": ("所选时间范围内该团伙没有结算。",
+                       "The ring has no settlements in the chosen period."),
+}
+KINDS = {"person": "persons", "institution": "institutions", "practitioner": "practitioners"}
+
+lg = ui.lang()
+ui.require_detection()
+period = ui.period()
+
+
+def _pattern(p: str) -> str:
+    return pattern_label(p, lg)
+
+
+def _ring_list() -> None:
+    st.title(text(L, "title", lg))
+    c1, c2 = st.columns([3, 1])
+    chosen = [p for p in (ui.url_param("patterns", "") or "").split(",") if p in PATTERNS]
+    patterns = c1.multiselect(text(L, "patterns", lg), list(PATTERNS), default=chosen,
+                              format_func=_pattern, key="rings_patterns")
+    ui.set_param("patterns", ",".join(patterns) or None)
+    everything = c2.toggle(text(L, "all_rings", lg), value=ui.url_param("all") == "1",
+                           key="rings_all")
+    ui.set_param("all", "1" if everything else None)
+    table = ui.cached(ring_data.rings_table, period, suspicious_only=not everything,
+                      patterns=patterns or None)
+    if table.empty:
+        st.info(t("empty", lg))
+        return
+    shown = pd.DataFrame({
+        t("ring_id", lg): table["ring_id"],
+        t("pattern", lg): table["pattern"].map(_pattern),
+        t("score", lg): table["score"],
+        t("persons", lg): table["persons"],
+        t("institutions", lg): table["institutions"],
+        t("practitioners", lg): table["practitioners"],
+        t("fund_amount", lg): table["fund"].round(2),
+        t("first_time", lg): table["first_time"].dt.date,
+        t("last_time", lg): table["last_time"].dt.date,
+        t("places", lg): table["places"],
+        text(L, "evidence", lg): table[f"evidence_{lg}"],
+    })
+    st.caption(text(L, "pick", lg))
+    event = st.dataframe(
+        shown, hide_index=True, width="stretch", on_select="rerun",
+        selection_mode="single-row", key="rings_table",
+        column_config={t("score", lg): st.column_config.ProgressColumn(
+            t("score", lg), min_value=0.0, max_value=1.0, format="%.2f")},
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        ui.set_param("ring", str(table.iloc[rows[0]]["ring_id"]))
+        st.rerun()
+
+
+def _why(ring: ring_data.RingRecord) -> None:
+    settings = load_detection_settings(ui.settings().detection_config)
+    source = text(L, "src_rule" if ring.source == "rule" else "src_community", lg)
+    st.markdown(text(L, "score_line", lg, score=ring.score, threshold=settings.threshold,
+                     rank=ring.rank, source=source))
+    left, right = st.columns([1, 1])
+    evidence = ring.evidence_zh if lg == "zh" else ring.evidence_en
+    left.markdown("\n".join(f"- {sentence}" for sentence in evidence))
+    rows = []
+    for f in FEATURES:
+        value = ring.features.get(f.key, 0.0)
+        weight = settings.weights.get(f.key, 0.0)
+        rows.append({text(L, "feature", lg): f.name_zh if lg == "zh" else f.name_en,
+                     text(L, "value", lg): round(value, 3), text(L, "weight", lg): weight,
+                     text(L, "contribution", lg): round(value * weight, 3)})
+    feats = pd.DataFrame(rows)
+    bar = px.bar(feats, x=text(L, "contribution", lg), y=text(L, "feature", lg),
+                 orientation="h", color=text(L, "contribution", lg),
+                 color_continuous_scale="RdBu_r", range_color=[-0.35, 0.35])
+    bar.update_layout(height=360, margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT,
+                      coloraxis_showscale=False, yaxis={"categoryorder": "total ascending"})
+    right.plotly_chart(bar, width="stretch", key="ring_features")
+    right.dataframe(feats, hide_index=True, width="stretch")
+
+
+def _who(ring: ring_data.RingRecord) -> None:
+    revealed = ui.unmask_toggle("ring", ring.ring_id)
+    persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
+    persons = ui.show_masked(persons, revealed)
+    persons["role"] = persons["role"].map(lambda r: text(L, r, lg) if r in L else r)
+    tabs = st.tabs([f"{t(k, lg)}" for k in KINDS.values()])
+    tabs[0].dataframe(persons.drop(columns=["insu_admdvs"]), hide_index=True,
+                      width="stretch")
+    tabs[1].dataframe(ui.cached(ring_data.ring_institutions, ring.ring_id, period), hide_index=True,
+                      width="stretch")
+    doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
+    if not revealed:
+        doctors = doctors.assign(dr_name=doctors["dr_name"].map(mask_name))
+    tabs[2].dataframe(doctors, hide_index=True, width="stretch")
+
+
+def _where(settlements: pd.DataFrame) -> None:
+    trips = ring_data.ring_trips(settlements)
+    inst = trips.groupby(["fixmedins_code", "fixmedins_name", "lon", "lat"], as_index=False).agg(
+        fund=("fund", "sum"))
+    inst = inst.assign(label=inst["fixmedins_name"] + " " + inst["fund"].round(0).astype(str)
+                       + t("yuan", lg), size=12)
+    inst.attrs.update(name=t("institutions", lg), color="#d62728")
+    homes = trips.groupby(["insu_admdvs", "home", "home_lon", "home_lat"], as_index=False).agg(
+        persons=("persons", "max"))
+    homes = homes.rename(columns={"home_lon": "lon", "home_lat": "lat"}).assign(
+        label=homes["home"], size=10)
+    homes.attrs.update(name=text(L, "homes", lg), color="#1f77b4")
+    lines = trips.rename(columns={"home_lon": "lon0", "home_lat": "lat0", "lon": "lon1",
+                                  "lat": "lat1"})
+    lines = lines.assign(width=1 + 2 * (lines["settlements"] / max(
+        float(lines["settlements"].max()), 1.0)) ** 0.5)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(lines_and_points(lines=lines, points=[homes, inst], height=480),
+                      width="stretch", key="ring_map")
+    right.markdown(f"**{text(L, 'trips', lg)}**")
+    right.dataframe(trips.drop(columns=["home_lon", "home_lat", "lon", "lat"]),
+                    hide_index=True, width="stretch", height=440)
+
+
+def _when(settlements: pd.DataFrame, revealed: bool) -> None:
+    frame = settlements.assign(
+        person=settlements["psn_no"].str[-6:],
+        institution=settlements["fixmedins_name"])
+    fig = px.scatter(frame, x="setl_time", y="person", color="institution", size="fund",
+                     size_max=14, hover_data={"setl_id": True, "fund": ":.2f"},
+                     labels={"setl_time": "", "person": t("persons", lg),
+                             "institution": t("institutions", lg)})
+    fig.update_layout(height=max(300, min(900, 18 * frame["person"].nunique())),
+                      margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT,
+                      legend={"orientation": "h", "y": -0.15})
+    left, right = st.columns([3, 2])
+    left.plotly_chart(fig, width="stretch", key="ring_timeline")
+    right.dataframe(settlements[["setl_time", "psn_no", "fixmedins_name", "med_type",
+                                 "dise_codg", "fund"]], hide_index=True,
+                    width="stretch", height=400)
+
+
+def _how_much(settlements: pd.DataFrame) -> None:
+    monthly = ring_data.ring_monthly_fund(settlements)
+    fig = px.bar(monthly, x="month", y="fund", text_auto=".3s",
+                 labels={"month": t("month", lg), "fund": t("fund_amount", lg)})
+    fig.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(fig, width="stretch", key="ring_monthly")
+    right.dataframe(monthly, hide_index=True, width="stretch")
+
+
+def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
+    graph = ui.cached(ring_subgraph, ring.ring_id)
+    names = {}
+    if revealed:
+        persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
+        names = dict(zip(persons["psn_no"], persons["psn_name"], strict=True))
+
+    def label(node: tuple[str, str], data: Mapping[str, object]) -> str:
+        kind, code = node
+        if kind == "institution":
+            return str(data.get("label", code))
+        if kind == "person" and code in names:
+            return f"{names[code]} ({code})"
+        return f"{t(KINDS[kind], lg)} {code}"
+
+    st.caption(text(L, "nodes", lg, n=graph.number_of_nodes(), m=graph.number_of_edges()))
+    kind_names = {k: t(v, lg) for k, v in KINDS.items()}
+    left, right = st.columns([3, 2])
+    left.plotly_chart(network_figure(graph, label_of=label, kind_names=kind_names),
+                      width="stretch", key="ring_network")
+    right.dataframe(network_table(graph, label_of=label), hide_index=True,
+                    width="stretch", height=520)
+
+
+def _ring_page(ring_id: str) -> None:
+    if st.button(text(L, "back", lg), key="back_to_rings"):
+        ui.set_param("ring", None)
+        st.rerun()
+    ring = ui.cached(ring_data.ring_record, ring_id)
+    if ring is None:
+        st.title(t("ring", lg))
+        st.warning(text(L, "not_found", lg, ring_id=ring_id))
+        return
+    st.title(text(L, "ring_title", lg, ring_id=ring.ring_id, pattern=_pattern(ring.pattern)))
+    settlements = ui.cached(ring_data.ring_settlements, ring.ring_id, period)
+    if settlements.empty:
+        st.caption(text(L, "no_settlements", lg))
+    else:
+        st.caption(text(L, "fund_in_period", lg, fund=float(settlements["fund"].sum()),
+                        n=len(settlements), first=settlements["setl_time"].min().date(),
+                        last=settlements["setl_time"].max().date()))
+    st.header(text(L, "why", lg))
+    _why(ring)
+    st.header(text(L, "who", lg))
+    _who(ring)
+    revealed = f"ring:{ring.ring_id}" in st.session_state.get("unmasked", set())
+    if not settlements.empty:
+        st.header(text(L, "where", lg))
+        _where(settlements)
+        st.header(text(L, "when", lg))
+        _when(settlements, revealed)
+        st.header(text(L, "how_much", lg))
+        _how_much(settlements)
+    st.header(text(L, "network", lg))
+    _network(ring, revealed)
+
+
+ring_param = ui.url_param("ring")
+if ring_param:
+    _ring_page(ring_param)
+else:
+    _ring_list()

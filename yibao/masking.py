@@ -1,0 +1,79 @@
+"""Masking of personal data: names, ID numbers (证件号码) and phone numbers.
+
+Rules (the same in the workbench, exports and briefings):
+
+* a name keeps its first character (the surname): ``张三丰`` → ``张**`` (always two stars, so the
+  length of the given name is not revealed);
+* an ID number keeps its first 4 and last 4 characters: ``340102199001011234`` →
+  ``3401**********1234``;
+* a phone number keeps its first 3 and last 4 digits: ``13812345678`` → ``138****5678``.
+
+Values too short to keep anything are masked completely. ``None`` stays ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+__all__ = [
+    "PERSONAL_COLUMNS",
+    "mask_certno",
+    "mask_frame",
+    "mask_name",
+    "mask_phone",
+]
+
+
+def mask_name(name: str | None) -> str | None:
+    """``张三`` → ``张**``."""
+    if name is None or pd.isna(name):
+        return None
+    text = str(name).strip()
+    return f"{text[0]}**" if text else text
+
+
+def mask_certno(certno: str | None) -> str | None:
+    """``340102199001011234`` → ``3401**********1234`` (18 characters kept as 18)."""
+    if certno is None or pd.isna(certno):
+        return None
+    text = str(certno).strip()
+    if len(text) <= 8:
+        return "*" * len(text)
+    return text[:4] + "*" * (len(text) - 8) + text[-4:]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``13812345678`` → ``138****5678``."""
+    if phone is None or pd.isna(phone):
+        return None
+    text = str(phone).strip()
+    if len(text) <= 7:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+#: Column names (national field names and the workbench's own) holding personal data.
+PERSONAL_COLUMNS: dict[str, str] = {
+    "psn_name": "name",
+    "name": "name",
+    "certno": "certno",
+    "tel": "phone",
+}
+
+_MASKERS = {"name": mask_name, "certno": mask_certno, "phone": mask_phone}
+
+
+def mask_frame(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with every personal column masked.
+
+    ``columns`` names the columns to treat as personal (default: those of
+    :data:`PERSONAL_COLUMNS` present in the frame).
+    """
+    out = frame.copy()
+    names = [c for c in (columns or PERSONAL_COLUMNS) if c in out.columns]
+    for col in names:
+        masker = _MASKERS[PERSONAL_COLUMNS.get(col, "name")]
+        out[col] = out[col].map(masker)
+    return out
