@@ -15,7 +15,7 @@ from dashboards import ui
 from dashboards.auth import authenticate, read_users, user_by_email
 from dashboards.i18n import t
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"  # not "pages": that name turns on Streamlit's v1 MPA
 
 st.set_page_config(page_title="医保基金监管图分析工作台", page_icon="🩺", layout="wide")
 lg = ui.lang()
@@ -53,7 +53,7 @@ def _sign_in() -> None:
                 st.error(t("oidc_unknown", lg, email=email))
                 st.button(t("sign_out", lg), on_click=st.logout)
                 st.stop()
-            st.session_state["user"] = user
+            ui.sign_in_as(user)
             st.rerun()
         st.button(t("sign_in_oidc", lg), on_click=st.login, type="primary")
     if not read_users(users_file):
@@ -68,7 +68,7 @@ def _sign_in() -> None:
         if user is None:
             st.error(t("bad_login", lg))
         else:
-            st.session_state["user"] = user
+            ui.sign_in_as(user)
             st.rerun()
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+import pandas as pd
+
 from graph.rings import PATTERNS
 
-__all__ = ["LABELS", "LANGS", "Lang", "pattern_label", "t", "text"]
+__all__ = ["COLUMNS", "LABELS", "LANGS", "Lang", "columns", "pattern_label", "t", "text"]
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -85,6 +87,50 @@ LABELS: dict[str, tuple[str, str]] = {
     "code": ("编码", "Code"),
     "month": ("月份", "Month"),
 }
+
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "psn_no": ("人员编号", "Person no."),
+    "psn_name": ("姓名", "Name"),
+    "certno": ("证件号码", "ID number"),
+    "tel": ("联系电话", "Phone"),
+    "gend": ("性别", "Sex"),
+    "age": ("年龄", "Age"),
+    "home": ("参保地", "Insured in"),
+    "insu_admdvs": ("参保地代码", "Insured division"),
+    "role": ("角色", "Role"),
+    "settlements": ("结算笔数", "Settlements"),
+    "fund": ("基金支付（元）", "Fund (yuan)"),
+    "medfee": ("医疗费用（元）", "Medical fee (yuan)"),
+    "fixmedins_code": ("机构编码", "Institution code"),
+    "fixmedins_name": ("机构名称", "Institution"),
+    "fixmedins_type": ("机构类型", "Type"),
+    "hosp_lv": ("医院等级", "Hospital level"),
+    "admdvs": ("所在区划", "Division code"),
+    "place": ("所在地", "Located in"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+    "dr_codg": ("医师编码", "Practitioner code"),
+    "dr_name": ("医师姓名", "Practitioner"),
+    "dr_type": ("医师类型", "Practitioner type"),
+    "setl_id": ("结算编号", "Settlement id"),
+    "setl_time": ("结算时间", "Settled at"),
+    "med_type": ("医疗类别", "Medical type"),
+    "dise_codg": ("诊断编码", "Diagnosis"),
+    "month": ("月份", "Month"),
+    "persons": ("人数", "Persons"),
+    "kind": ("类别", "Kind"),
+    "code": ("编码", "Code"),
+    "label": ("名称", "Label"),
+    "degree": ("连接数", "Links"),
+}
+"""Column labels for tables shown to users (national field names and our own)."""
+
+
+def columns(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """``frame`` with its known column names translated for display (others unchanged)."""
+    i = 0 if lang == "zh" else 1
+    return frame.rename(columns={c: COLUMNS[c][i] for c in frame.columns if c in COLUMNS})
 
 
 def text(table: Mapping[str, tuple[str, str]], key: str, lang: Lang, **fmt: object) -> str:

@@ -2,7 +2,7 @@
 filter and state kept in the URL, cached data calls, masking and audited unmasking.
 
 Pages import this module and the data/figure modules; nothing outside ``dashboards/app.py``,
-``dashboards/ui.py`` and ``dashboards/pages/`` imports Streamlit.
+``dashboards/ui.py`` and ``dashboards/views/`` (the pages) imports Streamlit.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -35,6 +36,7 @@ __all__ = [
     "set_param",
     "settings",
     "show_masked",
+    "sign_in_as",
     "unmask_toggle",
     "url_param",
 ]
@@ -104,10 +106,15 @@ def lang() -> Lang:
 
 def current_user() -> User:
     """The signed-in user (the entry file stops the page before this when nobody is)."""
-    user = st.session_state.get("user")
-    if not isinstance(user, User):
+    record = st.session_state.get("user")
+    if not isinstance(record, dict):
         st.stop()
-    return user
+    return User(**record)
+
+
+def sign_in_as(user: User) -> None:
+    """Keep ``user`` in the session (as plain data: Streamlit may reload our modules)."""
+    st.session_state["user"] = asdict(user)
 
 
 def _parse_day(text: str | None, fallback: date) -> date:
@@ -125,10 +132,9 @@ def period() -> Period:
     end = _parse_day(url_param("to"), full.end)
     with st.sidebar:
         st.markdown(f"**{t('period', lg)}**")
-        c1, c2 = st.columns(2)
-        start = c1.date_input(t("period_from", lg), value=start, min_value=full.start,
+        start = st.date_input(t("period_from", lg), value=start, min_value=full.start,
                               max_value=full.end, key="period_from")
-        end = c2.date_input(t("period_to", lg), value=end, min_value=full.start,
+        end = st.date_input(t("period_to", lg), value=end, min_value=full.start,
                             max_value=full.end, key="period_to")
     if end < start:
         start, end = end, start

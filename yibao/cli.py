@@ -262,12 +262,34 @@ def demo(db: Path | None, data: Path, scale: int, seed: int, as_json: bool) -> N
         }}, ensure_ascii=False, indent=2))
     else:
         print_rings(found, top=10)
+        _demo_users(settings)
         err.print(
             f"演示数据已就绪 / demo ready: {settings.db} "
             f"({report['loaded']:,} rows loaded, {report['quarantined']:,} quarantined, "
             f"{len(found.suspicious)} suspicious rings; ground truth in {data / 'truth.json'}; "
             f"check it with 'yibao evaluate {data} --db {settings.db}')"
         )
+
+
+def _demo_users(settings: Settings) -> None:
+    """Demo accounts (random passwords, shown once) when the store has no user file yet."""
+    import secrets
+
+    from dashboards.auth import add_user
+
+    if settings.users_path.exists():
+        err.print(f"工作台用户 / workbench users: {settings.users_path}", highlight=False)
+        return
+    lines = []
+    for name, role, display in (("investigator", "investigator", "演示调查员"),
+                                ("leader", "leadership", "演示领导")):
+        password = secrets.token_urlsafe(9)
+        add_user(settings.users_path, name, role=role, password=password, display_name=display)
+        lines.append(f"  {name} / {password}  ({role})")
+    err.print("演示账号（仅显示一次）/ demo accounts (shown once):\n" + "\n".join(lines),
+              highlight=False)
+    err.print(f"启动工作台 / start the workbench: yibao workbench --db {settings.db}",
+              highlight=False)
 
 
 def _remove_demo_store(path: Path) -> None:
@@ -293,6 +315,11 @@ from yibao.cli_detect import detect_command, evaluate_command  # noqa: E402
 
 cli.add_command(detect_command)
 cli.add_command(evaluate_command)
+
+from yibao.cli_workbench import user_group, workbench_command  # noqa: E402
+
+cli.add_command(workbench_command)
+cli.add_command(user_group)
 
 
 def main() -> None:

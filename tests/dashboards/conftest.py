@@ -69,7 +69,7 @@ def app(workbench: Workbench) -> Callable[..., AppTest]:
             at.query_params[key] = value
         sign_in(at, user)
         if page is not None:
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"views/{page}.py")
             at.run()
         return at
 

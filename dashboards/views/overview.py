@@ -86,7 +86,10 @@ table = frame.rename(columns={
     "settlements": text(L, "settl", lg), "fund": text(L, "fund", lg),
     "suspicious_fund": text(L, "m_fund", lg), "leads": text(L, "leads", lg),
     "rings": text(L, "rings", lg)})
-right.dataframe(table, hide_index=True, width="stretch", height=560)
+money = st.column_config.NumberColumn(format="localized")
+right.dataframe(table, hide_index=True, width="stretch", height=560, column_config={
+    text(L, "fund", lg): money, text(L, "m_fund", lg): money,
+    text(L, "settl", lg): money})
 
 st.subheader(text(L, "by_pattern", lg))
 patterns = ui.cached(rings_by_pattern, period)

@@ -13,7 +13,7 @@ from dashboards import ui
 from dashboards.data import rings as ring_data
 from dashboards.figures.maps import FONT, lines_and_points
 from dashboards.figures.network import network_figure, network_table
-from dashboards.i18n import pattern_label, t, text
+from dashboards.i18n import columns, pattern_label, t, text
 from graph.rings import PATTERNS
 from graph.scoring import FEATURES, load_detection_settings
 from graph.subgraph import ring_subgraph
@@ -53,6 +53,8 @@ L = {
     "core": ("核心", "core"),
     "attached": ("关联", "attached"),
     "nodes": ("{n:,} 个节点，{m:,} 条连接", "{n:,} nodes, {m:,} links"),
+    "sex_1": ("男", "male"),
+    "sex_2": ("女", "female"),
     "no_settlements": ("所选时间范围内该团伙没有结算。",
                        "The ring has no settlements in the chosen period."),
 }
@@ -108,6 +110,11 @@ def _ring_list() -> None:
         st.rerun()
 
 
+def _height(rows: int, most: int = 440) -> int:
+    """A table just tall enough for its rows (Streamlit's row height is 35 px)."""
+    return min(most, 35 * (max(rows, 1) + 1) + 3)
+
+
 def _why(ring: ring_data.RingRecord) -> None:
     settings = load_detection_settings(ui.settings().detection_config)
     source = text(L, "src_rule" if ring.source == "rule" else "src_community", lg)
@@ -138,15 +145,19 @@ def _who(ring: ring_data.RingRecord) -> None:
     persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
     persons = ui.show_masked(persons, revealed)
     persons["role"] = persons["role"].map(lambda r: text(L, r, lg) if r in L else r)
+    persons["gend"] = persons["gend"].map(lambda g: text(L, f"sex_{g}", lg) if f"sex_{g}" in L
+                                          else g)
     tabs = st.tabs([f"{t(k, lg)}" for k in KINDS.values()])
-    tabs[0].dataframe(persons.drop(columns=["insu_admdvs"]), hide_index=True,
-                      width="stretch")
-    tabs[1].dataframe(ui.cached(ring_data.ring_institutions, ring.ring_id, period), hide_index=True,
-                      width="stretch")
+    tabs[0].dataframe(columns(persons.drop(columns=["insu_admdvs"]), lg), hide_index=True,
+                      width="stretch", height=_height(len(persons)))
+    institutions = ui.cached(ring_data.ring_institutions, ring.ring_id, period)
+    tabs[1].dataframe(columns(institutions.drop(columns=["lon", "lat"]), lg), hide_index=True,
+                      width="stretch", height=_height(len(institutions)))
     doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
     if not revealed:
         doctors = doctors.assign(dr_name=doctors["dr_name"].map(mask_name))
-    tabs[2].dataframe(doctors, hide_index=True, width="stretch")
+    tabs[2].dataframe(columns(doctors, lg), hide_index=True, width="stretch",
+                      height=_height(len(doctors)))
 
 
 def _where(settlements: pd.DataFrame) -> None:
@@ -169,13 +180,14 @@ def _where(settlements: pd.DataFrame) -> None:
     left.plotly_chart(lines_and_points(lines=lines, points=[homes, inst], height=480),
                       width="stretch", key="ring_map")
     right.markdown(f"**{text(L, 'trips', lg)}**")
-    right.dataframe(trips.drop(columns=["home_lon", "home_lat", "lon", "lat"]),
-                    hide_index=True, width="stretch", height=440)
+    right.dataframe(columns(trips.drop(columns=["home_lon", "home_lat", "lon", "lat",
+                                                "insu_admdvs"]), lg),
+                    hide_index=True, width="stretch", height=_height(len(trips)))
 
 
 def _when(settlements: pd.DataFrame, revealed: bool) -> None:
     frame = settlements.assign(
-        person=settlements["psn_no"].str[-6:],
+        person="…" + settlements["psn_no"].str[-6:],
         institution=settlements["fixmedins_name"])
     fig = px.scatter(frame, x="setl_time", y="person", color="institution", size="fund",
                      size_max=14, hover_data={"setl_id": True, "fund": ":.2f"},
@@ -183,12 +195,12 @@ def _when(settlements: pd.DataFrame, revealed: bool) -> None:
                              "institution": t("institutions", lg)})
     fig.update_layout(height=max(300, min(900, 18 * frame["person"].nunique())),
                       margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT,
-                      legend={"orientation": "h", "y": -0.15})
+                      legend={"orientation": "h", "y": -0.15}, yaxis={"type": "category"})
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, width="stretch", key="ring_timeline")
-    right.dataframe(settlements[["setl_time", "psn_no", "fixmedins_name", "med_type",
-                                 "dise_codg", "fund"]], hide_index=True,
-                    width="stretch", height=400)
+    right.dataframe(columns(settlements[["setl_time", "psn_no", "fixmedins_name", "med_type",
+                                         "dise_codg", "fund"]], lg), hide_index=True,
+                    width="stretch", height=_height(len(settlements), 400))
 
 
 def _how_much(settlements: pd.DataFrame) -> None:
@@ -198,7 +210,8 @@ def _how_much(settlements: pd.DataFrame) -> None:
     fig.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT)
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, width="stretch", key="ring_monthly")
-    right.dataframe(monthly, hide_index=True, width="stretch")
+    right.dataframe(columns(monthly, lg), hide_index=True, width="stretch",
+                    height=_height(len(monthly), 300))
 
 
 def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
@@ -221,8 +234,10 @@ def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(network_figure(graph, label_of=label, kind_names=kind_names),
                       width="stretch", key="ring_network")
-    right.dataframe(network_table(graph, label_of=label), hide_index=True,
-                    width="stretch", height=520)
+    nodes = network_table(graph, label_of=label)
+    nodes["kind"] = nodes["kind"].map({k: t(v, lg) for k, v in KINDS.items()})
+    right.dataframe(columns(nodes, lg), hide_index=True, width="stretch",
+                    height=_height(len(nodes), 520))
 
 
 def _ring_page(ring_id: str) -> None:

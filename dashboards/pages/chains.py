@@ -1,5 +1,0 @@
-"""Placeholder page (being built)."""
-
-import streamlit as st
-
-st.title("回流药")

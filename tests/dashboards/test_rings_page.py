@@ -1,0 +1,113 @@
+"""团伙: the ranked table, a ring's page (why/who/where/when/how much/network), masking and the
+audit of unmasking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from dashboards.audit import read_audit
+from loaders.store import open_store
+from tests.dashboards.conftest import Workbench, no_exception
+from tests.detected import Detected
+
+
+def _top_ring(detected: Detected) -> tuple[str, list[str]]:
+    ring = max(detected.result.suspicious, key=lambda r: len(r.persons))
+    return ring.ring_id, list(ring.persons)
+
+
+def _full_names(db: object, persons: list[str]) -> list[str]:
+    with open_store(db, read_only=True) as store:  # type: ignore[arg-type]
+        rows = store.con.execute(
+            "SELECT psn_name FROM persons WHERE psn_no IN (SELECT unnest($p))",
+            {"p": persons}).fetchall()
+    return [r[0] for r in rows]
+
+
+def _persons_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "姓名" in d.value.columns)
+
+
+def test_ring_table_lists_suspicious_rings(app: Callable[..., AppTest],
+                                           detected: Detected) -> None:
+    at = app(page="rings")
+    no_exception(at)
+    assert at.title[0].value.startswith("团伙")
+    table = at.dataframe[0].value
+    assert set(table["团伙编号"]) == {r.ring_id for r in detected.result.suspicious}
+
+
+def test_pattern_filter_narrows_the_table(app: Callable[..., AppTest],
+                                          detected: Detected) -> None:
+    at = app(page="rings", patterns="card_pooling")
+    no_exception(at)
+    table = at.dataframe[0].value
+    expected = {r.ring_id for r in detected.result.suspicious if r.pattern == "card_pooling"}
+    assert expected
+    assert set(table["团伙编号"]) == expected
+
+
+def test_ring_page_answers_why_who_where_when_how_much(app: Callable[..., AppTest],
+                                                        detected: Detected) -> None:
+    ring_id, persons = _top_ring(detected)
+    at = app(page="rings", ring=ring_id)
+    no_exception(at)
+    assert ring_id in at.title[0].value
+    headers = [h.value for h in at.header]
+    assert headers == ["为什么可疑", "涉及人员与机构", "在哪里", "什么时间", "涉及金额", "关系网络"]
+    assert len(at.get("plotly_chart")) >= 5
+    assert set(_persons_table(at)["人员编号"]) == set(persons)
+
+
+def test_names_are_masked_and_unmasking_is_audited(app: Callable[..., AppTest],
+                                                    detected: Detected,
+                                                    workbench: Workbench) -> None:
+    ring_id, persons = _top_ring(detected)
+    full = _full_names(detected.db, persons)
+    at = app(page="rings", ring=ring_id)
+    shown = _persons_table(at)
+    assert shown["姓名"].str.fullmatch(r".\*\*").all()
+    assert shown["证件号码"].str.fullmatch(r"\w{4}\*{10}\w{4}").all()
+    assert not read_audit(workbench.audit)
+    at.toggle[0].set_value(True).run()
+    no_exception(at)
+    assert sorted(_persons_table(at)["姓名"]) == sorted(full)
+    entries = read_audit(workbench.audit)
+    assert [(e.user, e.action, e.subject) for e in entries] == [("wang", "unmask", ring_id)]
+
+
+def test_leadership_cannot_unmask(app: Callable[..., AppTest], detected: Detected) -> None:
+    ring_id, _ = _top_ring(detected)
+    at = app(user="li", page="rings", ring=ring_id)
+    no_exception(at)
+    assert not at.toggle
+    assert _persons_table(at)["姓名"].str.fullmatch(r".\*\*").all()
+    assert any("脱敏" in c.value for c in at.caption)
+
+
+def test_unknown_ring_says_so(app: Callable[..., AppTest]) -> None:
+    at = app(page="rings", ring="RFFFFFFFFFF")
+    no_exception(at)
+    assert any("RFFFFFFFFFF" in w.value for w in at.warning)
+
+
+def test_period_limits_the_ring_money(app: Callable[..., AppTest], detected: Detected) -> None:
+    ring_id, _ = _top_ring(detected)
+    whole = app(page="rings", ring=ring_id)
+    q1 = app(page="rings", ring=ring_id, **{"from": "2024-01-01", "to": "2024-03-31"})
+    money = [float(re.sub(r"[^\d.]", "", c.value.split("元")[0]))
+             for at in (whole, q1) for c in at.caption if "基金支付" in c.value]
+    assert len(money) == 2
+    assert money[1] < money[0]
+
+
+def test_english_ring_page(app: Callable[..., AppTest], detected: Detected) -> None:
+    ring_id, _ = _top_ring(detected)
+    at = app(page="rings", ring=ring_id, lang="en")
+    no_exception(at)
+    assert at.title[0].value.startswith("Ring ")
+    assert "Why" in [h.value for h in at.header]

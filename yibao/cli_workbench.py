@@ -1,0 +1,107 @@
+"""``yibao workbench`` (start the Streamlit workbench) and ``yibao user`` (manage its users)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from yibao._cli_common import CONTEXT, _fail, _settings, err
+from yibao.errors import YibaoError
+
+__all__ = ["user_group", "workbench_command"]
+
+APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+
+
+@click.command("workbench", context_settings=CONTEXT,
+               short_help="启动工作台 / start the workbench")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="内置存储文件 / the embedded store (default: YIBAO_DB)")
+@click.option("--users", type=click.Path(dir_okay=False, path_type=Path),
+              help="用户文件 / the user file (default: YIBAO_USERS or users.toml beside the store)")
+@click.option("--port", default=8501, show_default=True, type=int, help="端口 / port")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="监听地址 / address to listen on")
+def workbench_command(db: Path | None, users: Path | None, port: int, address: str) -> None:
+    """启动 Streamlit 工作台（浏览器打开 http://ADDRESS:PORT）。
+
+    Start the Streamlit workbench on the store (open http://ADDRESS:PORT in a browser). Create
+    users first with 'yibao user add'.
+    """
+    settings = _settings(db=db, users_file=users)
+    if not settings.db.exists():
+        _fail(f"no store at {settings.db}: run 'yibao demo' or 'yibao load' first")
+    env = {**os.environ, "YIBAO_DB": str(settings.db.resolve()),
+           "YIBAO_USERS": str(settings.users_path.resolve()),
+           "YIBAO_AUDIT_LOG": str(settings.audit_path.resolve())}
+    err.print(f"工作台 / workbench: http://{address}:{port}  (store {settings.db}, "
+              f"users {settings.users_path})", highlight=False)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.address", address, "--server.port", str(port),
+           "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+@click.group("user", context_settings=CONTEXT, short_help="工作台用户 / workbench users")
+def user_group() -> None:
+    """管理工作台用户（角色：investigator 调查员 / leadership 领导）。
+
+    Manage workbench users in the user file (YIBAO_USERS, default users.toml beside the store).
+    """
+
+
+@user_group.command("add", context_settings=CONTEXT)
+@click.argument("username")
+@click.option("--role", type=click.Choice(["investigator", "leadership"]), required=True,
+              help="investigator 可查看明细（审计）/ may unmask (audited); leadership 始终脱敏 / "
+                   "always masked")
+@click.option("--name", "display_name", help="显示名 / display name")
+@click.option("--email", help="单位 OIDC 登录邮箱 / e-mail for the organisation's OIDC sign-in")
+@click.option("--password-stdin", is_flag=True,
+              help="从标准输入读取密码 / read the password from stdin")
+@click.option("--no-password", is_flag=True, help="仅 OIDC 登录 / OIDC sign-in only")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="内置存储（用户文件默认在其旁）/ the store (the user file sits beside it)")
+@click.option("--users", type=click.Path(dir_okay=False, path_type=Path),
+              help="用户文件 / the user file")
+def user_add(username: str, role: str, display_name: str | None, email: str | None,
+             password_stdin: bool, no_password: bool, db: Path | None,
+             users: Path | None) -> None:
+    """添加或更新用户（密码以 scrypt 哈希保存）。Add or replace a user (scrypt-hashed)."""
+    from dashboards.auth import add_user
+
+    settings = _settings(db=db, users_file=users)
+    password: str | None = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not no_password:
+        password = getpass.getpass("密码 / password: ")
+        if getpass.getpass("再次输入 / again: ") != password:
+            _fail("the two passwords differ")
+    try:
+        user = add_user(settings.users_path, username, role=role, password=password,
+                        display_name=display_name, email=email)
+    except YibaoError as exc:
+        _fail(str(exc))
+    err.print(f"用户 / user {user.username} ({user.role}) → {settings.users_path}",
+              highlight=False)
+
+
+@user_group.command("list", context_settings=CONTEXT)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--users", type=click.Path(dir_okay=False, path_type=Path))
+def user_list(db: Path | None, users: Path | None) -> None:
+    """列出用户 / list users (never their hashes)."""
+    from dashboards.auth import read_users
+
+    settings = _settings(db=db, users_file=users)
+    try:
+        for u in read_users(settings.users_path):
+            click.echo(f"{u.username}\t{u.role}\t{u.display_name}\t{u.email or ''}")
+    except YibaoError as exc:
+        _fail(str(exc))
