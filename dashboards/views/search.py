@@ -9,6 +9,7 @@ URL state: ``?kind=person|institution|practitioner|trace_code&q=...&by=code|name
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 
 import networkx as nx
@@ -205,6 +206,8 @@ def _search_form() -> tuple[str, str | None]:
         st.caption(text(L, "name_for_investigators", lg))
     new_search = q != url_q or kind != url_kind
     ui.set_param("q", q or None)
+    if q and new_search:
+        code = None  # a new search drops the entity picked from the last one
     if q:
         picked = _candidates(kind, q, by, new_search=new_search)
         if picked is not None:
@@ -235,7 +238,8 @@ def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
         shown["hosp_lv"] = shown["hosp_lv"].map(lambda v: LEVELS.get(v, "—") if v else "—")
     shown["fund"] = shown["fund"].round(2)
     shown = shown.rename(columns={c: text(COLUMNS, c, lg) for c in shown.columns})
-    event = st.dataframe(shown, hide_index=True, width="stretch", height=260,
+    event = st.dataframe(shown, hide_index=True, width="stretch",
+                         height=min(38 + 35 * len(shown), 320),
                          on_select="rerun", selection_mode="single-row",
                          key=f"search_results:{kind}:{by}:{q}")
     rows = event.selection.rows if event is not None else []
@@ -245,6 +249,11 @@ def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
     if new_search and (len(found) == 1 or codes.iloc[0] == q):
         return str(codes.iloc[0])
     return None
+
+
+def _md(value: str) -> str:
+    """``value`` with Markdown's special characters escaped (masked names hold ``**``)."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", value)
 
 
 def _field(where: DeltaGenerator, label: str, value: str, *, hint: str | None = None) -> None:
@@ -378,18 +387,31 @@ def _labeller(graph_nodes: list[Node], revealed: bool, *, with_code: bool
     return label
 
 
-def _mark_trace_code(fig: go.Figure, graph: nx.Graph, center: Node) -> None:
-    """Draw the trace code's own node (the network figure draws persons, institutions and
-    doctors only), at the same seeded layout position."""
-    pos = network_layout(graph)
-    if center in pos:
-        x, y = pos[center]
+def _mark_centre(fig: go.Figure, graph: nx.Graph, center: Node, label: str) -> None:
+    """Ring the searched entity on top of the network so it stands out of a dense
+    neighbourhood. A person, institution or doctor is found among the drawn nodes by its
+    (unique) hover label; a trace code, which the network figure does not draw, is placed at
+    the same seeded layout position and drawn as a diamond."""
+    where: tuple[float, float] | None = None
+    for trace in fig.data:
+        labels = list(trace.text) if trace.text is not None else []
+        if label in labels:
+            i = labels.index(label)
+            where = (float(trace.x[i]), float(trace.y[i]))
+    if center[0] == "trace_code":
+        pos = network_layout(graph)
+        where = pos.get(center)
+        if where is not None:
+            fig.add_trace(go.Scattergl(
+                x=[where[0]], y=[where[1]], mode="markers", name=text(L, "trace_code", lg),
+                marker={"size": 22, "color": "#ff7f0e", "symbol": "diamond",
+                        "line": {"width": 1, "color": "white"}},
+                text=[label], hovertemplate="%{text}<extra></extra>"))
+    if where is not None:
         fig.add_trace(go.Scattergl(
-            x=[x], y=[y], mode="markers", name=text(L, "trace_code", lg),
-            marker={"size": 22, "color": "#ff7f0e", "symbol": "diamond",
-                    "line": {"width": 1, "color": "white"}},
-            text=[f"{text(L, 'trace_code', lg)} {center[1]}"],
-            hovertemplate="%{text}<extra></extra>"))
+            x=[where[0]], y=[where[1]], mode="markers", showlegend=False, hoverinfo="skip",
+            marker={"size": 30, "color": "#111111", "symbol": "circle-open",
+                    "line": {"width": 3, "color": "#111111"}}))
 
 
 def _neighbourhood(kind: str, code: str, revealed: bool) -> None:
@@ -419,10 +441,12 @@ def _neighbourhood(kind: str, code: str, revealed: bool) -> None:
     kind_names = {k: _kind_name(k) for k in ("person", "institution", "practitioner")}
     fig = network_figure(graph, label_of=label, kind_names=kind_names,
                          highlight=center if kind != "trace_code" else None)
-    if kind == "trace_code":
-        _mark_trace_code(fig, graph, center)
+    _mark_centre(fig, graph, center, label(center, graph.nodes[center]))
+    fig.update_layout(legend={"itemsizing": "constant"})
     table = network_table(graph, label_of=_labeller(list(graph.nodes), revealed,
                                                     with_code=False))
+    first = (table["kind"] == kind) & (table["code"] == code)
+    table = pd.concat([table[first], table[~first]], ignore_index=True)
     table["kind"] = table["kind"].map(_kind_name)
     table = table.rename(columns={
         "kind": text(L, "kind_col", lg), "code": text(L, "code_col", lg),
@@ -431,7 +455,8 @@ def _neighbourhood(kind: str, code: str, revealed: bool) -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, width="stretch", config={"displaylogo": False},
                       key="search_network")
-    right.dataframe(table, hide_index=True, width="stretch", height=540)
+    right.dataframe(table, hide_index=True, width="stretch",
+                    height=min(38 + 35 * len(table), 540))
 
 
 def _rings(kind: str, code: str) -> None:
@@ -456,7 +481,7 @@ def _rings(kind: str, code: str) -> None:
         if c1.button(f"{t('open_ring', lg)} {ring_id}", key=f"search_ring_{ring_id}",
                      icon=":material/group:"):
             st.switch_page("views/rings.py", query_params={"ring": ring_id, **_keep_params()})
-        c2.markdown(line)
+        c2.markdown(_md(line))
 
 
 def _connection(kind: str, code: str, revealed: bool) -> None:
@@ -494,7 +519,7 @@ def _connection(kind: str, code: str, revealed: bool) -> None:
             return f"{_kind_name(node[0])} {name or ''}（{node[1]}）"
 
         st.markdown(text(L, "path", lg, n=len(path) - 1) + "  \n"
-                    + " → ".join(f"**{label(n)}**" for n in path))
+                    + " → ".join(f"**{_md(label(n))}**" for n in path))
 
 
 kind, code = _search_form()
