@@ -66,6 +66,9 @@ L = {
     "nodes": ("{n:,} 个节点，{m:,} 条连接", "{n:,} nodes, {m:,} links"),
     "no_network": ("所选时间范围和类型下没有回流网络。", "No resale network for the chosen period "
                    "and classes."),
+    "honest_only": ("退费、拆零属于合理解释，不构成回流网络；选择倒卖等类型查看网络。",
+                    "Refunds and split packs are honest explanations and form no resale network; "
+                    "choose resale or another suspicious class to see it."),
     "not_found": ("追溯码 {code} 没有被重复结算（或不存在）。", "Trace code {code} was not settled "
                   "more than once (or does not exist)."),
     "summary": ("{cls}：结算 {n} 次（有效销售 {eff} 次），经 {inst} 家机构、{cities} 个城市，"
@@ -107,6 +110,11 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "split_pack": ("拆零", "Split pack"),
 }
 KINDS = {"person": "persons", "institution": "institutions"}
+
+def _height(rows: int, cap: int) -> int:
+    """A table's height in pixels: just its rows (35 px each, and the header), at most ``cap``."""
+    return min(cap, 35 * (rows + 1) + 3)
+
 
 lg = ui.lang()
 ui.require_detection()
@@ -167,7 +175,8 @@ def _chain_list() -> None:
             text(L, "days", lg): table["days"],
         })
         st.caption(text(L, "pick", lg))
-        event = st.dataframe(shown, hide_index=True, width="stretch", height=420,
+        event = st.dataframe(shown, hide_index=True, width="stretch",
+                             height=_height(len(shown), 420),
                              on_select="rerun", selection_mode="single-row", key="chains_table")
         rows = event.selection.rows if event is not None else []
         if rows:
@@ -178,7 +187,7 @@ def _chain_list() -> None:
     suspicious = tuple(c for c in (classes or chain_data.SUSPICIOUS_CLASSES)
                        if c in chain_data.SUSPICIOUS_CLASSES)
     if not suspicious:
-        st.info(text(L, "no_network", lg))
+        st.info(text(L, "honest_only", lg))
         return
     links = ui.cached(chain_data.chain_links, period, classes=suspicious)
     _links_map(links)
@@ -210,7 +219,7 @@ def _links_map(links: pd.DataFrame) -> None:
         text(L, "to", lg): inst["dst_name"], text(L, "to_city", lg): inst["dst_city"],
         text(L, "n_codes", lg): inst["n_codes"],
         text(L, "first", lg): inst["first_time"], text(L, "last", lg): inst["last_time"],
-    }), hide_index=True, width="stretch", height=440)
+    }), hide_index=True, width="stretch", height=_height(len(inst), 440))
 
 
 def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = None) -> None:
@@ -232,12 +241,12 @@ def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = N
                       width="stretch", key=f"{key}_network")
     nodes = chain_data.network_nodes(graph)
     right.dataframe(pd.DataFrame({
-        text(L, "kind", lg): nodes["kind"].map(lambda k: t(KINDS.get(k, k), lg)),
+        text(L, "kind", lg): [t(KINDS.get(str(k), str(k)), lg) for k in nodes["kind"]],
         text(L, "label", lg): nodes["label"], t("code", lg): nodes["code"],
         text(L, "degree", lg): nodes["degree"],
         text(L, "resale_links", lg): nodes["resale_links"],
         text(L, "sales", lg): nodes["sales"], text(L, "n_codes", lg): nodes["codes"],
-    }), hide_index=True, width="stretch", height=500)
+    }), hide_index=True, width="stretch", height=_height(len(nodes), 500))
 
 
 def _rings(code: str) -> None:
@@ -247,11 +256,12 @@ def _rings(code: str) -> None:
         st.caption(text(L, "no_rings", lg))
         return
     keep = {k: v for k in ("lang", "from", "to") if (v := ui.url_param(k))}
-    for row in rings.itertuples(index=False):
-        label = text(L, "open_ring", lg, ring_id=row.ring_id,
-                     pattern=pattern_label(str(row.pattern), lg), score=float(row.score))
-        if st.button(label, key=f"open_ring_{row.ring_id}"):
-            st.switch_page("views/rings.py", query_params={"ring": str(row.ring_id), **keep})
+    for ring in rings.to_dict("records"):
+        ring_id = str(ring["ring_id"])
+        label = text(L, "open_ring", lg, ring_id=ring_id,
+                     pattern=pattern_label(str(ring["pattern"]), lg), score=float(ring["score"]))
+        if st.button(label, key=f"open_ring_{ring_id}"):
+            st.switch_page("views/rings.py", query_params={"ring": ring_id, **keep})
 
 
 def _status(row: pd.Series) -> str:
@@ -307,11 +317,11 @@ def _where(hops: pd.DataFrame) -> None:
     left.plotly_chart(hop_map(hops, labels=labels, height=520), width="stretch",
                       key="chain_map", config={"scrollZoom": True})
     right.dataframe(pd.DataFrame({
-        text(L, "hop", lg): hops["hop"], text(L, "pharmacy", lg): hops["fixmedins_name"],
-        t("code", lg): hops["fixmedins_code"], text(L, "city", lg): hops["city_name"],
-        text(L, "place", lg): hops["place"], text(L, "km", lg): hops["km"],
-        text(L, "gap", lg): hops["gap_days"],
-    }), hide_index=True, width="stretch", height=480)
+        text(L, "hop", lg): hops["hop"], text(L, "city", lg): hops["city_name"],
+        text(L, "place", lg): hops["place"], text(L, "pharmacy", lg): hops["fixmedins_name"],
+        text(L, "km", lg): hops["km"], text(L, "gap", lg): hops["gap_days"],
+        t("code", lg): hops["fixmedins_code"],
+    }), hide_index=True, width="stretch", height=_height(len(hops), 480))
 
 
 def _when(hops: pd.DataFrame) -> None:
@@ -323,9 +333,9 @@ def _when(hops: pd.DataFrame) -> None:
     left.plotly_chart(hop_timeline(hops, labels=labels), width="stretch", key="chain_timeline")
     right.dataframe(pd.DataFrame({
         text(L, "hop", lg): hops["hop"], text(L, "time", lg): hops["setl_time"],
-        text(L, "pharmacy", lg): hops["fixmedins_name"], text(L, "buyer", lg): hops["psn_name"],
-        text(L, "psn_no", lg): hops["psn_no"], text(L, "amount", lg): hops["amount"],
-        text(L, "status", lg): hops["status"],
+        text(L, "buyer", lg): hops["psn_name"], text(L, "pharmacy", lg): hops["fixmedins_name"],
+        text(L, "amount", lg): hops["amount"], text(L, "status", lg): hops["status"],
+        text(L, "psn_no", lg): hops["psn_no"],
     }), hide_index=True, width="stretch")
 
 

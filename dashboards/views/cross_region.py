@@ -28,11 +28,11 @@ L = {
     "top": ("地图显示前 N 条流向", "Top N flows on the map"),
     "cross_settlements": ("异地结算笔数", "Cross-division settlements"),
     "cross_fund": ("异地基金支付（万元）", "Cross-division fund (10k yuan)"),
-    "cross_persons": ("异地就医人次（按流向去重）", "Persons (distinct per flow)"),
     "trips_metric": ("不可能行程", "Impossible trips"),
     "clusters_metric": ("跨省刷卡团伙", "Cross-province clusters"),
     "flow_map": ("参保地 → 就医地流向（前 {n} 条）", "Insured division → place of care (top {n})"),
-    "flow_note": ("弧线从参保地弯向就医地（沿行进方向右弯），末端圆点标出就医地；只显示跨地区的流向。",
+    "flow_note": ("弧线从参保地弯向就医地（沿行进方向右弯），末端圆点标出就医地；"
+                  "只显示跨地区的流向。",
                   "Arcs bend right along the direction of travel; the dot near the end marks "
                   "the place of care. Only flows between different divisions are shown."),
     "matrix": ("流向矩阵（参保地 × 就医地）", "Flow matrix (insured division × place of care)"),
@@ -79,6 +79,11 @@ L = {
     "open_ring": ("查看团伙页面", "Open the ring page"),
 }
 MEASURES = {"settlements": "m_settlements", "fund": "m_fund"}
+
+def _height(rows: int, cap: int) -> int:
+    """A table's height in pixels: just its rows (35 px each, and the header), at most ``cap``."""
+    return min(cap, 35 * (rows + 1) + 3)
+
 
 lg = ui.lang()
 st.title(text(L, "title", lg))
@@ -137,7 +142,8 @@ def _flows() -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(flow_map(ranked, value=measure, value_label=value_label, height=560),
                       width="stretch", key="cross_flow_map")
-    right.dataframe(_flow_table(ranked), hide_index=True, width="stretch", height=540,
+    right.dataframe(_flow_table(ranked), hide_index=True, width="stretch",
+                    height=_height(len(ranked), 540),
                     column_config={text(L, "share", lg): st.column_config.NumberColumn(
                         format="percent")})
 
@@ -159,7 +165,7 @@ def _flows() -> None:
         text(L, "outbound_fund", lg): balance["outbound_fund"],
         text(L, "inbound_fund", lg): balance["inbound_fund"],
         text(L, "outbound_share", lg): balance["outbound_share"],
-    }), hide_index=True, width="stretch", height=height - 20,
+    }), hide_index=True, width="stretch", height=_height(len(balance), height - 20),
         column_config={text(L, "outbound_share", lg): st.column_config.NumberColumn(
             format="percent")})
 
@@ -193,7 +199,7 @@ def _trips() -> None:
         text(L, "to_name", lg): shown["to_name"], text(L, "to_city", lg): shown["to_city"],
         text(L, "km", lg): shown["km"], text(L, "minutes", lg): shown["minutes"],
         text(L, "speed", lg): shown["speed_kmh"],
-    }), hide_index=True, width="stretch", height=500)
+    }), hide_index=True, width="stretch", height=_height(len(shown), 500))
 
 
 def _clusters() -> None:

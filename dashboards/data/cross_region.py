@@ -1,0 +1,215 @@
+"""Cross-region care (异地就医) for the workbench: flows between divisions, impossible trips,
+cross-province card-use clusters, each for a period.
+
+A flow goes from the insured division (参保地, ``persons.insu_admdvs``) to the division of the
+institution where the settlement was made (就医地, ``institutions.admdvs``), at city level
+(4-digit prefix, Shanghai is 310100) or province level (2-digit prefix). Only effective
+settlements inside the period count (reversed ones do not); money is fund money (统筹 + 个人账户,
+yuan). Personal columns come back in full: masking is the caller's job.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from dashboards.data.common import (
+    FUND_SQL,
+    Period,
+    division_names,
+    period_settlements_sql,
+    query_frame,
+)
+from dashboards.data.rings import rings_table
+from yibao.divisions import PROVINCE_CODES, divisions_frame
+
+__all__ = [
+    "Level",
+    "card_use_clusters",
+    "cross_division_flows",
+    "division_balance",
+    "impossible_trips",
+]
+
+Level = Literal["city", "province"]
+
+_TRIP_TYPE = (
+    '[{"from_setl_id": "VARCHAR", "to_setl_id": "VARCHAR", "from_inst": "VARCHAR", '
+    '"to_inst": "VARCHAR", "from_time": "TIMESTAMP", "to_time": "TIMESTAMP", "km": "DOUBLE", '
+    '"minutes": "DOUBLE", "speed_kmh": "DOUBLE"}]'
+)
+
+
+def _level_expr(column: str, level: Level) -> str:
+    if level not in ("city", "province"):
+        raise ValueError(f"level must be 'city' or 'province', not {level!r}")
+    keep = 4 if level == "city" else 2
+    return f"rpad(left({column}, {keep}), 6, '0')"
+
+
+def _flows_sql(level: Level) -> str:
+    origin = _level_expr("p.insu_admdvs", level)
+    destination = _level_expr("i.admdvs", level)
+    return f"""
+        WITH s AS ({period_settlements_sql()})
+        SELECT {origin} AS origin, {destination} AS destination, count(*) AS settlements,
+               count(DISTINCT s.psn_no) AS persons, sum({FUND_SQL}) AS fund
+        FROM s JOIN persons p USING (psn_no) JOIN institutions i USING (fixmedins_code)
+        GROUP BY ALL
+    """
+
+
+def _centroids() -> pd.DataFrame:
+    return divisions_frame()[["code", "name", "lon", "lat"]].set_index("code")
+
+
+def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
+                         level: Level = "city") -> pd.DataFrame:
+    """Settlements from one division's insured to another division's institutions in
+    ``period``, largest first (a person treated at home is no flow).
+
+    Columns: ``origin``, ``origin_name``, ``destination``, ``destination_name`` (6-digit codes
+    and Chinese names at ``level``), ``settlements``, ``persons`` (distinct), ``fund`` (yuan),
+    ``origin_lon``/``origin_lat``/``destination_lon``/``destination_lat`` (centroids; empty for
+    a division outside 沪苏浙皖), ``share`` (of the origin's insured's settlements in the period).
+    """
+    sql = f"""
+        WITH f AS ({_flows_sql(level)}),
+        o AS (SELECT origin, sum(settlements) AS total FROM f GROUP BY 1)
+        SELECT f.origin, f.destination, f.settlements, f.persons, f.fund,
+               f.settlements / o.total AS share
+        FROM f JOIN o USING (origin)
+        WHERE f.origin <> f.destination
+        ORDER BY f.settlements DESC, f.origin, f.destination
+    """
+    frame = query_frame(con, sql, period.params)
+    cent = _centroids()
+    names = division_names()
+    out = pd.DataFrame({
+        "origin": frame["origin"],
+        "origin_name": frame["origin"].map(lambda c: names.get(c, c)),
+        "destination": frame["destination"],
+        "destination_name": frame["destination"].map(lambda c: names.get(c, c)),
+        "settlements": frame["settlements"].astype("int64"),
+        "persons": frame["persons"].astype("int64"),
+        "fund": frame["fund"].astype(float).round(2),
+        "origin_lon": frame["origin"].map(cent["lon"]),
+        "origin_lat": frame["origin"].map(cent["lat"]),
+        "destination_lon": frame["destination"].map(cent["lon"]),
+        "destination_lat": frame["destination"].map(cent["lat"]),
+        "share": frame["share"].astype(float).round(4),
+    })
+    return out
+
+
+def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
+                     level: Level = "city") -> pd.DataFrame:
+    """Per division in ``period``: ``code``, ``name``, ``local`` (insured treated at home),
+    ``outbound`` (its insured treated elsewhere), ``inbound`` (others' insured treated here),
+    ``net`` (inbound − outbound), ``outbound_fund`` / ``inbound_fund`` (yuan), ``outbound_share``
+    (outbound / all its insured's settlements). Largest cross-division traffic first."""
+    sql = f"""
+        WITH f AS ({_flows_sql(level)}),
+        codes AS (SELECT origin AS code FROM f UNION SELECT destination FROM f)
+        SELECT c.code,
+               coalesce(sum(f.settlements) FILTER (WHERE f.origin = c.code
+                                                  AND f.destination = c.code), 0) AS local,
+               coalesce(sum(f.settlements) FILTER (WHERE f.origin = c.code
+                                                  AND f.destination <> c.code), 0) AS outbound,
+               coalesce(sum(f.settlements) FILTER (WHERE f.destination = c.code
+                                                  AND f.origin <> c.code), 0) AS inbound,
+               coalesce(sum(f.fund) FILTER (WHERE f.origin = c.code
+                                           AND f.destination <> c.code), 0) AS outbound_fund,
+               coalesce(sum(f.fund) FILTER (WHERE f.destination = c.code
+                                           AND f.origin <> c.code), 0) AS inbound_fund
+        FROM codes c JOIN f ON f.origin = c.code OR f.destination = c.code
+        GROUP BY c.code
+    """
+    frame = query_frame(con, sql, period.params)
+    names = division_names()
+    frame.insert(1, "name", frame["code"].map(lambda c: names.get(c, c)))
+    for col in ("local", "outbound", "inbound"):
+        frame[col] = frame[col].astype("int64")
+    frame.insert(5, "net", frame["inbound"] - frame["outbound"])
+    frame["outbound_fund"] = frame["outbound_fund"].astype(float).round(2)
+    frame["inbound_fund"] = frame["inbound_fund"].astype(float).round(2)
+    insured = (frame["local"] + frame["outbound"]).where(lambda n: n > 0)
+    frame["outbound_share"] = (frame["outbound"] / insured).fillna(0.0).round(4)
+    traffic = frame["outbound"] + frame["inbound"]
+    return frame.assign(_t=traffic).sort_values(["_t", "code"], ascending=[False, True]) \
+        .drop(columns="_t").reset_index(drop=True)
+
+
+def impossible_trips(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Trips of the ``IMPOSSIBLE_TRAVEL`` hits that start inside ``period``, fastest first:
+    one person settled at two institutions too far apart for the minutes between them.
+
+    Columns: ``hit_id``, ``psn_no``, ``psn_name``, ``from_time``, ``to_time``, ``from_inst``,
+    ``from_name``, ``from_city``, ``from_lon``/``from_lat``, ``to_inst``, ``to_name``,
+    ``to_city``, ``to_lon``/``to_lat``, ``km``, ``minutes``, ``speed_kmh``, ``from_setl_id``,
+    ``to_setl_id``.
+    """
+    sql = f"""
+        WITH t AS (
+            SELECT hit_id, subject_id AS psn_no,
+                   unnest(json_transform(metrics -> 'trips', '{_TRIP_TYPE}'), recursive := true)
+            FROM rule_hits WHERE rule_id = 'IMPOSSIBLE_TRAVEL'
+              AND first_time < $p_end AND last_time >= $p_start)
+        SELECT t.hit_id, t.psn_no, p.psn_name, t.from_time, t.to_time,
+               t.from_inst, a.fixmedins_name AS from_name, a.admdvs AS from_admdvs,
+               a.lon AS from_lon, a.lat AS from_lat,
+               t.to_inst, b.fixmedins_name AS to_name, b.admdvs AS to_admdvs,
+               b.lon AS to_lon, b.lat AS to_lat,
+               t.km, t.minutes, t.speed_kmh, t.from_setl_id, t.to_setl_id
+        FROM t
+        LEFT JOIN persons p ON p.psn_no = t.psn_no
+        LEFT JOIN institutions a ON a.fixmedins_code = t.from_inst
+        LEFT JOIN institutions b ON b.fixmedins_code = t.to_inst
+        WHERE t.from_time >= $p_start AND t.from_time < $p_end
+        ORDER BY t.speed_kmh DESC, t.from_time, t.hit_id
+    """
+    frame = query_frame(con, sql, period.params)
+    names = division_names()
+    for end in ("from", "to"):
+        codes = frame.pop(f"{end}_admdvs")
+        city = codes.map(lambda c: f"{c[:4]}00" if isinstance(c, str) else None)
+        frame.insert(list(frame.columns).index(f"{end}_name") + 1, f"{end}_city",
+                     city.map(lambda c: names.get(c, c) if c else None))
+    return frame
+
+
+def card_use_clusters(con: duckdb.DuckDBPyConnection, period: Period, *,
+                      suspicious_only: bool = True) -> pd.DataFrame:
+    """Rings of pattern ``cross_province_card_use`` (异地套刷: cards of one province used
+    together in another) overlapping ``period``, best first: the columns of
+    :func:`dashboards.data.rings.rings_table` plus ``home_provinces`` (where the members are
+    insured) and ``care_provinces`` (where their institutions are), 、-joined names."""
+    table = rings_table(con, period, suspicious_only=suspicious_only,
+                        patterns=["cross_province_card_use"])
+    if table.empty:
+        return table.assign(home_provinces=pd.Series(dtype=str),
+                            care_provinces=pd.Series(dtype=str))
+    sql = """
+        WITH r AS (SELECT ring_id, persons, institutions FROM rings
+                   WHERE list_contains($ids, ring_id)),
+        homes AS (SELECT r.ring_id, list(DISTINCT left(p.insu_admdvs, 2)) AS provs
+                  FROM r, unnest(r.persons) AS u(psn_no)
+                  JOIN persons p ON p.psn_no = u.psn_no GROUP BY 1),
+        care AS (SELECT r.ring_id, list(DISTINCT left(i.admdvs, 2)) AS provs
+                 FROM r, unnest(r.institutions) AS u(code)
+                 JOIN institutions i ON i.fixmedins_code = u.code GROUP BY 1)
+        SELECT r.ring_id, h.provs AS homes, c.provs AS care
+        FROM r LEFT JOIN homes h USING (ring_id) LEFT JOIN care c USING (ring_id)
+    """
+    places = query_frame(con, sql, {"ids": list(table["ring_id"])}).set_index("ring_id")
+
+    def names(codes: object) -> str:
+        if codes is None or not hasattr(codes, "__iter__"):
+            return ""
+        return "、".join(PROVINCE_CODES.get(f"{c}0000", str(c)) for c in sorted(codes))
+
+    table["home_provinces"] = table["ring_id"].map(places["homes"]).map(names)
+    table["care_provinces"] = table["ring_id"].map(places["care"]).map(names)
+    return table
