@@ -131,7 +131,8 @@ def neighbourhood(
                 WITH e AS ({edges})
                 SELECT *, count(*) OVER (PARTITION BY {column[k]}) > $cap AS cut FROM e
                 QUALIFY row_number() OVER (
-                    PARTITION BY {column[k]} ORDER BY fund DESC, psn_no, fixmedins_code) <= $cap
+                    PARTITION BY {column[k]} ORDER BY fund DESC, psn_no, fixmedins_code,
+                                 dr_codg) <= $cap
             """, {"codes": sorted(codes), "start": start, "end": end,
                   "cap": max_per_node}).fetchall()
             truncated |= any(r[-1] for r in rows)

@@ -321,6 +321,10 @@ from yibao.cli_workbench import user_group, workbench_command  # noqa: E402
 cli.add_command(workbench_command)
 cli.add_command(user_group)
 
+from yibao.cli_backend import graph_group  # noqa: E402
+
+cli.add_command(graph_group)
+
 
 def main() -> None:
     """Entry point of the ``yibao`` console script."""

@@ -8,10 +8,15 @@ say how to fix the problem.
 from __future__ import annotations
 
 __all__ = [
+    "BackendAuthError",
+    "BackendError",
+    "BackendLoadError",
+    "BackendUnavailableError",
     "CommunityError",
     "DataFileError",
     "EncodingDetectionError",
     "MissingColumnError",
+    "QueryNotFoundError",
     "SettingsError",
     "StoreError",
     "SynthError",
@@ -78,3 +83,32 @@ class SynthError(YibaoError, ValueError):
 
 class AuthError(YibaoError, ValueError):
     """A workbench sign-in or user-file problem (the message says what to fix)."""
+
+
+class BackendError(YibaoError, RuntimeError):
+    """A graph backend (the embedded store or a Neo4j server) cannot do what was asked."""
+
+
+class BackendUnavailableError(BackendError, ConnectionError):
+    """The Neo4j server cannot be reached; the embedded store still can."""
+
+
+class BackendAuthError(BackendError, PermissionError):
+    """The Neo4j server refused the user name or password."""
+
+
+class BackendLoadError(BackendError):
+    """A load into the graph stopped part way; ``written`` holds the rows committed per step.
+
+    Committed batches stay (they are checkpointed in the graph), so running the same load again
+    resumes after them.
+    """
+
+    def __init__(self, message: str, *, step: str, written: dict[str, int]) -> None:
+        super().__init__(message)
+        self.step = step
+        self.written = dict(written)
+
+
+class QueryNotFoundError(YibaoError, LookupError):
+    """A named Cypher query has no file in ``queries/``."""

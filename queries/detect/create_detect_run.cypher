@@ -1,0 +1,2 @@
+MERGE (d:DetectRun {run_id: $row.run_id})
+SET d = $row

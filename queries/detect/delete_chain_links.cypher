@@ -1,0 +1,2 @@
+MATCH ()-[l:CHAIN_LINK]->()
+DELETE l

@@ -1,0 +1,5 @@
+// Ring members (institutions) with their role (core/attached, place, prescriber).
+UNWIND $rows AS row
+MATCH (r:Ring {ring_id: row.ring_id})
+MATCH (m:Institution {fixmedins_code: row.code})
+CREATE (r)-[:HAS_MEMBER {role: row.role}]->(m)

@@ -1,0 +1,2 @@
+// Start every step again (push --restart).
+MATCH (c:LoadCheckpoint) DELETE c

@@ -1,0 +1,3 @@
+MATCH (d:DetectRun)
+RETURN properties(d) AS row
+ORDER BY d.run_id

@@ -1,0 +1,3 @@
+// Every Institution node's properties (streamed; order does not matter).
+MATCH (n:Institution)
+RETURN properties(n) AS row

@@ -1,0 +1,3 @@
+MATCH (r:Ring)
+RETURN properties(r) AS row
+ORDER BY r.ring_id

@@ -1,0 +1,3 @@
+MATCH (c:Chain)
+RETURN properties(c) AS chain
+ORDER BY c.drug_trac_codg
