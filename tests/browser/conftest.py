@@ -1,0 +1,388 @@
+"""Real-browser fixtures: the workbench served by ``streamlit run`` on a loopback port, driven by
+Playwright through Debian's chromium (``/usr/bin/chromium``; no browser download).
+
+* ``workbench_server`` (session): ``python -m streamlit run dashboards/app.py`` on a free port of
+  127.0.0.1 over the shared detected store (``tests/detected.py``), with a fresh user file (an
+  investigator and a leadership user) and audit log; killed with its process group afterwards.
+* ``chromium_browser`` (session): one headless chromium.
+* ``open_tab`` (function): ``open_tab(path, user, heading)`` opens ``path`` in a fresh browser
+  context and signs ``user`` in through the form (:func:`new_tab` does the same for longer-lived
+  fixtures). The :class:`Tab` records every request and every websocket frame the browser
+  receives, navigates inside the app and waits until a page has finished running and drawn.
+
+Streamlit keeps the signed-in user in the websocket session, so a reload (``page.goto``) asks
+to sign in again: :meth:`Tab.open` navigates the way the browser's back/forward buttons do
+(``history.pushState`` plus ``popstate``), which Streamlit answers with a run of the page in the
+URL, in the same session. A run has finished when the server sends its ``script_finished``
+message (read from the websocket frames: the page's own "running" attribute skips very short
+runs, since React renders both states in one go).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from google.protobuf.message import DecodeError
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from dashboards.auth import add_user
+from tests.detected import Detected
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1600, "height": 1000}
+PASSWORDS = {"wang": "investigator-pass-1", "li": "leadership-pass-1"}
+START_SECONDS = 120.0
+RENDER_SECONDS = 60.0
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+_DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+
+# True once ``heading`` is an h1, the app is not running, no element is stale or still a loading
+# skeleton, every visible table has its canvas and every plotly chart has drawn (map subplots:
+# maplibre loaded).
+RENDERED_JS = """
+(heading) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (![...document.querySelectorAll('h1')].some((h) => h.textContent.includes(heading))) {
+    return false;
+  }
+  if (document.querySelector('[data-stale="true"]')) return false;
+  // lazily loaded elements (charts, tables) show a skeleton until their code has arrived
+  if (document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')) {
+    return false;
+  }
+  for (const table of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+    // tables in an inactive tab are hidden and draw nothing
+    if (table.checkVisibility() && !table.querySelector('canvas')) return false;
+  }
+  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+    const el = chart.querySelector('.js-plotly-plot');
+    if (!el || !el._fullLayout) return false;
+    for (const id of (el._fullLayout._subplots.map || [])) {
+      const sub = el._fullLayout[id] && el._fullLayout[id]._subplot;
+      if (!sub || !sub.map || !sub.map.loaded()) return false;
+    }
+  }
+  return true;
+}
+"""
+
+# What the page looks like to RENDERED_JS, for the message when it never became true.
+_STATE_JS = """
+() => ({
+  state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+  headings: [...document.querySelectorAll('h1')].map((h) => h.textContent),
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+  skeletons: document.querySelectorAll('[data-testid^="stSkeleton"]').length,
+  tables_without_canvas: [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter((t) => t.checkVisibility() && !t.querySelector('canvas')).length,
+  charts: [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map((c) => {
+    const el = c.querySelector('.js-plotly-plot');
+    if (!el || !el._fullLayout) return 'not drawn';
+    return (el._fullLayout._subplots.map || []).map((id) => {
+      const sub = el._fullLayout[id] && el._fullLayout[id]._subplot;
+      return sub && sub.map ? (sub.map.loaded() ? 'map loaded' : 'map loading') : 'no map yet';
+    });
+  }),
+  url: location.href,
+})
+"""
+
+# Per plotly chart: its traces, SVG paths, WebGL canvases and rendered features per map subplot.
+_CHARTS_JS = """
+() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].map(
+  (el) => ({
+    traces: (el.data || []).length,
+    paths: el.querySelectorAll('path').length,
+    gl: el.querySelectorAll('canvas').length,
+    map_features: (el._fullLayout._subplots.map || []).map(
+      (id) => el._fullLayout[id]._subplot.map.queryRenderedFeatures().length),
+  }))
+"""
+
+# Resolves once every map has repainted and has nothing left to do (maplibre's ``idle``): a
+# viewport resize makes plotly redraw its maps, and a screenshot taken before shows them blank.
+_MAPS_IDLE_JS = """
+async () => {
+  const maps = [];
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const layout = el._fullLayout;
+    for (const id of ((layout && layout._subplots.map) || [])) {
+      const sub = layout[id] && layout[id]._subplot;
+      if (sub && sub.map) maps.push(sub.map);
+    }
+  }
+  await Promise.all(maps.map((m) => new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10000);
+    m.once('idle', () => { clearTimeout(timer); resolve(); });
+    m.triggerRepaint();
+  })));
+  return maps.length;
+}
+"""
+
+_NAVIGATE_JS = """
+(url) => {
+  history.pushState({}, '', url);
+  window.dispatchEvent(new PopStateEvent('popstate', {state: history.state}));
+}
+"""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives the served workbench in Debian's chromium (run in CI)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    """A workbench served on loopback: its URL and the files it reads and writes."""
+
+    url: str
+    db: Path
+    users: Path
+    audit: Path
+    log: Path
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        with (suppress(urllib.error.URLError, OSError),
+              urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp):
+            if resp.status == 200:
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within "
+                       f"{START_SECONDS:.0f} s:\n{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and every process it started (its own process group)."""
+    if proc.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def workbench_server(detected: Detected, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[Server]:
+    """``streamlit run dashboards/app.py`` on a free loopback port over the detected store."""
+    root = tmp_path_factory.mktemp("browser")
+    users = root / "users.toml"
+    add_user(users, "wang", role="investigator", password=PASSWORDS["wang"],
+             display_name="王调查")
+    add_user(users, "li", role="leadership", password=PASSWORDS["li"], display_name="李处长")
+    audit, log = root / "audit.jsonl", root / "streamlit.log"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
+    env.update(YIBAO_DB=str(detected.db), YIBAO_USERS=str(users), YIBAO_AUDIT_LOG=str(audit))
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
+             "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             # a source edit during the run would put a "File change / Rerun" bar on screen
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, url, log)
+        yield Server(url=url, db=detected.db, users=users, audit=audit, log=log)
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Debian's chromium, headless (skipped where it is not installed, except under CI)."""
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        message = ("Debian's chromium is not installed: `sudo apt-get install chromium "
+                   "fonts-noto-cjk` (scripts/test.sh does it)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """One browser tab on the workbench, with everything it requested and received."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    frames: list[bytes] = field(default_factory=list)
+    runs: int = 0
+    """Script runs the server reported finished (not counting runs cut short by a rerun)."""
+
+    def on_frame(self, payload: bytes | str) -> None:
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        self.frames.append(data)
+        msg = ForwardMsg()
+        with suppress(DecodeError):
+            msg.ParseFromString(data)
+            if msg.WhichOneof("type") == "script_finished" and msg.script_finished in _DONE:
+                self.runs += 1
+
+    def wait_rendered(self, heading: str, *, after: int) -> None:
+        """Wait for a run finished after the ``after``-th, then until ``heading`` shows and
+        every chart and table has drawn."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        deadline = time.monotonic() + RENDER_SECONDS
+        while self.runs <= after and time.monotonic() < deadline:
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the frames
+        try:
+            if self.runs <= after:
+                raise PlaywrightTimeout("no script run finished")
+            left = max(deadline - time.monotonic(), 1.0)
+            self.page.wait_for_function(RENDERED_JS, arg=heading, polling="raf",
+                                        timeout=left * 1000)
+        except PlaywrightTimeout as exc:
+            state = self.page.evaluate(_STATE_JS)
+            raise AssertionError(f"the page did not render {heading!r} within "
+                                 f"{RENDER_SECONDS:.0f} s: {state}") from exc
+
+    def submit_sign_in(self, user: str, password: str) -> int:
+        """Fill in and submit the sign-in form; the number of runs before submitting."""
+        self.page.wait_for_selector('input[type="password"]', timeout=RENDER_SECONDS * 1000)
+        self.page.locator('[data-testid="stForm"] input[type="text"]').first.fill(user)
+        self.page.locator('[data-testid="stForm"] input[type="password"]').fill(password)
+        before = self.runs
+        self.page.locator('[data-testid="stFormSubmitButton"] button').click()
+        return before
+
+    def sign_in(self, user: str, heading: str) -> None:
+        """Sign ``user`` in through the form, then wait for the page ``heading``."""
+        self.wait_rendered(heading, after=self.submit_sign_in(user, PASSWORDS[user]))
+
+    def open(self, path: str, heading: str) -> None:
+        """Navigate inside the app (same session) to ``path`` and wait for ``heading``."""
+        before = self.runs
+        self.page.evaluate(_NAVIGATE_JS, path)
+        self.wait_rendered(heading, after=before)
+
+    def click(self, locator: Any, heading: str) -> None:
+        """Click ``locator`` and wait for the run it causes to render ``heading``."""
+        before = self.runs
+        locator.click()
+        self.wait_rendered(heading, after=before)
+
+    def exceptions(self) -> list[str]:
+        """Text of every Streamlit exception and error box on the page."""
+        boxes = self.page.locator('[data-testid="stException"], '
+                                  '[data-testid="stAlertContentError"]')
+        return [str(t) for t in boxes.all_inner_texts()]
+
+    def headings(self) -> list[str]:
+        return [str(t) for t in self.page.locator("h1").all_inner_texts()]
+
+    def charts(self) -> list[dict[str, Any]]:
+        """Per plotly chart: ``traces``, SVG ``paths``, WebGL canvases ``gl`` and the rendered
+        features of each map subplot (``map_features``)."""
+        return list(self.page.evaluate(_CHARTS_JS))
+
+    def outside_requests(self) -> list[str]:
+        """Requested URLs whose host is not the loopback (``data:``/``blob:`` allowed)."""
+        out = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob"):
+                continue
+            if parts.hostname not in LOCAL_HOSTS:
+                out.append(url)
+        return out
+
+    def text(self) -> str:
+        """All text of the document, hidden parts (inactive tabs, table cells) included."""
+        return str(self.page.evaluate("document.body.textContent"))
+
+    def received(self) -> bytes:
+        """Every websocket frame the browser received, concatenated."""
+        return b"".join(self.frames)
+
+    def show_everything(self) -> None:
+        """Make the viewport as tall as the page, so every element renders (tables render
+        only their visible cells), and wait until the maps have repainted."""
+        height = int(self.page.evaluate(
+            "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"))
+        self.page.set_viewport_size({"width": VIEWPORT["width"],
+                                     "height": max(VIEWPORT["height"], min(height, 15_000))})
+        self.page.wait_for_timeout(500)  # plotly's resize handler is debounced
+        self.page.evaluate(_MAPS_IDLE_JS)
+
+    def screenshot(self, name: str) -> Path:
+        """A screenshot of the whole page at ``build/screenshots/<name>.png``."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.show_everything()
+        self.page.screenshot(path=str(path), full_page=True)
+        self.page.set_viewport_size(VIEWPORT)
+        return path
+
+
+def new_tab(browser: Any, server: Server, path: str) -> tuple[Any, Tab]:
+    """A fresh browser context (no session, no cookies) showing ``server.url + path``."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    tab = Tab(page=page)
+    context.on("request", lambda request: tab.requests.append(request.url))
+    page.on("websocket", lambda ws: ws.on("framereceived", tab.on_frame))
+    page.goto(server.url + path)
+    return context, tab
+
+
+@pytest.fixture
+def open_tab(workbench_server: Server, chromium_browser: Any) -> Iterator[Callable[..., Tab]]:
+    """``open_tab(path, user=None, heading=None)``: a fresh context on ``path``; with ``user``,
+    signed in through the form and waited for ``heading``."""
+    contexts: list[Any] = []
+
+    def make(path: str, user: str | None = None, heading: str | None = None) -> Tab:
+        context, tab = new_tab(chromium_browser, workbench_server, path)
+        contexts.append(context)
+        if user is not None:
+            tab.sign_in(user, heading or "")
+        return tab
+
+    yield make
+    for context in contexts:
+        context.close()
