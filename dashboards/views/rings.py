@@ -24,6 +24,7 @@ L = {
     "ring_title": ("团伙 {ring_id}：{pattern}", "Ring {ring_id}: {pattern}"),
     "back": ("← 返回团伙列表", "← Back to the rings"),
     "patterns": ("类型筛选", "Patterns"),
+    "all_patterns": ("全部类型", "All patterns"),
     "all_rings": ("包括未达阈值的团伙", "Include rings below the threshold"),
     "pick": ("点击表格中的一行打开团伙", "Click a row to open the ring"),
     "not_found": ("找不到团伙 {ring_id}（可能已在重新检测后合并或消失）。",
@@ -74,7 +75,8 @@ def _ring_list() -> None:
     c1, c2 = st.columns([3, 1])
     chosen = [p for p in (ui.url_param("patterns", "") or "").split(",") if p in PATTERNS]
     patterns = c1.multiselect(text(L, "patterns", lg), list(PATTERNS), default=chosen,
-                              format_func=_pattern, key="rings_patterns")
+                              format_func=_pattern, key="rings_patterns",
+                              placeholder=text(L, "all_patterns", lg))
     ui.set_param("patterns", ",".join(patterns) or None)
     everything = c2.toggle(text(L, "all_rings", lg), value=ui.url_param("all") == "1",
                            key="rings_all")
