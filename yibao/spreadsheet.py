@@ -56,7 +56,7 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], *,
     then a bold header row with the frame's column names, then its rows. Column widths follow
     the content (CJK characters count double). Returns ``path``."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for name, frame in sheets.items():
         sheet = book.create_sheet(title=name[:31])
         row = 1
