@@ -118,6 +118,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "med_type": ("医疗类别", "Medical type"),
     "dise_codg": ("诊断编码", "Diagnosis"),
     "month": ("月份", "Month"),
+    "day": ("日期", "Day"),
     "persons": ("人数", "Persons"),
     "kind": ("类别", "Kind"),
     "code": ("编码", "Code"),

@@ -151,6 +151,21 @@ def ring_monthly_fund(settlements: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def ring_days(settlements: pd.DataFrame) -> pd.DataFrame:
+    """The ring's settlements per day and institution: ``day``, ``fixmedins_code``,
+    ``fixmedins_name``, ``persons`` (distinct members who settled there that day),
+    ``settlements`` and ``fund``, in time order. A big ring's timeline reads better per day:
+    many members at one place on one day is what co-settlement means."""
+    cols = ["day", "fixmedins_code", "fixmedins_name", "persons", "settlements", "fund"]
+    if settlements.empty:
+        return pd.DataFrame(columns=cols)
+    day = pd.to_datetime(settlements["setl_time"]).dt.normalize()
+    out = settlements.assign(day=day).groupby(
+        ["day", "fixmedins_code", "fixmedins_name"], as_index=False
+    ).agg(persons=("psn_no", "nunique"), settlements=("setl_id", "count"), fund=("fund", "sum"))
+    return out[cols].sort_values(["day", "fixmedins_code"], ignore_index=True)
+
+
 def ring_persons(con: duckdb.DuckDBPyConnection, ring_id: str, period: Period
                  ) -> pd.DataFrame:
     """The ring's persons: ``psn_no``, ``psn_name``, ``certno``, ``tel``, ``gend``, ``age``

@@ -13,15 +13,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from functools import cache
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures.maps import FONT, empty_map, map_view
-from yibao.divisions import boundaries_geojson
+from dashboards.figures.maps import FONT, empty_map, map_view, plain_map
 
 __all__ = ["flow_map", "flow_matrix", "hop_map", "hop_timeline"]
 
@@ -147,28 +144,6 @@ def flow_matrix(flows: pd.DataFrame, *, value: str, value_label: str,
 # -- one chain's hops --------------------------------------------------------------------------
 
 
-@cache
-def _outline_xy(level: Literal["city", "county"]) -> tuple[tuple[float | None, ...],
-                                                          tuple[float | None, ...]]:
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for feature in boundaries_geojson(level)["features"]:
-        geom = feature["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            ring = poly[0]
-            xs += [float(p[0]) for p in ring] + [None]
-            ys += [float(p[1]) for p in ring] + [None]
-    return tuple(xs), tuple(ys)
-
-
-def _outline_trace() -> go.Scatter:
-    xs, ys = _outline_xy("city")
-    return go.Scatter(x=list(xs), y=list(ys), mode="lines", fill="toself",
-                      fillcolor="#f4f5f7", line={"color": "#9aa3ad", "width": 0.6},
-                      hoverinfo="skip", showlegend=False)
-
-
 def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520) -> go.Figure:
     """A chain's hops on a map: institutions as points numbered with their hop(s) and labelled
     with their city (the name is in the hover text), an arrow from each hop's institution to
@@ -179,10 +154,10 @@ def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520)
     ``lon``, ``lat``, ``setl_time``, ``effective``, ``gap_days``, ``km`` and ``buyer`` (already
     masked by the caller). ``labels`` names ``hop``, ``days``, ``km``, ``buyer``.
     """
-    fig = go.Figure(_outline_trace())
     data = hops.dropna(subset=["lon", "lat"]).sort_values("hop")
+    fig = plain_map(list(data["lon"]), list(data["lat"]), height=height, names=False)
     if data.empty:
-        return _hop_layout(fig, [119.4], [31.2], height)
+        return fig
     places = data.groupby("fixmedins_code", sort=False).agg(
         name=("fixmedins_name", "first"), city=("city_name", "first"), lon=("lon", "first"),
         lat=("lat", "first"), hops=("hop", lambda s: ",".join(str(int(h)) for h in s)),
@@ -225,27 +200,13 @@ def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520)
                            text=f"{int(prev['hop'])}→{int(row['hop'])}: " + " · ".join(note),
                            font={"size": 10, "color": "#566573"},
                            bgcolor="rgba(255,255,255,0.75)")
-    return _hop_layout(fig, list(data["lon"]), list(data["lat"]), height)
+    fig.update_layout(showlegend=False)
+    return fig
 
 
 def _hop_line(rows: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
     return [f"{labels['hop']} {int(r['hop'])}: {pd.Timestamp(r['setl_time']):%Y-%m-%d %H:%M} "
             f"{labels['buyer']} {r['buyer']}" for r in rows.to_dict("records")]
-
-
-def _hop_layout(fig: go.Figure, lons: list[float], lats: list[float], height: int
-                ) -> go.Figure:
-    lo0, lo1, la0, la1 = min(lons), max(lons), min(lats), max(lats)
-    pad = max(0.35, 0.18 * max(lo1 - lo0, la1 - la0))
-    mid_lat = (la0 + la1) / 2
-    fig.update_layout(
-        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font_family=FONT,
-        plot_bgcolor="white", showlegend=False, dragmode="pan",
-        xaxis={"visible": False, "range": [lo0 - pad, lo1 + pad]},
-        yaxis={"visible": False, "range": [la0 - pad, la1 + pad], "scaleanchor": "x",
-               "scaleratio": 1 / math.cos(math.radians(mid_lat))},
-    )
-    return fig
 
 
 def hop_timeline(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int | None = None

@@ -1,12 +1,20 @@
-"""Regional maps drawn with no internet: shipped boundaries, plotly's tile-free map style.
+"""Regional maps drawn with no internet, from the shipped boundaries.
 
-Every map uses plotly's ``*_map`` traces with ``map_style="white-bg"``: no tiles and no
-topojson are requested, so maps draw on a machine without internet. Boundaries are the shipped
-WGS84 GeoJSON of :mod:`yibao.divisions` (41 cities, 305 counties of 沪苏浙皖).
+Boundaries are the shipped WGS84 GeoJSON of :mod:`yibao.divisions` (41 cities, 305 counties of
+沪苏浙皖). Two kinds of map, neither requests anything from outside the machine:
+
+* **Choropleths** (:func:`choropleth`, :func:`empty_map`) use plotly's ``*_map`` traces with
+  ``map_style="white-bg"``: maplibre in WebGL, no tiles, no topojson.
+* **Point and line maps** (:func:`lines_and_points`, :func:`plain_map`) draw the outlines as
+  ordinary SVG traces on longitude/latitude axes kept to scale. A maplibre map costs the
+  browser a WebGL context and about 0.8 s of CPU on a machine without a GPU (measured on the
+  500-member ring page); SVG draws in a fraction of that, can carry text labels (maplibre would
+  fetch glyphs from the internet for them) and shows county outlines when zoomed into one city.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
@@ -14,7 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from yibao.divisions import boundaries_geojson
+from yibao.divisions import boundaries_geojson, divisions_frame
 
 __all__ = [
     "FONT",
@@ -23,6 +31,7 @@ __all__ = [
     "empty_map",
     "lines_and_points",
     "map_view",
+    "plain_map",
 ]
 
 MAP_STYLE = "white-bg"
@@ -119,15 +128,111 @@ def empty_map(height: int = 420) -> go.Figure:
     return _layout(fig, dict(_DELTA_CENTER), 5.2, height)
 
 
+@cache
+def _outline_polygons(level: Literal["city", "county"]
+                      ) -> tuple[tuple[tuple[float, float, float, float], list[float | None],
+                                       list[float | None]], ...]:
+    """Each division's outline as (bounds, xs, ys), rings separated by ``None``."""
+    out = []
+    for feature in _geojson(level)["features"]:
+        geom = feature["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for poly in polys:
+            ring = poly[0]
+            xs += [float(p[0]) for p in ring] + [None]
+            ys += [float(p[1]) for p in ring] + [None]
+        lon = [x for x in xs if x is not None]
+        lat = [y for y in ys if y is not None]
+        out.append(((min(lon), min(lat), max(lon), max(lat)), xs, ys))
+    return tuple(out)
+
+
+def _outline_xy(level: Literal["city", "county"], box: tuple[float, float, float, float]
+                ) -> tuple[list[float | None], list[float | None]]:
+    """The outlines of the divisions of ``level`` that reach into ``box`` (lon0, lat0, lon1,
+    lat1), as one line each for x and y."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for (x0, y0, x1, y1), px, py in _outline_polygons(level):
+        if x1 >= box[0] and x0 <= box[2] and y1 >= box[1] and y0 <= box[3]:
+            xs += px
+            ys += py
+    return xs, ys
+
+
+def _division_labels(level: Literal["city", "county"], box: tuple[float, float, float, float]
+                     ) -> pd.DataFrame:
+    """Names and centroids of the divisions of ``level`` whose centroid lies inside ``box``."""
+    divs = divisions_frame()
+    divs = divs[divs["level"] == level]
+    inside = divs["lon"].between(box[0], box[2]) & divs["lat"].between(box[1], box[3])
+    return divs.loc[inside, ["name", "lon", "lat"]]
+
+
+def plain_map(lons: Sequence[float], lats: Sequence[float], *, height: int = 520,
+              min_span: float = 0.6, names: bool = True) -> go.Figure:
+    """An empty SVG map that shows the given points with a margin: the outlines of the cities
+    around them (and of the counties too when the view spans less than about two degrees) with
+    their names, on longitude/latitude axes kept to scale. The view spans at least ``min_span``
+    degrees, so a ring in one district still shows the city around it. With no points, the
+    whole Delta. ``names=False`` leaves the division names out (for a caller that labels its
+    own points with them)."""
+    lon = [float(x) for x in lons if pd.notna(x)] or [_DELTA_CENTER["lon"] - 3.5,
+                                                       _DELTA_CENTER["lon"] + 3.5]
+    lat = [float(y) for y in lats if pd.notna(y)] or [_DELTA_CENTER["lat"] - 3.0,
+                                                       _DELTA_CENTER["lat"] + 3.0]
+    lo0, lo1, la0, la1 = min(lon), max(lon), min(lat), max(lat)
+    pad = max(0.18 * max(lo1 - lo0, la1 - la0), (min_span - max(lo1 - lo0, la1 - la0)) / 2,
+              0.05)
+    box = (lo0 - pad, la0 - pad, lo1 + pad, la1 + pad)
+    fig = go.Figure()
+    if box[2] - box[0] < 2.0 and box[3] - box[1] < 2.0:
+        cx, cy = _outline_xy("county", box)
+        fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", fill="toself", fillcolor="#f4f5f7",
+                                 line={"color": "#c3c9d0", "width": 0.5}, hoverinfo="skip",
+                                 showlegend=False))
+        x, y = _outline_xy("city", box)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line={"color": "#7f8a96", "width": 1.0},
+                                 hoverinfo="skip", showlegend=False))
+    else:
+        x, y = _outline_xy("city", box)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", fill="toself", fillcolor="#f4f5f7",
+                                 line={"color": "#9aa3ad", "width": 0.6}, hoverinfo="skip",
+                                 showlegend=False))
+    if names:
+        label = _division_labels("county" if len(fig.data) == 2 else "city", box)
+        fig.add_trace(go.Scatter(x=label["lon"], y=label["lat"], mode="text",
+                                 text=label["name"], textfont={"size": 11, "color": "#8a939c"},
+                                 hoverinfo="skip", showlegend=False))
+    mid_lat = (la0 + la1) / 2
+    fig.update_layout(
+        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font_family=FONT,
+        plot_bgcolor="white", dragmode="pan",
+        xaxis={"visible": False, "range": [box[0], box[2]]},
+        yaxis={"visible": False, "range": [box[1], box[3]], "scaleanchor": "x",
+               "scaleratio": 1 / math.cos(math.radians(mid_lat))},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "x": 0.01,
+                "bgcolor": "rgba(255,255,255,0.8)"},
+    )
+    return fig
+
+
 def lines_and_points(*, lines: pd.DataFrame | None = None, points: Sequence[pd.DataFrame] = (),
-                     height: int = 520, outline: Literal["city", "county"] = "city"
-                     ) -> go.Figure:
-    """Lines (``lon0, lat0, lon1, lat1``, optional ``width`` and ``label``) and point layers
-    (each frame: ``lon``, ``lat``, ``label``, optional ``size``; ``frame.attrs["name"]`` and
-    ``frame.attrs["color"]`` name and colour the layer) over the city outlines."""
-    fig = go.Figure(_outline(outline, None))
+                     height: int = 520, min_span: float = 0.6) -> go.Figure:
+    """Lines (``lon0, lat0, lon1, lat1``, optional ``width``) and point layers (each frame:
+    ``lon``, ``lat``, ``label``, optional ``size``; ``frame.attrs["name"]`` and
+    ``frame.attrs["color"]`` name and colour the layer) on a :func:`plain_map` of the area."""
     all_lon: list[float] = []
     all_lat: list[float] = []
+    if lines is not None and not lines.empty:
+        all_lon += [*lines["lon0"], *lines["lon1"]]
+        all_lat += [*lines["lat0"], *lines["lat1"]]
+    for layer in points:
+        all_lon += list(layer["lon"])
+        all_lat += list(layer["lat"])
+    fig = plain_map(all_lon, all_lat, height=height, min_span=min_span)
     if lines is not None and not lines.empty:
         widths = lines["width"] if "width" in lines else pd.Series(1.5, index=lines.index)
         for w, group in lines.groupby(widths.round(0).clip(1, 8)):
@@ -137,23 +242,19 @@ def lines_and_points(*, lines: pd.DataFrame | None = None, points: Sequence[pd.D
                     dtype=float):
                 lon += [float(lon0), float(lon1), None]
                 lat += [float(lat0), float(lat1), None]
-            fig.add_trace(go.Scattermap(
-                lon=lon, lat=lat, mode="lines", line={"width": float(w), "color": "#c0392b"},
+            fig.add_trace(go.Scatter(
+                x=lon, y=lat, mode="lines", line={"width": float(w), "color": "#c0392b"},
                 opacity=0.55, hoverinfo="skip", showlegend=False,
             ))
-        all_lon += [*lines["lon0"], *lines["lon1"]]
-        all_lat += [*lines["lat0"], *lines["lat1"]]
     for layer in points:
         if layer.empty:
             continue
         size = layer.get("size", 9)
-        fig.add_trace(go.Scattermap(
-            lon=layer["lon"], lat=layer["lat"], mode="markers",
-            marker={"size": size, "color": layer.attrs.get("color", "#1f77b4"), "opacity": 0.9},
+        fig.add_trace(go.Scatter(
+            x=layer["lon"], y=layer["lat"], mode="markers",
+            marker={"size": size, "color": layer.attrs.get("color", "#1f77b4"), "opacity": 0.9,
+                    "line": {"color": "white", "width": 0.8}},
             text=layer["label"], hovertemplate="%{text}<extra></extra>",
             name=str(layer.attrs.get("name", "")),
         ))
-        all_lon += list(layer["lon"])
-        all_lat += list(layer["lat"])
-    center, zoom = map_view(all_lon, all_lat)
-    return _layout(fig, center, zoom, height)
+    return fig

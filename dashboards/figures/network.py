@@ -1,8 +1,11 @@
 """A ring's or a neighbourhood's network as a plotly figure that stays fast at 2,000 nodes.
 
 The layout is igraph's Fruchterman-Reingold (C code, built straight from edge arrays: about
-0.2 s at 2,000 nodes where networkx's spring layout takes seconds); nodes and edges are drawn as
-WebGL traces (``Scattergl``), all edges in one trace.
+0.2 s at 2,000 nodes where networkx's spring layout takes seconds); all edges go in one trace.
+Up to :data:`WEBGL_FROM` nodes the traces are SVG (``Scatter``): a WebGL context costs a browser
+without a GPU about 0.8 s of CPU (measured on the 500-member ring page), more than SVG needs for
+a thousand markers; bigger graphs are drawn with WebGL (``Scattergl``), which stays about a
+second at 2,000 nodes.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ import plotly.graph_objects as go
 
 from dashboards.figures.maps import FONT
 
-__all__ = ["KIND_COLORS", "network_figure", "network_layout", "network_table"]
+__all__ = ["KIND_COLORS", "WEBGL_FROM", "network_figure", "network_layout", "network_table"]
 
 KIND_COLORS: dict[str, str] = {
     "person": "#1f77b4",
     "institution": "#d62728",
     "practitioner": "#2ca02c",
 }
+
+WEBGL_FROM = 1000
+"""Graphs with at least this many nodes are drawn with WebGL, smaller ones with SVG."""
 
 Node = tuple[str, str]
 
@@ -49,13 +55,14 @@ def network_figure(graph: nx.Graph, *, label_of: Callable[[Node, Mapping[str, ob
     """The graph drawn: nodes coloured by kind and sized by degree, hover labels from
     ``label_of(node, attributes)`` (the caller masks personal data there)."""
     pos = network_layout(graph)
+    trace = go.Scattergl if graph.number_of_nodes() >= WEBGL_FROM else go.Scatter
     ex: list[float | None] = []
     ey: list[float | None] = []
     for u, v in graph.edges:
         (x0, y0), (x1, y1) = pos[u], pos[v]
         ex += [x0, x1, None]
         ey += [y0, y1, None]
-    fig = go.Figure(go.Scattergl(x=ex, y=ey, mode="lines", hoverinfo="skip", showlegend=False,
+    fig = go.Figure(trace(x=ex, y=ey, mode="lines", hoverinfo="skip", showlegend=False,
                                  line={"width": 0.6, "color": "rgba(120,120,120,0.45)"}))
     for kind, color in KIND_COLORS.items():
         nodes = [n for n, d in graph.nodes(data=True) if d.get("kind", n[0]) == kind]
@@ -65,7 +72,7 @@ def network_figure(graph: nx.Graph, *, label_of: Callable[[Node, Mapping[str, ob
         size = 6 + 10 * np.sqrt(deg / max(deg.max(), 1.0))
         if highlight is not None:
             size = np.where([n == highlight for n in nodes], 22.0, size)
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers",
             marker={"size": size, "color": color, "line": {"width": 0.5, "color": "white"}},
             text=[label_of(n, graph.nodes[n]) for n in nodes],

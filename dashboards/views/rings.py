@@ -13,6 +13,7 @@ from dashboards import ui
 from dashboards.data import rings as ring_data
 from dashboards.figures.maps import FONT, lines_and_points
 from dashboards.figures.network import network_figure, network_table
+from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, person_timeline
 from dashboards.i18n import columns, pattern_label, t, text
 from graph.rings import PATTERNS
 from graph.scoring import FEATURES, load_detection_settings
@@ -56,6 +57,9 @@ L = {
     "nodes": ("{n:,} 个节点，{m:,} 条连接", "{n:,} nodes, {m:,} links"),
     "sex_1": ("男", "male"),
     "sex_2": ("女", "female"),
+    "per_day": ("{n:,} 名成员：每个圆点是一天在一家机构的结算，大小为当天结算的成员人数。",
+                "{n:,} members: each dot is one day at one institution, sized by the members "
+                "who settled there that day."),
     "no_settlements": ("所选时间范围内该团伙没有结算。",
                        "The ring has no settlements in the chosen period."),
 }
@@ -187,22 +191,23 @@ def _where(settlements: pd.DataFrame) -> None:
                     hide_index=True, width="stretch", height=_height(len(trips)))
 
 
-def _when(settlements: pd.DataFrame, revealed: bool) -> None:
-    frame = settlements.assign(
-        person="…" + settlements["psn_no"].str[-6:],
-        institution=settlements["fixmedins_name"])
-    fig = px.scatter(frame, x="setl_time", y="person", color="institution", size="fund",
-                     size_max=14, hover_data={"setl_id": True, "fund": ":.2f"},
-                     labels={"setl_time": "", "person": t("persons", lg),
-                             "institution": t("institutions", lg)})
-    fig.update_layout(height=max(300, min(900, 18 * frame["person"].nunique())),
-                      margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT,
-                      legend={"orientation": "h", "y": -0.15}, yaxis={"type": "category"})
+def _when(settlements: pd.DataFrame, persons: int) -> None:
+    labels = {"persons": t("persons", lg), "institutions": t("institutions", lg),
+              "settlements": t("settlements", lg), "fund": t("fund_amount", lg)}
+    if persons > PER_PERSON_UP_TO:
+        st.caption(text(L, "per_day", lg, n=persons))
     left, right = st.columns([3, 2])
+    if persons <= PER_PERSON_UP_TO:
+        fig = person_timeline(settlements, labels=labels)
+        table = settlements[["setl_time", "psn_no", "fixmedins_name", "med_type", "dise_codg",
+                             "fund"]]
+    else:
+        table = ring_data.ring_days(settlements)
+        fig = daily_timeline(table, labels=labels)
+        table = table.assign(day=table["day"].dt.date).drop(columns=["fixmedins_code"])
     left.plotly_chart(fig, width="stretch", key="ring_timeline")
-    right.dataframe(columns(settlements[["setl_time", "psn_no", "fixmedins_name", "med_type",
-                                         "dise_codg", "fund"]], lg), hide_index=True,
-                    width="stretch", height=_height(len(settlements), 400))
+    right.dataframe(columns(table, lg), hide_index=True, width="stretch",
+                    height=_height(len(table), 400))
 
 
 def _how_much(settlements: pd.DataFrame) -> None:
@@ -218,18 +223,20 @@ def _how_much(settlements: pd.DataFrame) -> None:
 
 def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
     graph = ui.cached(ring_subgraph, ring.ring_id)
-    names = {}
-    if revealed:
-        persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
-        names = dict(zip(persons["psn_no"], persons["psn_name"], strict=True))
+    persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
+    doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
+    names: dict[tuple[str, str], str] = {}
+    for kind, codes, people in (("person", persons["psn_no"], persons["psn_name"]),
+                                ("practitioner", doctors["dr_codg"], doctors["dr_name"])):
+        for code, name in zip(codes, people, strict=True):
+            shown = name if revealed else mask_name(name)
+            if isinstance(shown, str) and shown:
+                names[(kind, code)] = shown
 
     def label(node: tuple[str, str], data: Mapping[str, object]) -> str:
-        kind, code = node
-        if kind == "institution":
-            return str(data.get("label", code))
-        if kind == "person" and code in names:
-            return f"{names[code]} ({code})"
-        return f"{t(KINDS[kind], lg)} {code}"
+        if node[0] == "institution":
+            return str(data.get("label", node[1]))
+        return names.get(node, node[1])
 
     st.caption(text(L, "nodes", lg, n=graph.number_of_nodes(), m=graph.number_of_edges()))
     kind_names = {k: t(v, lg) for k, v in KINDS.items()}
@@ -268,7 +275,7 @@ def _ring_page(ring_id: str) -> None:
         st.header(text(L, "where", lg))
         _where(settlements)
         st.header(text(L, "when", lg))
-        _when(settlements, revealed)
+        _when(settlements, len(ring.persons))
         st.header(text(L, "how_much", lg))
         _how_much(settlements)
     st.header(text(L, "network", lg))

@@ -37,7 +37,7 @@ class View:
 VIEWS = [
     View("overview", "/", "总览", charts=2, maps=1),  # the default page lives at the root
     View("rings", "/rings", "团伙"),
-    View("ring", "/rings?ring={ring}", "团伙 {ring}", charts=5, maps=1),
+    View("ring", "/rings?ring={ring}", "团伙 {ring}", charts=5),
     View("chains", "/chains", "回流药"),
     View("chain", "/chains?code={code}", "回流药", charts=2),  # hops on a map, a timeline
     View("cross_region", "/cross_region", "异地就医"),

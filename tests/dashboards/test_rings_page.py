@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.audit import read_audit
@@ -111,3 +112,29 @@ def test_english_ring_page(app: Callable[..., AppTest], detected: Detected) -> N
     no_exception(at)
     assert at.title[0].value.startswith("Ring ")
     assert "Why" in [h.value for h in at.header]
+
+
+def test_big_ring_timeline_is_per_day(app: Callable[..., AppTest], detected: Detected,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the per-member limit the timeline shows days × institutions, and its table sums
+    to the ring's settlements in the period."""
+    ring_id, persons = _top_ring(detected)
+    monkeypatch.setattr("dashboards.figures.timelines.PER_PERSON_UP_TO", len(persons) - 1)
+    at = app(page="rings", ring=ring_id)
+    no_exception(at)
+    assert any("每个圆点是一天" in c.value for c in at.caption)
+    days = next(d.value for d in at.dataframe if "日期" in d.value.columns)
+    whole = next(c.value for c in at.caption if "基金支付" in c.value)
+    settlements = int(re.search(r"结算 ([\d,]+) 笔", whole).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert days["结算笔数"].sum() == settlements
+    assert (days["人数"] <= len(persons)).all()
+
+
+def test_network_table_shows_masked_names(app: Callable[..., AppTest],
+                                          detected: Detected) -> None:
+    ring_id, persons = _top_ring(detected)
+    at = app(page="rings", ring=ring_id)
+    nodes = next(d.value for d in at.dataframe if "连接数" in d.value.columns)
+    people = nodes[nodes["类别"] == "人员"]
+    assert len(people) == len(persons)
+    assert people["名称"].str.fullmatch(r".\*\*").all()
