@@ -103,4 +103,11 @@ if "user" not in st.session_state:
 
 page = st.navigation(pages)
 _sidebar()
+notice = ui.backend_notice()
+if notice:
+    st.warning(t("backend_fallback", lg, db=ui.settings().db, seconds=ui.RETRY_SECONDS,
+                 reason=notice))
+    if st.button(t("retry_server", lg), key="retry_server"):
+        ui.retry_backend()
+        st.rerun()
 page.run()

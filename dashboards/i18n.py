@@ -64,6 +64,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "The store has no detection results yet: run `yibao detect --db {path}` first.",
     ),
     "empty": ("所选时间范围内没有数据。", "Nothing in the chosen period."),
+    "backend_fallback": (
+        "图数据库服务器暂时无法使用，关系网络、邻域与关联路径改由内嵌数据存储 {db} 提供"
+        "（{seconds:.0f} 秒后自动重试）。原因：{reason}",
+        "The graph database server cannot be used right now; networks, neighbourhoods and "
+        "connections come from the embedded store {db} instead (retried after {seconds:.0f} "
+        "s). Reason: {reason}",
+    ),
+    "retry_server": ("立即重试连接服务器", "Retry the server now"),
     "table": ("表格", "Table"),
     "map": ("地图", "Map"),
     "yuan": ("元", "yuan"),

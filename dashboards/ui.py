@@ -1,5 +1,12 @@
-"""Streamlit plumbing shared by the pages: the store, the signed-in user, language, the period
-filter and state kept in the URL, cached data calls, masking and audited unmasking.
+"""Streamlit plumbing shared by the pages: the store, the graph backend, the signed-in user,
+language, the period filter and state kept in the URL, cached data calls, masking and audited
+unmasking.
+
+Tables and aggregates come from the embedded store (DuckDB); graph questions (a ring's
+network, a neighbourhood, a connection) go to the backend the settings choose
+(``YIBAO_BACKEND``). When that is a Neo4j server that cannot be reached, the workbench answers
+them from the embedded store instead and says so (:func:`backend_notice`); it tries the
+server again after :data:`RETRY_SECONDS`.
 
 Pages import this module and the data/figure modules; nothing outside ``dashboards/app.py``,
 ``dashboards/ui.py`` and ``dashboards/views/`` (the pages) imports Streamlit.
@@ -9,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
@@ -23,16 +31,23 @@ from dashboards.audit import append_audit
 from dashboards.auth import User
 from dashboards.data.common import Period, data_period, has_detection, open_read_only
 from dashboards.i18n import Lang, t
+from graph.backend import GraphBackend, open_backend
+from yibao.errors import BackendAuthError, BackendUnavailableError
 from yibao.masking import mask_frame
 from yibao.settings import Settings
 
 __all__ = [
+    "RETRY_SECONDS",
+    "backend_notice",
     "cached",
     "con",
     "current_user",
+    "graph_backend",
+    "graph_call",
     "lang",
     "period",
     "require_detection",
+    "retry_backend",
     "set_param",
     "settings",
     "show_masked",
@@ -52,7 +67,8 @@ def settings() -> Settings:
 
 @st.cache_resource
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return open_read_only(Path(path))
+    return open_read_only(Path(path), memory_limit=settings().memory_limit,
+                          threads=settings().threads)
 
 
 def con() -> duckdb.DuckDBPyConnection:
@@ -81,6 +97,68 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``fn(store cursor, *args, **kwargs)``, cached per store version and arguments."""
     return cast(T, _cached(fn.__module__, fn.__name__, _store_key(), args,
                            tuple(sorted(kwargs.items()))))
+
+
+RETRY_SECONDS = 60.0
+"""How long the workbench keeps answering from the embedded store before it tries an
+unreachable server again."""
+
+
+@st.cache_resource(show_spinner=False)
+def _backend(choice: str) -> GraphBackend:
+    return open_backend(settings(), backend=choice)  # a failure is not cached
+
+
+@st.cache_resource(show_spinner=False)
+def _failures() -> dict[str, tuple[float, str]]:
+    """Per backend, when it last failed to connect and why (shared by all sessions)."""
+    return {}
+
+
+def graph_backend() -> GraphBackend:
+    """The backend the settings choose; the embedded store while a server cannot be reached
+    (see :func:`backend_notice`)."""
+    choice = settings().backend or "embedded"
+    if choice == "embedded":
+        return _backend("embedded")
+    failed = _failures().get(choice)
+    if failed is None or time.monotonic() - failed[0] > RETRY_SECONDS:
+        try:
+            backend = _backend(choice)
+        except (BackendUnavailableError, BackendAuthError) as exc:
+            _failures()[choice] = (time.monotonic(), str(exc))
+        else:
+            _failures().pop(choice, None)
+            return backend
+    return _backend("embedded")
+
+
+def backend_notice() -> str | None:
+    """Why graph questions are answered from the embedded store instead of the chosen server
+    (``None`` when they are not)."""
+    choice = settings().backend or "embedded"
+    graph_backend()
+    failed = _failures().get(choice)
+    return failed[1] if failed else None
+
+
+def retry_backend() -> None:
+    """Forget the last failure so the next call tries the server again."""
+    _failures().clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=300)
+def _graph_call(backend_key: str, method: str, args: tuple[Any, ...],
+                kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    return getattr(graph_backend(), method)(*args, **dict(kwargs))
+
+
+def graph_call(method: str, *args: Any, **kwargs: Any) -> Any:
+    """``graph_backend().method(*args, **kwargs)`` (``ring_subgraph``, ``neighbourhood``,
+    ``shortest_connection``, ``chain_of``), cached per backend, store version and arguments
+    for five minutes (a shared server changes under us)."""
+    key = f"{graph_backend().name}:{_store_key()}"
+    return _graph_call(key, method, args, tuple(sorted(kwargs.items())))
 
 
 def url_param(name: str, default: str | None = None) -> str | None:

@@ -10,8 +10,10 @@ and writable only while detection runs, so a workbench can read while nothing wr
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,8 @@ from graph.backend import (
 from yibao.errors import BackendError
 
 if TYPE_CHECKING:
+    import duckdb
+
     from graph.chains import Hop
     from graph.detect import DetectionResult
     from graph.rings import Ring
@@ -102,6 +106,7 @@ class EmbeddedBackend(GraphBackend):
         self._memory_limit = memory_limit
         self._threads = threads
         self._store: Store | None = None
+        self._lock = threading.Lock()
 
     def _open(self, *, read_only: bool = True) -> Store:
         from loaders.store import open_store
@@ -112,9 +117,20 @@ class EmbeddedBackend(GraphBackend):
     @property
     def store(self) -> Store:
         """The store, opened read-only on first use."""
-        if self._store is None:
-            self._store = self._open()
-        return self._store
+        with self._lock:
+            if self._store is None:
+                self._store = self._open()
+            return self._store
+
+    @contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for one question: one backend answers many threads (the
+        workbench's sessions), and a DuckDB connection serves one thread at a time."""
+        cur = self.store.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
 
     def close(self) -> None:
         if self._store is not None:
@@ -151,7 +167,8 @@ class EmbeddedBackend(GraphBackend):
             g = nx.Graph()
             g.graph.update(ring_id=ring_id)
             return g
-        return ring_subgraph(self.store.con, ring_id)
+        with self._reading() as con:
+            return ring_subgraph(con, ring_id)
 
     def neighbourhood(self, node: Node, expansion: Expansion | None = None) -> nx.Graph:
         from graph.subgraph import neighbourhood
@@ -159,14 +176,15 @@ class EmbeddedBackend(GraphBackend):
         x = expansion or Expansion()
         if node[0] not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {node[0]!r}")
-        return neighbourhood(self.store.con, node[0], node[1], hops=x.hops,
-                             start=x.window.start, end=x.window.end,
-                             max_per_node=x.max_per_node)
+        with self._reading() as con:
+            return neighbourhood(con, node[0], node[1], hops=x.hops, start=x.window.start,
+                                 end=x.window.end, max_per_node=x.max_per_node)
 
     def chain_of(self, code: str) -> list[Hop]:
         from graph.chains import chain_of
 
-        return chain_of(self.store.con, code)
+        with self._reading() as con:
+            return chain_of(con, code)
 
     def detect(self, *, settings: DetectionSettings | None = None, engine: str | None = None,
                progress: Callable[[str], None] | None = None) -> DetectionResult:

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from graph.detect import DetectionResult
     from graph.rings import Ring
     from graph.scoring import DetectionSettings
+    from graph.subgraph import EdgeKey
 
 __all__ = ["Neo4jBackend"]
 
@@ -192,10 +193,11 @@ class Neo4jBackend(GraphBackend):
 
     # -- questions -----------------------------------------------------------------------
 
-    def _graph(self, rows: list[EdgeRow], g: nx.Graph | None = None) -> nx.Graph:
-        from graph.subgraph import _graph_from_rows  # the embedded backend's own builder
+    def _graph(self, rows: list[EdgeRow], g: nx.Graph | None = None, *,
+               taken: set[EdgeKey] | None = None) -> nx.Graph:
+        from graph.subgraph import graph_from_rows  # the embedded backend's own builder
 
-        return _graph_from_rows(rows, g)
+        return graph_from_rows(rows, g, taken=taken)
 
     def _label(self, g: nx.Graph) -> nx.Graph:
         """Institution names, divisions and coordinates, and persons' home divisions, as
@@ -230,6 +232,7 @@ class Neo4jBackend(GraphBackend):
         frontier: dict[str, set[str]] = {k: set() for k in KINDS}
         frontier[kind].add(code)
         seen: set[Node] = {(kind, code)}
+        taken: set[EdgeKey] = set()
         truncated = False
         window = {"start": x.window.start, "end": x.window.end}
         for _ in range(x.hops):
@@ -246,7 +249,7 @@ class Neo4jBackend(GraphBackend):
                     truncated |= len(links) > x.max_per_node
                     found += links[:x.max_per_node]
             before = set(g.nodes)
-            self._graph(found, g)
+            self._graph(found, g, taken=taken)
             frontier = {k: set() for k in KINDS}
             for n in set(g.nodes) - before - seen:
                 frontier[n[0]].add(n[1])

@@ -19,9 +19,12 @@ import networkx as nx
 
 from graph.claims import effective_settlements_sql
 
-__all__ = ["Node", "neighbourhood", "ring_subgraph", "shortest_connection"]
+__all__ = ["EdgeKey", "Node", "graph_from_rows", "neighbourhood", "ring_subgraph",
+           "shortest_connection"]
 
 Node = tuple[str, str]
+EdgeKey = tuple[str, str, "str | None"]
+"""``(psn_no, fixmedins_code, dr_codg)``: the key of one aggregated edge row."""
 KINDS = ("person", "institution", "practitioner")
 
 _EDGE_SQL = """
@@ -52,9 +55,23 @@ def _add(graph: nx.Graph, u: Node, v: Node, n: int, fund: float, first: datetime
         graph.add_edge(u, v, settlements=n, fund=fund, first=first, last=last)
 
 
-def _graph_from_rows(rows: Sequence[tuple[Any, ...]], graph: nx.Graph | None = None) -> nx.Graph:
+def graph_from_rows(rows: Sequence[tuple[Any, ...]], graph: nx.Graph | None = None, *,
+                    taken: set[EdgeKey] | None = None) -> nx.Graph:
+    """A graph (or ``graph`` grown) from edge rows ``(psn_no, fixmedins_code, dr_codg,
+    settlements, fund, first, last)``, each the aggregate of the settlements with that
+    person, institution and practitioner: a person–institution edge, and with a practitioner
+    the practitioner–institution and practitioner–person edges; rows on the same edge add up.
+
+    A row whose key is already in ``taken`` is skipped, and new keys are added to it: an
+    expansion that meets the same settlements from two sides (a person found from an
+    institution, then the institution again from the person) counts them once.
+    """
     g = graph if graph is not None else nx.Graph()
     for psn, inst, dr, n, fund, first, last in rows:
+        if taken is not None:
+            if (psn, inst, dr) in taken:
+                continue
+            taken.add((psn, inst, dr))
         person, place = ("person", psn), ("institution", inst)
         _add(g, person, place, int(n), float(fund or 0), first, last)
         if dr:
@@ -88,7 +105,7 @@ def ring_subgraph(con: duckdb.DuckDBPyConnection, ring_id: str) -> nx.Graph:
     rows = con.execute(_settlements(
         "s.setl_id IN (SELECT setl_id FROM ring_settlements WHERE ring_id = $ring)"),
         {"ring": ring_id}).fetchall()
-    g = _graph_from_rows(rows)
+    g = graph_from_rows(rows)
     g.graph.update(ring_id=ring_id)
     return _label(con, g)
 
@@ -108,7 +125,8 @@ def neighbourhood(
     A hop goes from a person to the institutions and practitioners of their settlements, or
     from an institution or practitioner to the persons who settled there. A hub (a big
     hospital) contributes at most ``max_per_node`` persons, those with the most fund money;
-    ``graph.graph['truncated']`` says whether that happened.
+    ``graph.graph['truncated']`` says whether that happened. Each edge counts every settlement
+    on it in the window once, however many sides the expansion met it from.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -120,6 +138,7 @@ def neighbourhood(
     frontier: dict[str, set[str]] = {k: set() for k in KINDS}
     frontier[kind].add(code)
     seen: set[Node] = {(kind, code)}
+    taken: set[EdgeKey] = set()
     truncated = False
     for _ in range(hops):
         found: list[tuple[Any, ...]] = []
@@ -138,7 +157,7 @@ def neighbourhood(
             truncated |= any(r[-1] for r in rows)
             found += [r[:-1] for r in rows]
         before = set(g.nodes)
-        _graph_from_rows(found, g)
+        graph_from_rows(found, g, taken=taken)
         frontier = {k: set() for k in KINDS}
         for node in set(g.nodes) - before - seen:
             frontier[node[0]].add(node[1])

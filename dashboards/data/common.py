@@ -49,12 +49,15 @@ class Period:
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
-def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the store at ``path`` (the workbench never writes the store)."""
+def open_read_only(path: Path, *, memory_limit: str | None = None,
+                   threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the store at ``path`` (the workbench never writes the store),
+    configured as the embedded backend opens it (DuckDB refuses a second connection to one
+    file with a different configuration in the same process)."""
     if not path.exists():
         raise StoreError(f"no store at {path}: run 'yibao demo' or 'yibao load' first, "
                          "or point YIBAO_DB at the store")
-    store = open_store(path, read_only=True)
+    store = open_store(path, read_only=True, memory_limit=memory_limit, threads=threads)
     return store.con
 
 

@@ -17,7 +17,6 @@ from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, perso
 from dashboards.i18n import columns, pattern_label, t, text
 from graph.rings import PATTERNS
 from graph.scoring import FEATURES, load_detection_settings
-from graph.subgraph import ring_subgraph
 from yibao.masking import mask_name
 
 L = {
@@ -222,7 +221,7 @@ def _how_much(settlements: pd.DataFrame) -> None:
 
 
 def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
-    graph = ui.cached(ring_subgraph, ring.ring_id)
+    graph = ui.graph_call("ring_subgraph", ring.ring_id)
     persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
     doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
     names: dict[tuple[str, str], str] = {}

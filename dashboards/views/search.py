@@ -23,7 +23,7 @@ from dashboards.data import search as data
 from dashboards.data.rings import rings_of
 from dashboards.figures.network import network_figure, network_layout, network_table
 from dashboards.i18n import pattern_label, t, text
-from graph.subgraph import neighbourhood, shortest_connection
+from graph.backend import Expansion, Window
 from loaders.contract import HOSP_LEVELS
 from yibao.masking import mask_certno, mask_name, mask_phone
 
@@ -427,8 +427,8 @@ def _neighbourhood(kind: str, code: str, revealed: bool) -> None:
         graph = ui.cached(data.trace_code_neighbourhood, code, hops=hops, start=start, end=end,
                           max_per_node=MAX_PER_NODE)
     else:
-        graph = ui.cached(neighbourhood, kind, code, hops=hops, start=start, end=end,
-                          max_per_node=MAX_PER_NODE)
+        graph = ui.graph_call("neighbourhood", (kind, code), Expansion(
+            hops=hops, window=Window(start, end), max_per_node=MAX_PER_NODE))
     st.caption(text(L, "nodes", lg, hops=hops, n=graph.number_of_nodes(),
                     m=graph.number_of_edges(), period=str(period)))
     if graph.graph.get("truncated"):
@@ -503,8 +503,8 @@ def _connection(kind: str, code: str, revealed: bool) -> None:
         if a == b:
             st.caption(text(L, "same", lg))
             return
-        path = ui.cached(shortest_connection, a, b, max_hops=CONNECTION_HOPS, start=start,
-                         end=end)
+        path = ui.graph_call("shortest_connection", a, b, max_hops=CONNECTION_HOPS,
+                             window=Window(start, end))
         if not path:
             st.info(text(L, "no_path", lg, hops=CONNECTION_HOPS))
             return

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import networkx as nx
 
+from graph.claims import effective_settlements_sql
 from graph.flows import division_flows, prescription_flows
 from graph.subgraph import neighbourhood, ring_subgraph, shortest_connection
 from loaders.store import Store
@@ -60,3 +61,26 @@ def test_flows_account_for_every_settlement(detected_store: Store) -> None:
     rx = prescription_flows(con)
     shares = rx.groupby("dr_codg")["share"].sum()
     assert ((shares - 1.0).abs() < 1e-9).all()
+
+
+def test_neighbourhood_counts_each_settlement_once(detected: Detected,
+                                                   detected_store: Store) -> None:
+    """An expansion meets a person's settlements from the person and again from the
+    institution; every edge with an expanded end (inside the last hop) still holds exactly the
+    settlements of its pair. (An edge between two nodes of the last hop holds only the
+    settlements the expansion followed.)"""
+    con = detected_store.con
+    person = detected.result.suspicious[0].persons[0]
+    g = neighbourhood(con, "person", person, hops=3, max_per_node=10_000)
+    depth = nx.single_source_shortest_path_length(g, ("person", person))
+    pairs = [(u, v) for u, v in g.edges if {u[0], v[0]} == {"person", "institution"}
+             and min(depth[u], depth[v]) < 3]
+    assert len(pairs) > 5
+    for u, v in pairs:
+        psn = u[1] if u[0] == "person" else v[1]
+        inst = v[1] if v[0] == "institution" else u[1]
+        row = con.execute(
+            f"SELECT count(*) FROM ({effective_settlements_sql('TRUE')}) s "
+            "WHERE s.psn_no = $p AND s.fixmedins_code = $i", {"p": psn, "i": inst}).fetchone()
+        assert row is not None
+        assert g.edges[u, v]["settlements"] == row[0], (psn, inst)
