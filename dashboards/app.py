@@ -2,7 +2,8 @@
 
 Signs the user in (user file with hashed passwords; the organisation's OIDC through
 ``st.login`` where ``[auth]`` is configured in Streamlit's secrets), then runs the chosen page.
-The role comes from the user file, never from the page.
+The role comes from the user file, never from the page. A signed token in a cookie keeps the
+user signed in across reloads (:mod:`dashboards.sessions`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ pages = [
             url_path="cross_region", icon=":material/flight:"),
     st.Page(PAGES / "search.py", title=t("page_search", lg), url_path="search",
             icon=":material/search:"),
+    st.Page(PAGES / "leads.py", title=t("page_leads", lg), url_path="leads",
+            icon=":material/assignment:"),
+    st.Page(PAGES / "plan.py", title=t("page_plan", lg), url_path="plan",
+            icon=":material/route:"),
 ]
 
 
@@ -53,7 +58,7 @@ def _sign_in() -> None:
                 st.error(t("oidc_unknown", lg, email=email))
                 st.button(t("sign_out", lg), on_click=st.logout)
                 st.stop()
-            ui.sign_in_as(user)
+            ui.remember_sign_in(user)
             st.rerun()
         st.button(t("sign_in_oidc", lg), on_click=st.login, type="primary")
     if not read_users(users_file):
@@ -68,7 +73,7 @@ def _sign_in() -> None:
         if user is None:
             st.error(t("bad_login", lg))
         else:
-            ui.sign_in_as(user)
+            ui.remember_sign_in(user)
             st.rerun()
 
 
@@ -85,7 +90,7 @@ def _sidebar() -> None:
         role = t(f"role_{user.role}", lg)
         st.caption(t("signed_in_as", lg, name=user.display_name, role=role))
         if st.button(t("sign_out", lg), key="sign_out"):
-            st.session_state.clear()
+            ui.sign_out()
             if getattr(st.user, "is_logged_in", False):
                 st.logout()
             st.rerun()
@@ -96,13 +101,15 @@ if not ui.settings().db.exists():
     st.error(t("no_store", lg, path=ui.settings().db))
     st.stop()
 
-if "user" not in st.session_state:
+if "user" not in st.session_state and not ui.restore_sign_in():
     st.navigation(pages, position="hidden")
+    ui.write_session_cookie()
     _sign_in()
     st.stop()
 
 page = st.navigation(pages)
 _sidebar()
+ui.write_session_cookie()
 notice = ui.backend_notice()
 if notice:
     st.warning(t("backend_fallback", lg, db=ui.settings().db, seconds=ui.RETRY_SECONDS,

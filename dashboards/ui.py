@@ -26,13 +26,16 @@ from typing import Any, TypeVar, cast
 import duckdb
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from dashboards.audit import append_audit
-from dashboards.auth import User
+from dashboards.auth import User, read_users
 from dashboards.data.common import Period, data_period, has_detection, open_read_only
 from dashboards.i18n import Lang, t
+from dashboards.sessions import COOKIE, LIFETIME_SECONDS, SessionKeys
 from graph.backend import GraphBackend, open_backend
 from yibao.errors import BackendAuthError, BackendUnavailableError
+from yibao.leads import LeadLedger, open_ledger
 from yibao.masking import mask_frame
 from yibao.settings import Settings
 
@@ -45,15 +48,20 @@ __all__ = [
     "graph_backend",
     "graph_call",
     "lang",
+    "ledger",
     "period",
+    "remember_sign_in",
     "require_detection",
+    "restore_sign_in",
     "retry_backend",
     "set_param",
     "settings",
     "show_masked",
     "sign_in_as",
+    "sign_out",
     "unmask_toggle",
     "url_param",
+    "write_session_cookie",
 ]
 
 T = TypeVar("T")
@@ -74,6 +82,14 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 def con() -> duckdb.DuckDBPyConnection:
     """A cursor on the store (read-only, one per call: safe across sessions' threads)."""
     return _connection(str(settings().db)).cursor()
+
+
+@st.cache_resource(show_spinner=False)
+def ledger() -> LeadLedger:
+    """The leads ledger (线索台账) the settings choose (``leads.sqlite`` beside the store or
+    ``YIBAO_LEADS``; the Neo4j server with ``YIBAO_BACKEND=neo4j``), shared by every session:
+    it is thread-safe, and every write checks the version the user saw."""
+    return open_ledger(settings())
 
 
 def _store_key() -> str:
@@ -193,6 +209,51 @@ def current_user() -> User:
 def sign_in_as(user: User) -> None:
     """Keep ``user`` in the session (as plain data: Streamlit may reload our modules)."""
     st.session_state["user"] = asdict(user)
+
+
+@st.cache_resource
+def _session_keys() -> SessionKeys:
+    return SessionKeys()
+
+
+def remember_sign_in(user: User) -> None:
+    """Sign ``user`` in and have the browser keep a signed token (see
+    :mod:`dashboards.sessions`), so a reload of the page keeps them signed in."""
+    sign_in_as(user)
+    token = _session_keys().issue(user.username)
+    st.session_state["session_token"] = token
+    st.session_state["cookie_js"] = (
+        f'window.parent.document.cookie = "{COOKIE}={token}; Max-Age={LIFETIME_SECONDS}; '
+        'Path=/; SameSite=Strict" + (window.parent.location.protocol === "https:" ? '
+        '"; Secure" : "");')
+
+
+def restore_sign_in() -> bool:
+    """Sign in again from the browser's token when it is valid and its user is still in the
+    user file (the role is read from the file now, not from the token)."""
+    token = st.context.cookies.get(COOKIE)
+    name = _session_keys().username(token)
+    user = next((u for u in read_users(settings().users_path) if u.username == name), None)
+    if user is None:
+        return False
+    sign_in_as(user)
+    st.session_state["session_token"] = token
+    return True
+
+
+def sign_out() -> None:
+    """Forget the user: revoke the token on the server and delete the browser's cookie."""
+    _session_keys().revoke(st.session_state.get("session_token"))
+    st.session_state.clear()
+    st.session_state["cookie_js"] = (
+        f'window.parent.document.cookie = "{COOKIE}=; Max-Age=0; Path=/; SameSite=Strict";')
+
+
+def write_session_cookie() -> None:
+    """Run the cookie change that signing in or out asked for (an invisible component)."""
+    script = st.session_state.pop("cookie_js", None)
+    if script:
+        components.html(f"<script>{script}</script>", height=0)
 
 
 def _parse_day(text: str | None, fallback: date) -> date:

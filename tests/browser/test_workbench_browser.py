@@ -185,3 +185,20 @@ def test_investigator_unmasking_shows_and_audits(open_tab: Any, ring: RingPerson
     assert any(e.user == "wang" and e.role == "investigator" and e.action == "unmask"
                and e.subject == ring.ring_id for e in entries), entries
     assert tab.outside_requests() == []
+
+
+def test_reload_keeps_the_user_signed_in_until_sign_out(open_tab: Any) -> None:
+    tab = open_tab("/rings", user="wang", heading="团伙")
+    tab.page.wait_for_function("document.cookie.includes('yibao_session=')", timeout=30_000)
+    before = tab.runs
+    tab.page.reload()
+    tab.wait_rendered("团伙", after=before)  # a new session, signed in from the token
+    assert tab.page.locator('input[type="password"]').count() == 0
+    assert "王调查" in tab.text()
+    before = tab.runs
+    tab.page.get_by_role("button", name="退出登录").click()
+    tab.page.wait_for_selector('input[type="password"]', timeout=30_000)
+    tab.page.wait_for_function("!document.cookie.includes('yibao_session=')", timeout=30_000)
+    tab.page.reload()
+    tab.page.wait_for_selector('input[type="password"]', timeout=30_000)
+    assert tab.runs > before

@@ -1,0 +1,75 @@
+"""Signed sign-in tokens, so a browser reload does not ask for the password again.
+
+Streamlit starts a new session (and forgets ``st.session_state``) on every reload. After a
+sign-in with the user file, the workbench keeps a token in a cookie of its own origin
+(``yibao_session``, ``SameSite=Strict``, eight hours); a new session that brings a valid token
+is signed in as that user again, with the role read from the user file at that moment (a
+user removed from the file, or whose role changed, is not let in on an old token).
+
+A token is ``username.expiry.nonce.signature``: HMAC-SHA256 over the rest with a key that
+lives only in the server process (:class:`SessionKeys`). Restarting the workbench therefore
+signs everybody out, and signing out revokes the token's nonce on the server as well as
+deleting the cookie. No personal data is in the token; it is not encrypted, only signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["COOKIE", "LIFETIME_SECONDS", "SessionKeys"]
+
+COOKIE = "yibao_session"
+LIFETIME_SECONDS = 8 * 3600
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class SessionKeys:
+    """The server's signing key and the nonces revoked by signing out (thread-safe)."""
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    _revoked: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self.key, payload.encode(), hashlib.sha256).digest())
+
+    def issue(self, username: str, *, now: float | None = None,
+              lifetime: float = LIFETIME_SECONDS) -> str:
+        """A token for ``username`` valid for ``lifetime`` seconds from ``now``."""
+        expiry = int((time.time() if now is None else now) + lifetime)
+        payload = f"{_b64(username.encode())}.{expiry}.{secrets.token_urlsafe(12)}"
+        return f"{payload}.{self._sign(payload)}"
+
+    def username(self, token: str | None, *, now: float | None = None) -> str | None:
+        """The user a token was issued to, or ``None`` when it is missing, malformed, forged,
+        expired or revoked."""
+        if not token or token.count(".") != 3:
+            return None
+        name, expiry, nonce, signature = token.split(".")
+        if not hmac.compare_digest(self._sign(f"{name}.{expiry}.{nonce}"), signature):
+            return None
+        with self._lock:
+            if nonce in self._revoked:
+                return None
+        try:
+            if int(expiry) < (time.time() if now is None else now):
+                return None
+            return base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def revoke(self, token: str | None) -> None:
+        """Refuse ``token`` from now on (signing out)."""
+        if token and token.count(".") == 3 and self.username(token) is not None:
+            with self._lock:
+                self._revoked.add(token.split(".")[2])
