@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from graph.detect import DetectionResult
     from graph.rings import Ring
     from graph.scoring import DetectionSettings
+    from yibao.leads.ledger import LeadLedger
 
 __all__ = [
     "KINDS",
@@ -175,6 +176,12 @@ class GraphBackend(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    def ledger(self) -> LeadLedger:
+        """The leads ledger (线索台账, :mod:`yibao.leads`) this backend keeps; a backend without
+        the ``"leads"`` capability raises :class:`BackendError`."""
+        self.require("leads")
+        raise NotImplementedError(f"the {self.name} backend lists 'leads' but has no ledger()")
 
     def __enter__(self) -> GraphBackend:
         return self

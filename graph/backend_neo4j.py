@@ -56,6 +56,7 @@ from yibao.settings import Settings
 if TYPE_CHECKING:
     import neo4j
 
+    from graph.backend_neo4j_leads import Neo4jLedger
     from graph.chains import Hop
     from graph.detect import DetectionResult
     from graph.rings import Ring
@@ -156,11 +157,19 @@ class Neo4jBackend(GraphBackend):
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        """Load, read, detect, and ``gds`` when the server has Graph Data Science."""
-        found: set[Capability] = {"load", "read", "detect"}
+        """Load, read, detect, the leads ledger, and ``gds`` when the server has Graph Data
+        Science."""
+        found: set[Capability] = {"load", "read", "detect", "leads"}
         if self.gds_version():
             found.add("gds")
         return frozenset(found)
+
+    def ledger(self) -> Neo4jLedger:
+        """The leads ledger as ``(:Lead)``/``(:LeadEvent)`` nodes on this server (sharing this
+        backend's connection: close the backend, not the ledger)."""
+        from graph.backend_neo4j_leads import Neo4jLedger
+
+        return Neo4jLedger(self.runner)
 
     def server_agent(self) -> str:
         """What the server says it is (e.g. ``Neo4j/5.26.0``)."""

@@ -325,6 +325,10 @@ from yibao.cli_backend import graph_group  # noqa: E402
 
 cli.add_command(graph_group)
 
+from yibao.cli_leads import leads_group  # noqa: E402
+
+cli.add_command(leads_group)
+
 
 def main() -> None:
     """Entry point of the ``yibao`` console script."""

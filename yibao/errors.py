@@ -15,7 +15,13 @@ __all__ = [
     "CommunityError",
     "DataFileError",
     "EncodingDetectionError",
+    "LeadConflictError",
+    "LeadError",
+    "LeadNotFoundError",
+    "LeadTransitionError",
+    "LedgerImportError",
     "MissingColumnError",
+    "PlanError",
     "QueryNotFoundError",
     "SettingsError",
     "StoreError",
@@ -112,3 +118,43 @@ class BackendLoadError(BackendError):
 
 class QueryNotFoundError(YibaoError, LookupError):
     """A named Cypher query has no file in ``queries/``."""
+
+
+class LeadError(YibaoError, ValueError):
+    """A lead (线索) or a change to it cannot be accepted; the message says what to fix."""
+
+
+class LeadTransitionError(LeadError):
+    """A lead cannot move to the state asked for; the message names its state and the allowed
+    next states (Chinese names with English in brackets)."""
+
+
+class LeadNotFoundError(LeadError, LookupError):
+    """No lead has the id asked for."""
+
+
+class LeadConflictError(LeadError):
+    """Someone changed the lead after the version the user saw (or the lead already exists);
+    the message says who, when and what, and to reload. ``current_version`` is the lead's
+    version now (``None`` when the conflict is a duplicate source reference)."""
+
+    def __init__(self, message: str, *, lead_id: str, expected_version: int | None = None,
+                 current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.lead_id = lead_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+
+
+class LedgerImportError(LeadError):
+    """A filled ledger workbook cannot be read at all (rows that are wrong are reported per row,
+    not raised)."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class PlanError(YibaoError, ValueError):
+    """An inspection plan (检查计划) cannot be made from the inputs given; the message names the
+    input (candidates, inspectors, an option) and says what to change."""

@@ -26,6 +26,7 @@ ENV_VARS: dict[str, str] = {
     "YIBAO_DETECTION_CONFIG": "detection_config",
     "YIBAO_USERS": "users_file",
     "YIBAO_AUDIT_LOG": "audit_log",
+    "YIBAO_LEADS": "leads_file",
     "NEO4J_URI": "neo4j_uri",
     "NEO4J_USER": "neo4j_user",
     "NEO4J_PASSWORD": "neo4j_password",
@@ -42,7 +43,9 @@ class Settings:
     ``threads``: worker threads (default: all cores); ``detection_config``: a TOML file
     overriding detection settings (``graph/detection.toml``); ``users_file``: the workbench's
     user file (TOML, hashed passwords; default ``users.toml`` beside the store); ``audit_log``:
-    where the workbench appends who unmasked what (default ``audit.jsonl`` beside the store).
+    where the workbench appends who unmasked what (default ``audit.jsonl`` beside the store);
+    ``leads_file``: the embedded leads ledger (线索台账, SQLite; default ``leads.sqlite`` beside
+    the store).
     """
 
     db: Path = Path("yibao.duckdb")
@@ -52,6 +55,7 @@ class Settings:
     detection_config: Path | None = None
     users_file: Path | None = None
     audit_log: Path | None = None
+    leads_file: Path | None = None
     neo4j_uri: str | None = None
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
@@ -66,6 +70,11 @@ class Settings:
     def audit_path(self) -> Path:
         """The workbench audit log: ``audit_log``, else ``audit.jsonl`` beside the store."""
         return self.audit_log or self.db.with_name("audit.jsonl")
+
+    @property
+    def leads_path(self) -> Path:
+        """The embedded leads ledger: ``leads_file``, else ``leads.sqlite`` beside the store."""
+        return self.leads_file or self.db.with_name("leads.sqlite")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -101,7 +110,8 @@ class Settings:
         parsed: dict[str, Any] = {}
         for name, value in values.items():
             if name == "db" or (
-                name in ("detection_config", "users_file", "audit_log") and value is not None
+                name in ("detection_config", "users_file", "audit_log", "leads_file")
+                and value is not None
             ):
                 parsed[name] = Path(value)
             elif name == "backend":

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("graph", "queries", "yibao", "loaders", "dashboards", "benchmarks", "tools")
 CYPHER = re.compile(r"\b(MATCH|MERGE|UNWIND|DETACH)\b|\bCALL\s+[a-z]+\.|\)-\[|\]->\(|"
                     r"\bCREATE\s+(CONSTRAINT|INDEX)\b.*\bFOR\s*\(")
-NAME = re.compile(r"(schema|load|read|pull|detect|gds)/[a-z][a-z0-9_]*")
+NAME = re.compile(r"(schema|load|read|pull|detect|gds|leads)/[a-z][a-z0-9_]*")
 
 
 def _modules() -> Iterator[tuple[Path, ast.Module]]:

@@ -20,9 +20,9 @@ def test_embedded_is_the_default(tmp_path: Path) -> None:
     with open_backend(settings) as backend:
         assert isinstance(backend, EmbeddedBackend)
         assert backend.name == "embedded"
-        assert "leads" not in backend.capabilities
-        with pytest.raises(BackendError, match="does not offer 'leads'"):
-            backend.require("leads")
+        assert "leads" in backend.capabilities
+        with pytest.raises(BackendError, match="does not offer 'gds'"):
+            backend.require("gds")
 
 
 def test_settings_then_argument_choose(tmp_path: Path) -> None:

@@ -1,0 +1,247 @@
+"""Both leads ledgers give the same answers: the SQLite file beside the store and the Neo4j
+ledger on the session's Bolt server (ArcadeDB, or NEO4J_URI).
+
+One scenario — creating, moving through the whole lifecycle, refusals, conflicts, updates,
+links, filters, overdue and escalation, leads from detection, the Excel round trip — runs on
+each ledger with the same clock; the leads, the events (down to their hashes) and every answer
+must be equal. Then the Neo4j ledger's own guarantees: two writers racing on one lead (one wins,
+one is told), and tampering done on the server behind the API found by ``verify()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.backend_embedded import EmbeddedBackend
+from graph.backend_neo4j import Neo4jBackend
+from graph.backend_neo4j_leads import Neo4jLedger
+from tests.backends.conftest import BoltServer
+from yibao.errors import LeadConflictError, LeadError
+from yibao.leads import LeadDraft, LeadEdit, LeadFilter, LeadLedger, open_ledger
+from yibao.leads.excel import export_workbook, import_workbook
+from yibao.leads.from_detection import leads_from_store
+from yibao.leads.sqlite_ledger import SqliteLedger
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Clock:
+    now: datetime = datetime(2024, 5, 1, 9, 0, 0, 250_000)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _wipe_ledger(server: BoltServer) -> None:
+    """Remove every ledger node (test setup, through the driver directly)."""
+    from neo4j import GraphDatabase
+
+    s = server.settings
+    assert s.neo4j_uri
+    assert s.neo4j_password is not None
+    with GraphDatabase.driver(s.neo4j_uri, auth=(s.neo4j_user or "neo4j", s.neo4j_password)
+                              ) as driver, driver.session(database=s.neo4j_database) as session:
+        session.run("MATCH (n) WHERE n:Lead OR n:LeadEvent OR n:LeadLedger OR n:LeadCounter "
+                    "DETACH DELETE n").consume()
+
+
+@pytest.fixture
+def neo4j_ledger(bolt_server: BoltServer) -> Iterator[tuple[Neo4jLedger, Clock]]:
+    _wipe_ledger(bolt_server)
+    clock = Clock()
+    ledger = Neo4jLedger.connect(bolt_server.settings, clock=clock)
+    yield ledger, clock
+    ledger.close()
+
+
+def _draft(n: int, **extra: Any) -> LeadDraft:
+    values: dict[str, Any] = {
+        "source": "ring", "source_ref": f"R{n}", "title": f"团伙 {n} =SUM(A1)",
+        "summary": "证据", "violation": "card_pooling", "risk": "high", "risk_score": 0.8123,
+        "region": "341202", "amount_involved": Decimal("1234.56"), "persons": ("P2", "P1"),
+        "institutions": ("H1",), "rings": (f"R{n}",)}
+    values.update(extra)
+    return LeadDraft(**values)
+
+
+def _error(call: Any) -> str:
+    try:
+        call()
+    except LeadError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    raise AssertionError("expected a refusal")
+
+
+def scenario(ledger: LeadLedger, clock: Clock, store: Path, tmp: Path) -> dict[str, Any]:
+    """Everything a ledger answers in one working day of two investigators."""
+    out: dict[str, Any] = {}
+    made = ledger.add_many([_draft(1), _draft(2, risk="medium", region="320583"),
+                            _draft(3, risk="low", source="report", source_ref=None)], by="张三")
+    out["created"] = made.created
+    out["again"] = ledger.add_many([_draft(1), _draft(4)], by="张三")
+    a, b = "XS-2024-000001", "XS-2024-000002"
+    clock.now += timedelta(hours=1)
+    out["illegal"] = _error(lambda: ledger.transition(a, "confirmed", expected_version=1,
+                                                      by="李四"))
+    lead = ledger.transition(a, "checking", expected_version=1, by="李四", note="开始")
+    out["conflict"] = _error(lambda: ledger.update(a, {"owner": "王五"}, expected_version=1,
+                                                   by="王五"))
+    lead = ledger.update(a, {"owner": "李四", "due": "2024-05-20", "amount_involved": "99.9"},
+                         expected_version=lead.version, by="李四")
+    lead = ledger.link(a, "practitioners", ["D2", "D1"], expected_version=lead.version, by="李四")
+    lead = ledger.link(a, "persons", ["P1"], expected_version=lead.version, by="李四",
+                       remove=True)
+    clock.now += timedelta(days=1)
+    lead = ledger.edit(a, LeadEdit(to_state="closed", dispositions=("police", "agreement"),
+                                   fields={"amount_recovered": 50}, multi_step=True),
+                       expected_version=lead.version, by="李四", note="结案")
+    out["closed_edit"] = _error(lambda: ledger.update(a, {"owner": "x"},
+                                                      expected_version=lead.version, by="x"))
+    ledger.transition(b, "checking", expected_version=1, by="王五")
+    ledger.transition(b, "cleared", expected_version=2, by="王五")
+    out["no_change"] = ledger.update(b, {"title": _draft(2).title}, expected_version=3,
+                                     by="王五").version
+    clock.now = datetime(2024, 7, 15, 8, 0)
+    filters = {
+        "all": LeadFilter(), "closed": LeadFilter(states=("closed",)),
+        "anhui": LeadFilter(region="340000"), "county": LeadFilter(region="320583"),
+        "report": LeadFilter(sources=("report",)), "text": LeadFilter(text="团伙 2"),
+        "linked": LeadFilter(linked=("practitioners", "D1")),
+        "owner": LeadFilter(owner="李四"), "high": LeadFilter(risks=("high",)),
+        "not_overdue": LeadFilter(overdue=False),
+        "violation": LeadFilter(violation="card_pooling"),
+    }
+    out["filters"] = {k: [x.lead_id for x in ledger.leads(f)] for k, f in filters.items()}
+    out["by_risk"] = [x.lead_id for x in ledger.leads(order_by="risk")]
+    out["overdue"] = [x.lead_id for x in ledger.overdue()]
+    out["escalations"] = [x.lead_id for x in ledger.escalations()]
+    out["detection"] = leads_from_store(store, ledger, by="system")
+    out["detection_again"] = leads_from_store(store, ledger, by="system")
+    book = export_workbook(ledger, tmp / "ledger.xlsx")
+    out["import"] = import_workbook(ledger, book, by="王五").summary()
+    out["leads"] = ledger.leads()
+    out["events"] = ledger.events()
+    out["history"] = ledger.history(a)
+    out["get"] = ledger.get(a)
+    out["find"] = ledger.find("ring", "R2")
+    out["page"] = ledger.events(after_seq=3, limit=4)
+    out["verify"] = ledger.verify()
+    return out
+
+
+def test_both_ledgers_answer_the_same(neo4j_ledger: tuple[Neo4jLedger, Clock],
+                                      embedded: EmbeddedBackend, tmp_path: Path) -> None:
+    neo, neo_clock = neo4j_ledger
+    clock = Clock()
+    sqlite = SqliteLedger(tmp_path / "leads.sqlite", clock=clock)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    expected = scenario(sqlite, clock, embedded.db, tmp_path / "a")
+    got = scenario(neo, neo_clock, embedded.db, tmp_path / "b")
+    assert expected["verify"].ok, expected["verify"].problems
+    assert expected["detection"].total_created > 10
+    assert expected["detection_again"].total_created == 0
+    assert expected["import"]["unchanged"] == expected["import"]["rows"]
+    assert expected["events"][-1].hash == expected["verify"].head
+    for key in expected:
+        assert got[key] == expected[key], key
+
+
+def test_neo4j_writers_racing_on_one_lead(neo4j_ledger: tuple[Neo4jLedger, Clock]) -> None:
+    ledger, _ = neo4j_ledger
+    lead = ledger.add(_draft(1), by="a")
+    barrier = threading.Barrier(2)
+    outcome: dict[str, object] = {}
+
+    def edit(name: str) -> None:
+        barrier.wait()
+        try:
+            outcome[name] = ledger.update(lead.lead_id, {"owner": name}, expected_version=1,
+                                          by=name)
+        except LeadConflictError as exc:
+            outcome[name] = exc
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in ("张三", "李四")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    conflicts = [v for v in outcome.values() if isinstance(v, LeadConflictError)]
+    assert len(conflicts) == 1, outcome
+    (winner,) = [k for k, v in outcome.items() if not isinstance(v, LeadConflictError)]
+    assert f"by {winner} at" in str(conflicts[0])
+    assert [(e.version, e.by) for e in ledger.history(lead.lead_id)] == [(1, "a"), (2, winner)]
+    assert ledger.get(lead.lead_id).owner == winner
+
+
+def test_neo4j_many_writers_lose_nothing(neo4j_ledger: tuple[Neo4jLedger, Clock]) -> None:
+    ledger, _ = neo4j_ledger
+    ids = [x.lead_id for x in ledger.add_many([_draft(n) for n in range(12)], by="a").created]
+    errors: list[BaseException] = []
+
+    def work(mine: list[str]) -> None:
+        try:
+            for lead_id in mine:
+                lead = ledger.transition(lead_id, "checking", expected_version=1, by="w")
+                ledger.transition(lead_id, "cleared", expected_version=lead.version, by="w")
+                ledger.add(_draft(100 + int(lead_id[-3:])), by="w")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(ids[k::4],)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    assert len(ledger.leads()) == 24
+    assert len(ledger.events()) == 12 + 24 + 12
+    assert ledger.verify().ok
+
+
+def test_neo4j_tampering_behind_the_api_is_found(neo4j_ledger: tuple[Neo4jLedger, Clock],
+                                                 bolt_server: BoltServer) -> None:
+    from neo4j import GraphDatabase
+
+    ledger, _ = neo4j_ledger
+    lead = ledger.add(_draft(1), by="a")
+    ledger.transition(lead.lead_id, "checking", expected_version=1, by="b")
+    assert ledger.verify().ok
+    s = bolt_server.settings
+    assert s.neo4j_uri
+    assert s.neo4j_password is not None
+    with GraphDatabase.driver(s.neo4j_uri, auth=(s.neo4j_user or "neo4j", s.neo4j_password)
+                              ) as driver, driver.session(database=s.neo4j_database) as session:
+        session.run("MATCH (e:LeadEvent {seq: 2}) SET e.by = 'nobody'").consume()
+        session.run("MATCH (l:Lead) SET l.amount_recovered_fen = 99").consume()
+    problems = ledger.verify().problems
+    assert problems == (
+        f"event #2 ({lead.lead_id} v2): content does not match its hash (edited)",
+        f"{lead.lead_id}: stored amount_recovered, updated_by differ from its history "
+        "(changed behind the ledger)")
+
+
+def test_open_ledger_follows_the_backend(bolt_server: BoltServer, tmp_path: Path) -> None:
+    with Neo4jBackend.connect(bolt_server.settings) as backend:
+        assert "leads" in backend.capabilities
+        ledger = backend.ledger()
+        assert isinstance(ledger, Neo4jLedger)
+        assert isinstance(open_ledger(backend=backend), Neo4jLedger)
+        ledger.close()  # shares the backend's connection: closing it leaves the backend open
+        assert backend.ledger().leads() == ledger.leads()
+    with open_ledger(bolt_server.settings) as own:
+        assert isinstance(own, Neo4jLedger)
+    embedded = EmbeddedBackend(tmp_path / "store.duckdb")
+    assert "leads" in embedded.capabilities
+    local = embedded.ledger()
+    assert isinstance(local, SqliteLedger)
+    assert local.path == tmp_path / "leads.sqlite"
