@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Install what the tests need (Python packages into .venv; Debian's chromium and CJK fonts for the
-# browser tests), then lint, type-check and run the whole test suite.
+# browser tests and briefings, poppler-utils to read briefing PDFs back), then lint, type-check and run the whole test suite.
 # Usage: bash scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null \
+        || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-        chromium fonts-noto-cjk fontconfig >/dev/null
+        chromium fonts-noto-cjk fontconfig poppler-utils >/dev/null
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
