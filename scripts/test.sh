@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages into .venv; Debian's chromium and CJK fonts for the
-# browser tests and briefings, poppler-utils to read briefing PDFs back), then lint, type-check and run the whole test suite.
+# Install what the tests need (Python packages into .venv; Debian's chromium and CJK fonts for
+# the browser tests and briefings, poppler-utils to read briefing PDFs back), then lint,
+# type-check and run the whole test suite.
 # Usage: bash scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
