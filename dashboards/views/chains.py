@@ -212,7 +212,7 @@ def _links_map(links: pd.DataFrame) -> None:
     points = ends.assign(label=ends["name"] + "（" + ends["city"].fillna("") + "）", size=12)
     points.attrs.update(name=t("institutions", lg), color="#d62728")
     left, right = st.columns([3, 2])
-    left.plotly_chart(lines_and_points(lines=lines, points=[points], height=460),
+    left.plotly_chart(lines_and_points(lines=lines, points=[points], height=460, lang=lg),
                       width="stretch", key="chains_links_map")
     right.dataframe(pd.DataFrame({
         text(L, "from", lg): inst["src_name"], text(L, "from_city", lg): inst["src_city"],

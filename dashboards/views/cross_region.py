@@ -190,7 +190,7 @@ def _trips() -> None:
     points = ends.assign(label=ends["name"] + "（" + ends["city"].fillna("") + "）", size=9)
     points.attrs.update(name=text(L, "trip_ends", lg), color="#8e44ad")
     left, right = st.columns([3, 2])
-    left.plotly_chart(lines_and_points(lines=lines, points=[points], height=520),
+    left.plotly_chart(lines_and_points(lines=lines, points=[points], height=520, lang=lg),
                       width="stretch", key="cross_trips_map")
     right.dataframe(pd.DataFrame({
         text(L, "psn_name", lg): shown["psn_name"], text(L, "psn_no", lg): shown["psn_no"],

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.data.overview import division_measures, headline, rings_by_pattern
 from dashboards.figures.maps import FONT, choropleth
-from dashboards.i18n import pattern_label, t, text
+from dashboards.i18n import pattern_label, places, t, text
 
 L = {
     "title": ("总览：长三角医保基金风险态势", "Overview: fund risk across the Yangtze Delta"),
@@ -55,7 +55,7 @@ cols[5].metric(text(L, "rule_hits", lg), f"{head.rule_hits:,}",
                help=f"{text(L, 'resale_codes', lg)}: {head.resale_chains:,}")
 
 measures = {"suspicious_fund": text(L, "m_fund", lg), "leads": text(L, "m_leads", lg)}
-cities = ui.cached(division_measures, period, level="city")
+cities = places(ui.cached(division_measures, period, level="city"), lg, "name")
 city_names = dict(zip(cities["code"], cities["name"], strict=True))
 c1, c2 = st.columns([1, 1])
 measure = c1.radio(text(L, "measure", lg), list(measures), format_func=measures.__getitem__,
@@ -73,7 +73,8 @@ ui.set_param("city", city or None)
 
 level: Literal["city", "county"] = "county" if city else "city"
 within = city[:4] if city else None
-frame = ui.cached(division_measures, period, level="county", within=within) if city else cities
+frame = places(ui.cached(division_measures, period, level="county", within=within), lg,
+              "name") if city else cities
 where = city_names.get(city, city) if city else text(L, "delta", lg)
 st.subheader(text(L, "map_title", lg, where=where, measure=measures[measure]))
 left, right = st.columns([3, 2])

@@ -14,7 +14,7 @@ from dashboards.data import rings as ring_data
 from dashboards.figures.maps import FONT, lines_and_points
 from dashboards.figures.network import network_figure, network_table
 from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, person_timeline
-from dashboards.i18n import columns, pattern_label, t, text
+from dashboards.i18n import columns, pattern_label, place, t, text
 from graph.rings import PATTERNS
 from graph.scoring import FEATURES, load_detection_settings
 from yibao.masking import mask_name
@@ -175,14 +175,14 @@ def _where(settlements: pd.DataFrame) -> None:
     homes = trips.groupby(["insu_admdvs", "home", "home_lon", "home_lat"], as_index=False).agg(
         persons=("persons", "max"))
     homes = homes.rename(columns={"home_lon": "lon", "home_lat": "lat"}).assign(
-        label=homes["home"], size=10)
+        label=homes["home"].map(lambda h: place(h, lg)), size=10)
     homes.attrs.update(name=text(L, "homes", lg), color="#1f77b4")
     lines = trips.rename(columns={"home_lon": "lon0", "home_lat": "lat0", "lon": "lon1",
                                   "lat": "lat1"})
     lines = lines.assign(width=1 + 2 * (lines["settlements"] / max(
         float(lines["settlements"].max()), 1.0)) ** 0.5)
     left, right = st.columns([3, 2])
-    left.plotly_chart(lines_and_points(lines=lines, points=[homes, inst], height=480),
+    left.plotly_chart(lines_and_points(lines=lines, points=[homes, inst], height=480, lang=lg),
                       width="stretch", key="ring_map")
     right.markdown(f"**{text(L, 'trips', lg)}**")
     right.dataframe(columns(trips.drop(columns=["home_lon", "home_lat", "lon", "lat",

@@ -84,3 +84,8 @@ def test_ring_days_counts_members_per_day_and_place() -> None:
     fig = daily_timeline(days, labels={"persons": "人数", "settlements": "笔数",
                                        "fund": "基金", "institutions": "机构"})
     assert list(fig.data[0].y) == ["甲药房", "乙药房"]
+
+
+def test_english_map_names_places_in_english() -> None:
+    fig = plain_map([117.27, 117.28], [31.86, 31.87], lang="en")
+    assert "Shushan District" in list(fig.data[2].text)
