@@ -8,19 +8,15 @@ absent. GDS is never required: detection's default engines run in our code.
 With GDS, :func:`communities_from_edges_gds` projects the person co-settlement projection into
 a GDS in-memory graph (:class:`GdsProjection`, dropped on exit), runs seeded single-threaded
 Leiden with the same resolution and returns the same :class:`graph.community.Partition` as the
-in-process engines. :func:`detect_with_gds` runs the detection of :func:`graph.detect.detect`
-step for step with that community step; ``graph.detect.detect`` has no hook for an external
-community engine yet, so this module mirrors its steps (keep the two in step).
+in-process engines. :func:`detect_with_gds` runs :func:`graph.detect.detect` with that as its
+community step.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -105,64 +101,11 @@ def detect_with_gds(
 ) -> DetectionResult:
     """:func:`graph.detect.detect` on the store behind ``con`` with GDS Leiden as the
     community engine (the same steps, tables and result)."""
-    from graph.chains import build_chains
-    from graph.claims import claims_from_store
-    from graph.detect import DetectionResult, _write, previous_rings
-    from graph.projection import person_projection_from_claims
-    from graph.ring_ids import assign_ring_ids
-    from graph.rings import (
-        community_ring_candidates,
-        ring_context_from_store,
-        rings_from_candidates,
-        rule_ring_candidates,
-    )
-    from graph.rules import run_rules
-    from graph.scoring import load_detection_settings
+    from graph.detect import detect
 
-    st = settings or load_detection_settings()
-    say = progress or (lambda _msg: None)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        say("rules")
-        rule_run = run_rules(con)
-        say("chains")
-        chain_summary = build_chains(con)
-        say("projection")
-        claims = claims_from_store(con)
-        projection = person_projection_from_claims(claims, st.co_settlement)
-        say("communities (gds)")
-        t0 = time.perf_counter()
-        nodes = np.unique(np.concatenate([projection.src, projection.dst]))
-        partition = communities_from_edges_gds(
-            runner, len(nodes), np.searchsorted(nodes, projection.src),
-            np.searchsorted(nodes, projection.dst), projection.weight,
-            resolution=st.community.resolution, seed=st.community.seed)
-        timings["communities"] = round(time.perf_counter() - t0, 3)
-        say("rings")
-        ctx = ring_context_from_store(con, claims, projection)
-        candidates = (community_ring_candidates(ctx, partition, nodes, st.community)
-                      + rule_ring_candidates(con))
-        ranked = [replace(r, rank=k + 1, suspicious=r.score >= st.threshold)
-                  for k, r in enumerate(rings_from_candidates(ctx, candidates, st))]
-        rings = assign_ring_ids(ranked, previous_rings(con))
-        run_id = int(con.execute(
-            "SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0])
-        _write(con, rings, run_id)
-        timings["total"] = round(time.perf_counter() - started, 3)
-        con.execute(
-            "INSERT INTO detect_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, timings["total"], "gds", partition.resolution, partition.modularity,
-             projection.n_edges, len(rings), sum(r.suspicious for r in rings),
-             json.dumps(timings),
-             json.dumps({"weights": dict(st.weights), "threshold": st.threshold})])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return DetectionResult(
-        run_id=run_id, rings=rings, engine="gds", modularity=partition.modularity,
-        projection_edges=projection.n_edges, projection_nodes=len(nodes),
-        rule_hits=dict(rule_run.hits), chains=chain_summary.n_chains, timings=timings,
-    )
+    def gds(n: int, src: npt.ArrayLike, dst: npt.ArrayLike, weight: npt.ArrayLike, *,
+            resolution: float, seed: int) -> Partition:
+        return communities_from_edges_gds(runner, n, src, dst, weight, resolution=resolution,
+                                          seed=seed)
+
+    return detect(con, settings=settings, progress=progress, communities=gds)

@@ -20,7 +20,7 @@ import numpy as np
 
 from graph.chains import build_chains
 from graph.claims import claims_from_store, effective_settlements_sql
-from graph.community import communities_from_edges
+from graph.community import Partition, communities_from_edges
 from graph.projection import person_projection_from_claims
 from graph.ring_ids import PreviousRing, assign_ring_ids
 from graph.rings import (
@@ -38,6 +38,10 @@ __all__ = ["DetectionResult", "detect", "previous_rings", "rings_table_ddl"]
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+CommunityFinder = Callable[..., Partition]
+"""``finder(n, src, dst, weight, *, resolution, seed)`` → a :class:`graph.community.Partition`
+of nodes ``0..n-1``: an external community engine (Neo4j GDS) in place of the in-process ones."""
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS rings (
@@ -141,11 +145,13 @@ def detect(
     settings: DetectionSettings | None = None,
     engine: str | None = None,
     progress: Progress | None = None,
+    communities: CommunityFinder | None = None,
 ) -> DetectionResult:
     """Run the whole detection on the store behind ``con`` and store its results.
 
     ``engine`` overrides the community engine of ``settings`` (``networkit``, ``igraph``,
-    ``networkx``; default: the fastest installed).
+    ``networkx``; default: the fastest installed); ``communities`` replaces the in-process
+    engines altogether (e.g. Neo4j GDS, :mod:`graph.backend_neo4j_gds`).
     """
     st = settings or load_detection_settings()
     if engine:
@@ -178,12 +184,15 @@ def detect(
         done()
         done = step("communities")
         nodes = np.unique(np.concatenate([projection.src, projection.dst]))
-        partition = communities_from_edges(
-            len(nodes), np.searchsorted(nodes, projection.src),
-            np.searchsorted(nodes, projection.dst), projection.weight,
-            engine=st.community.engine or None,  # type: ignore[arg-type]
-            resolution=st.community.resolution, seed=st.community.seed,
-        )
+        edges = (len(nodes), np.searchsorted(nodes, projection.src),
+                 np.searchsorted(nodes, projection.dst), projection.weight)
+        if communities is not None:
+            partition = communities(*edges, resolution=st.community.resolution,
+                                    seed=st.community.seed)
+        else:
+            partition = communities_from_edges(
+                *edges, engine=st.community.engine or None,  # type: ignore[arg-type]
+                resolution=st.community.resolution, seed=st.community.seed)
         done()
         done = step("rings")
         ctx = ring_context_from_store(con, claims, projection)
