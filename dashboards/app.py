@@ -32,6 +32,10 @@ pages = [
             url_path="cross_region", icon=":material/flight:"),
     st.Page(PAGES / "search.py", title=t("page_search", lg), url_path="search",
             icon=":material/search:"),
+    st.Page(PAGES / "leads.py", title=t("page_leads", lg), url_path="leads",
+            icon=":material/assignment:"),
+    st.Page(PAGES / "plan.py", title=t("page_plan", lg), url_path="plan",
+            icon=":material/route:"),
 ]
 
 

@@ -325,9 +325,17 @@ from yibao.cli_backend import graph_group  # noqa: E402
 
 cli.add_command(graph_group)
 
+from yibao.cli_plan import plan_command  # noqa: E402
+
+cli.add_command(plan_command)
+
 from yibao.cli_leads import leads_group  # noqa: E402
 
 cli.add_command(leads_group)
+
+from yibao.cli_brief import brief_command  # noqa: E402
+
+cli.add_command(brief_command)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ __all__ = [
     "BackendError",
     "BackendLoadError",
     "BackendUnavailableError",
+    "BriefError",
     "CommunityError",
     "DataFileError",
     "EncodingDetectionError",
@@ -158,3 +159,9 @@ class LedgerImportError(LeadError):
 class PlanError(YibaoError, ValueError):
     """An inspection plan (检查计划) cannot be made from the inputs given; the message names the
     input (candidates, inspectors, an option) and says what to change."""
+
+
+class BriefError(YibaoError, RuntimeError):
+    """A leadership briefing (简报) cannot be made: a bad period or region, or Chromium is
+    missing or failed; the message says what to fix (the accepted forms, or how to install
+    Chromium / set ``YIBAO_CHROMIUM``)."""

@@ -7,6 +7,7 @@ from the environment only and never appear in ``repr`` or logs.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from yibao.errors import SettingsError
 
-__all__ = ["ENV_VARS", "Settings"]
+__all__ = ["CHROMIUM_NAMES", "ENV_VARS", "Settings"]
 
 Backend = Literal["embedded", "neo4j"]
 
@@ -27,11 +28,15 @@ ENV_VARS: dict[str, str] = {
     "YIBAO_USERS": "users_file",
     "YIBAO_AUDIT_LOG": "audit_log",
     "YIBAO_LEADS": "leads_file",
+    "YIBAO_CHROMIUM": "chromium",
     "NEO4J_URI": "neo4j_uri",
     "NEO4J_USER": "neo4j_user",
     "NEO4J_PASSWORD": "neo4j_password",
     "NEO4J_DATABASE": "neo4j_database",
 }
+
+CHROMIUM_NAMES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome")
+"""Commands looked up on ``PATH`` for the Chromium binary when ``YIBAO_CHROMIUM`` is not set."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,8 @@ class Settings:
     user file (TOML, hashed passwords; default ``users.toml`` beside the store); ``audit_log``:
     where the workbench appends who unmasked what (default ``audit.jsonl`` beside the store);
     ``leads_file``: the embedded leads ledger (线索台账, SQLite; default ``leads.sqlite`` beside
-    the store).
+    the store); ``chromium``: the Chromium (or Chrome) binary that prints briefings to PDF/PNG,
+    a path or a command name (default: the first of :data:`CHROMIUM_NAMES` on ``PATH``).
     """
 
     db: Path = Path("yibao.duckdb")
@@ -56,6 +62,7 @@ class Settings:
     users_file: Path | None = None
     audit_log: Path | None = None
     leads_file: Path | None = None
+    chromium: str | None = None
     neo4j_uri: str | None = None
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
@@ -75,6 +82,16 @@ class Settings:
     def leads_path(self) -> Path:
         """The embedded leads ledger: ``leads_file``, else ``leads.sqlite`` beside the store."""
         return self.leads_file or self.db.with_name("leads.sqlite")
+
+    @property
+    def chromium_binary(self) -> Path | None:
+        """The Chromium binary to run: ``chromium`` (a path, or a name looked up on ``PATH``),
+        else the first of :data:`CHROMIUM_NAMES` on ``PATH``; ``None`` when none is found."""
+        for name in (self.chromium,) if self.chromium else CHROMIUM_NAMES:
+            found = shutil.which(name)
+            if found:
+                return Path(found)
+        return None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:

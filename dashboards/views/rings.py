@@ -279,6 +279,64 @@ def _ring_page(ring_id: str) -> None:
         _how_much(settlements)
     st.header(text(L, "network", lg))
     _network(ring, revealed)
+    _lead_section(ring.ring_id)
+
+
+LEAD_L = {
+    "lead": ("线索", "Lead"),
+    "has_lead": ("本团伙已转为线索 **{lead_id}**：{state}，责任人 {owner}，办结期限 {due}。",
+                 "This ring is lead **{lead_id}**: {state}, owner {owner}, due {due}."),
+    "open_lead": ("打开线索 {lead_id}", "Open lead {lead_id}"),
+    "no_lead": ("本团伙尚未转为线索。", "No lead has been made from this ring yet."),
+    "to_lead": ("转为线索", "Make it a lead"),
+    "no_ledger": ("线索台账暂时无法使用：{reason}",
+                  "The leads ledger cannot be used now: {reason}"),
+    "to_lead_help": ("在线索台账中为本团伙建立一条待核查线索，并打开它。",
+                     "Create a pending lead for this ring in the ledger and open it."),
+}
+
+
+def _lead_section(ring_id: str) -> None:
+    """线索: the lead made from the ring, with a link to it on the leads page; when there is
+    none, investigators get a button that makes one (and opens it)."""
+    from dashboards.data.leads import ring_lead_draft
+    from yibao.errors import LeadConflictError, YibaoError
+    from yibao.leads import STATES
+
+    st.subheader(text(LEAD_L, "lead", lg))
+    try:
+        ledger = ui.ledger()
+        lead = ledger.find("ring", ring_id)
+    except YibaoError as exc:  # the ledger's server cannot be reached: the ring still shows
+        st.caption(text(LEAD_L, "no_ledger", lg, reason=exc))
+        return
+    keep = {k: v for k in ("lang", "from", "to") if (v := ui.url_param(k))}
+    if lead is not None:
+        st.markdown(text(LEAD_L, "has_lead", lg, lead_id=lead.lead_id,
+                         state=STATES[lead.state][0 if lg == "zh" else 1],
+                         owner=lead.owner or "—", due=lead.due or "—"))
+        st.page_link("views/leads.py", label=text(LEAD_L, "open_lead", lg, lead_id=lead.lead_id),
+                     icon=":material/assignment:", query_params={"lead": lead.lead_id, **keep})
+        return
+    st.caption(text(LEAD_L, "no_lead", lg))
+    user = ui.current_user()
+    if user.role != "investigator":
+        return
+    if st.button(text(LEAD_L, "to_lead", lg), key="ring_to_lead", type="primary",
+                 help=text(LEAD_L, "to_lead_help", lg), icon=":material/assignment_add:"):
+        cur = ui.con()
+        try:
+            draft = ring_lead_draft(cur, ring_id)
+        finally:
+            cur.close()
+        if draft is None:
+            return
+        try:
+            lead = ledger.add(draft, by=user.username)
+        except LeadConflictError:  # made by someone else since the page drew
+            lead = ledger.find("ring", ring_id)
+        if lead is not None:
+            st.switch_page("views/leads.py", query_params={"lead": lead.lead_id, **keep})
 
 
 ring_param = ui.url_param("ring")

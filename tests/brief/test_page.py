@@ -1,0 +1,107 @@
+"""The page's HTML from hand-made facts: the seeds' table shape, the amount's basis (ledger or
+detection), escaping, English; and importing the package stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from yibao.brief import parse_period, region_from_code
+from yibao.brief.facts import (
+    BriefFacts,
+    DivisionAmount,
+    LeadFigures,
+    RingLine,
+    TrendPoint,
+    ViolationRow,
+)
+from yibao.brief.page import MAX_VIOLATION_ROWS, brief_html
+
+RULES = ("IMPOSSIBLE_TRAVEL", "OVERLAPPING_STAYS", "TRACE_REUSE", "MANY_PHARMACIES_DAY")
+PATTERNS = ("card_pooling", "recruited_inpatients", "cross_province_card_use", "resale_chain",
+            "doctor_pharmacy_collusion")
+
+
+def _facts(**changes: object) -> BriefFacts:
+    keys = PATTERNS + RULES
+    base = BriefFacts(
+        period=parse_period("2024-Q3"), period_given=True, region=region_from_code("341200"),
+        made_on=date(2025, 1, 2), settlements=12_345, institutions=321,
+        suspicious_settlements=150, suspicious_fund=123_456.78, persons_involved=42,
+        institutions_involved=7, rings_by_pattern=(("card_pooling", 2), ("resale_chain", 1)),
+        leads=LeadFigures(), ledger_total=0, map_level="county",
+        hot_spots=(DivisionAmount("341202", 100_000.0, 100), DivisionAmount("341282", 23_456.78,
+                                                                            50)),
+        trend_unit="month",
+        trend=tuple(TrendPoint(date(2024, m, 1), 41_152.26, 50) for m in (7, 8, 9)),
+        top_rings=(RingLine("R1", "card_pooling", "7 人在 <b>某药店</b> 于 3 个相同日期结算",
+                            "7 persons settled at a pharmacy", 7, 1, 30, 50_000.0),),
+        violations=tuple(ViolationRow(k, 20 - i, 10_000.0 - i, rings=1 if i < 5 else 0)
+                         for i, k in enumerate(keys)),
+        detected_at=datetime(2025, 1, 1, 8, 0))
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_the_statistics_table_has_the_seeds_shape_and_a_total() -> None:
+    html = brief_html(_facts(), include_plotlyjs=False)
+    for header in ("序号", "违规行为", "违规例(次)数", "违规金额(万元)", "备注"):
+        assert f"<th>{header}</th>" in html
+    assert "聚集性刷卡(套刷)" in html
+    assert "同日异地不可能行程" in html
+    rest = len(PATTERNS + RULES) - MAX_VIOLATION_ROWS
+    assert f"其他（{rest} 类）" in html
+    assert "<td>合计</td><td class='r'>150</td><td class='r'>12.35</td>" in html
+    assert "可疑团伙 1 个" in html
+    assert "规则命中" in html
+
+
+def test_amount_involved_comes_from_detection_until_the_ledger_has_leads() -> None:
+    empty = brief_html(_facts(), include_plotlyjs=False)
+    assert "线索台账暂无本期本地区线索" in empty
+    card = '<div class="v">{}<span class="u">万元</span></div><div class="note">{}'
+    assert card.format("12.35", "检测结果") in empty
+    leads = LeadFigures(found=5, confirmed=2, cleared=1, closed=1,
+                        amount_involved=Decimal("88800.00"), amount_recovered=Decimal("1234.56"),
+                        by_violation=(("card_pooling", 5, 2),))
+    rows = tuple(replace(v, leads=5, confirmed=2) if v.key == "card_pooling" else v
+                 for v in _facts().violations)
+    full = brief_html(_facts(leads=leads, ledger_total=9, violations=rows),
+                      include_plotlyjs=False)
+    assert card.format("8.88", "线索台账") in full
+    assert "已查实 2 条、排除 1 条" in full
+    assert "已追回 0.12 万元" in full
+    assert "线索 5 条（查实 2 条）" in full
+
+
+def test_text_from_the_data_is_escaped() -> None:
+    html = brief_html(_facts(), include_plotlyjs=False)
+    assert "&lt;b&gt;某药店&lt;/b&gt;" in html
+    assert "<b>某药店</b>" not in html
+
+
+def test_period_region_and_english() -> None:
+    zh = brief_html(_facts(), include_plotlyjs=False)
+    assert "2024年第三季度（2024年7月1日至2024年9月30日）" in zh
+    assert "安徽省阜阳市（341200）" in zh
+    assert "阜阳市颍州区" in zh
+    en = brief_html(_facts(), lang="en", include_plotlyjs=False)
+    assert "2024 Q3 (1 Jul 2024 – 30 Sep 2024)" in en
+    assert "Fuyang, Anhui (341200)" in en
+    assert "Violations by type" in en
+    assert "7 persons settled at a pharmacy" in en
+    rest = len(PATTERNS + RULES) - MAX_VIOLATION_ROWS
+    assert f"Others ({rest} types)" in en
+    assert "一、总体情况" not in en
+    assert "<script>" in zh
+    assert len(zh) < 200_000
+
+
+def test_importing_the_package_stays_light() -> None:
+    code = ("import sys, yibao.brief, yibao.cli_brief; "
+            "print(sorted(m for m in ('duckdb', 'pandas', 'plotly') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    assert out == "[]"
