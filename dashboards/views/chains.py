@@ -25,6 +25,7 @@ L = {
     "back": ("← 返回追溯码列表", "← Back to the trace codes"),
     "search": ("搜索追溯码（可输入部分号码）", "Search a trace code (part of it is enough)"),
     "search_note": ("搜索时不按类型筛选。", "A search looks in every class."),
+    "all_classes": ("全部类别", "All kinds"),
     "classes": ("类型筛选（不选即全部）", "Classes (none chosen: all)"),
     "pick": ("点击表格中的一行打开该追溯码的流转链", "Click a row to open the code's chain"),
     "count": ("期内 {n:,} 个追溯码被结算两次以上", "{n:,} trace codes settled more than once "
@@ -131,7 +132,8 @@ def _chosen_classes() -> tuple[str, ...] | None:
     default = [] if raw == "all" else (
         [c for c in (raw or "resale").split(",") if c in chain_data.CHAIN_CLASSES])
     chosen = st.multiselect(text(L, "classes", lg), list(chain_data.CHAIN_CLASSES),
-                            default=default, format_func=_class, key="chains_classes")
+                            default=default, format_func=_class, key="chains_classes",
+                            placeholder=text(L, "all_classes", lg))
     ui.set_param("classes", "all" if not chosen else
                  None if chosen == ["resale"] else ",".join(chosen))
     return tuple(chosen) or None
