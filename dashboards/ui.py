@@ -59,6 +59,7 @@ __all__ = [
     "show_masked",
     "sign_in_as",
     "sign_out",
+    "table_height",
     "unmask_toggle",
     "url_param",
     "write_session_cookie",
@@ -175,6 +176,12 @@ def graph_call(method: str, *args: Any, **kwargs: Any) -> Any:
     for five minutes (a shared server changes under us)."""
     key = f"{graph_backend().name}:{_store_key()}"
     return _graph_call(key, method, args, tuple(sorted(kwargs.items())))
+
+
+def table_height(rows: int, most: int = 440) -> int:
+    """A table's height in pixels: just tall enough for its rows (Streamlit draws 35 px per
+    row, and the header), at most ``most``."""
+    return min(most, 35 * (max(rows, 1) + 1) + 3)
 
 
 def url_param(name: str, default: str | None = None) -> str | None:

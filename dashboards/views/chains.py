@@ -112,11 +112,6 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
 }
 KINDS = {"person": "persons", "institution": "institutions"}
 
-def _height(rows: int, cap: int) -> int:
-    """A table's height in pixels: just its rows (35 px each, and the header), at most ``cap``."""
-    return min(cap, 35 * (rows + 1) + 3)
-
-
 lg = ui.lang()
 ui.require_detection()
 period = ui.period()
@@ -178,7 +173,7 @@ def _chain_list() -> None:
         })
         st.caption(text(L, "pick", lg))
         event = st.dataframe(shown, hide_index=True, width="stretch",
-                             height=_height(len(shown), 420),
+                             height=ui.table_height(len(shown), 420),
                              on_select="rerun", selection_mode="single-row", key="chains_table")
         rows = event.selection.rows if event is not None else []
         if rows:
@@ -221,7 +216,7 @@ def _links_map(links: pd.DataFrame) -> None:
         text(L, "to", lg): inst["dst_name"], text(L, "to_city", lg): inst["dst_city"],
         text(L, "n_codes", lg): inst["n_codes"],
         text(L, "first", lg): inst["first_time"], text(L, "last", lg): inst["last_time"],
-    }), hide_index=True, width="stretch", height=_height(len(inst), 440))
+    }), hide_index=True, width="stretch", height=ui.table_height(len(inst), 440))
 
 
 def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = None) -> None:
@@ -248,7 +243,7 @@ def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = N
         text(L, "degree", lg): nodes["degree"],
         text(L, "resale_links", lg): nodes["resale_links"],
         text(L, "sales", lg): nodes["sales"], text(L, "n_codes", lg): nodes["codes"],
-    }), hide_index=True, width="stretch", height=_height(len(nodes), 500))
+    }), hide_index=True, width="stretch", height=ui.table_height(len(nodes), 500))
 
 
 def _rings(code: str) -> None:
@@ -323,7 +318,7 @@ def _where(hops: pd.DataFrame) -> None:
         text(L, "place", lg): hops["place"], text(L, "pharmacy", lg): hops["fixmedins_name"],
         text(L, "km", lg): hops["km"], text(L, "gap", lg): hops["gap_days"],
         t("code", lg): hops["fixmedins_code"],
-    }), hide_index=True, width="stretch", height=_height(len(hops), 480))
+    }), hide_index=True, width="stretch", height=ui.table_height(len(hops), 480))
 
 
 def _when(hops: pd.DataFrame) -> None:

@@ -80,11 +80,6 @@ L = {
 }
 MEASURES = {"settlements": "m_settlements", "fund": "m_fund"}
 
-def _height(rows: int, cap: int) -> int:
-    """A table's height in pixels: just its rows (35 px each, and the header), at most ``cap``."""
-    return min(cap, 35 * (rows + 1) + 3)
-
-
 lg = ui.lang()
 st.title(text(L, "title", lg))
 ui.require_detection()
@@ -143,7 +138,7 @@ def _flows() -> None:
     left.plotly_chart(flow_map(ranked, value=measure, value_label=value_label, height=560),
                       width="stretch", key="cross_flow_map")
     right.dataframe(_flow_table(ranked), hide_index=True, width="stretch",
-                    height=_height(len(ranked), 540),
+                    height=ui.table_height(len(ranked), 540),
                     column_config={text(L, "share", lg): st.column_config.NumberColumn(
                         format="percent")})
 
@@ -165,7 +160,7 @@ def _flows() -> None:
         text(L, "outbound_fund", lg): balance["outbound_fund"],
         text(L, "inbound_fund", lg): balance["inbound_fund"],
         text(L, "outbound_share", lg): balance["outbound_share"],
-    }), hide_index=True, width="stretch", height=_height(len(balance), height - 20),
+    }), hide_index=True, width="stretch", height=ui.table_height(len(balance), height - 20),
         column_config={text(L, "outbound_share", lg): st.column_config.NumberColumn(
             format="percent")})
 
@@ -199,7 +194,7 @@ def _trips() -> None:
         text(L, "to_name", lg): shown["to_name"], text(L, "to_city", lg): shown["to_city"],
         text(L, "km", lg): shown["km"], text(L, "minutes", lg): shown["minutes"],
         text(L, "speed", lg): shown["speed_kmh"],
-    }), hide_index=True, width="stretch", height=_height(len(shown), 500))
+    }), hide_index=True, width="stretch", height=ui.table_height(len(shown), 500))
 
 
 def _clusters() -> None:

@@ -610,10 +610,6 @@ def _fields(lead: Lead, today: date) -> None:
                 icon=":material/group:", query_params={"ring": ring_id, **_keep()})
 
 
-def _height(rows: int, most: int = 440) -> int:
-    return min(most, 35 * (max(rows, 1) + 1) + 3)
-
-
 def _where(lead: Lead) -> None:
     if lead.rings:
         parts = [ui.cached(ring_data.ring_settlements, r, period)
@@ -634,7 +630,7 @@ def _where(lead: Lead) -> None:
             left.plotly_chart(lines_and_points(points=[points], height=440), width="stretch",
                               key="lead_map")
             right.dataframe(columns(insts.drop(columns=["lon", "lat"]), lg), hide_index=True,
-                            width="stretch", height=_height(len(insts)))
+                            width="stretch", height=ui.table_height(len(insts)))
             return
     st.caption(text(L, "no_map", lg))
 
@@ -661,7 +657,7 @@ def _ring_map(settlements: pd.DataFrame) -> None:
                       width="stretch", key="lead_map")
     right.dataframe(columns(trips.drop(columns=["home_lon", "home_lat", "lon", "lat",
                                                 "insu_admdvs"]), lg),
-                    hide_index=True, width="stretch", height=_height(len(trips)))
+                    hide_index=True, width="stretch", height=ui.table_height(len(trips)))
 
 
 def _who(lead: Lead) -> None:
@@ -676,7 +672,7 @@ def _who(lead: Lead) -> None:
     persons["gend"] = persons["gend"].map(lambda g: text(L, f"sex_{g}", lg)
                                           if f"sex_{g}" in L else g)
     st.dataframe(columns(persons.drop(columns=["insu_admdvs"]), lg), hide_index=True,
-                 width="stretch", height=_height(len(persons), 360), key="lead_persons")
+                 width="stretch", height=ui.table_height(len(persons), 360), key="lead_persons")
 
 
 def _actions(lead: Lead) -> None:
@@ -734,7 +730,7 @@ def _history(lead: Lead) -> None:
         "action": text(L, "h_action", lg), "from_state": text(L, "h_from", lg),
         "to_state": text(L, "h_to", lg), "changes": text(L, "h_changes", lg),
         "note": text(L, "h_note", lg)})
-    st.dataframe(shown, hide_index=True, width="stretch", height=_height(len(shown), 500),
+    st.dataframe(shown, hide_index=True, width="stretch", height=ui.table_height(len(shown), 500),
                  key="lead_history",
                  column_config={text(L, "h_changes", lg): st.column_config.TextColumn(
                      width="large")})

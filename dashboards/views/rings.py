@@ -115,11 +115,6 @@ def _ring_list() -> None:
         st.rerun()
 
 
-def _height(rows: int, most: int = 440) -> int:
-    """A table just tall enough for its rows (Streamlit's row height is 35 px)."""
-    return min(most, 35 * (max(rows, 1) + 1) + 3)
-
-
 def _why(ring: ring_data.RingRecord) -> None:
     settings = load_detection_settings(ui.settings().detection_config)
     source = text(L, "src_rule" if ring.source == "rule" else "src_community", lg)
@@ -154,15 +149,15 @@ def _who(ring: ring_data.RingRecord) -> None:
                                           else g)
     tabs = st.tabs([f"{t(k, lg)}" for k in KINDS.values()])
     tabs[0].dataframe(columns(persons.drop(columns=["insu_admdvs"]), lg), hide_index=True,
-                      width="stretch", height=_height(len(persons)))
+                      width="stretch", height=ui.table_height(len(persons)))
     institutions = ui.cached(ring_data.ring_institutions, ring.ring_id, period)
     tabs[1].dataframe(columns(institutions.drop(columns=["lon", "lat"]), lg), hide_index=True,
-                      width="stretch", height=_height(len(institutions)))
+                      width="stretch", height=ui.table_height(len(institutions)))
     doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
     if not revealed:
         doctors = doctors.assign(dr_name=doctors["dr_name"].map(mask_name))
     tabs[2].dataframe(columns(doctors, lg), hide_index=True, width="stretch",
-                      height=_height(len(doctors)))
+                      height=ui.table_height(len(doctors)))
 
 
 def _where(settlements: pd.DataFrame) -> None:
@@ -187,7 +182,7 @@ def _where(settlements: pd.DataFrame) -> None:
     right.markdown(f"**{text(L, 'trips', lg)}**")
     right.dataframe(columns(trips.drop(columns=["home_lon", "home_lat", "lon", "lat",
                                                 "insu_admdvs"]), lg),
-                    hide_index=True, width="stretch", height=_height(len(trips)))
+                    hide_index=True, width="stretch", height=ui.table_height(len(trips)))
 
 
 def _when(settlements: pd.DataFrame, persons: int) -> None:
@@ -206,7 +201,7 @@ def _when(settlements: pd.DataFrame, persons: int) -> None:
         table = table.assign(day=table["day"].dt.date).drop(columns=["fixmedins_code"])
     left.plotly_chart(fig, width="stretch", key="ring_timeline")
     right.dataframe(columns(table, lg), hide_index=True, width="stretch",
-                    height=_height(len(table), 400))
+                    height=ui.table_height(len(table), 400))
 
 
 def _how_much(settlements: pd.DataFrame) -> None:
@@ -217,7 +212,7 @@ def _how_much(settlements: pd.DataFrame) -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, width="stretch", key="ring_monthly")
     right.dataframe(columns(monthly, lg), hide_index=True, width="stretch",
-                    height=_height(len(monthly), 300))
+                    height=ui.table_height(len(monthly), 300))
 
 
 def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
@@ -245,7 +240,7 @@ def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
     nodes = network_table(graph, label_of=label)
     nodes["kind"] = nodes["kind"].map({k: t(v, lg) for k, v in KINDS.items()})
     right.dataframe(columns(nodes, lg), hide_index=True, width="stretch",
-                    height=_height(len(nodes), 520))
+                    height=ui.table_height(len(nodes), 520))
 
 
 def _ring_page(ring_id: str) -> None:
