@@ -86,11 +86,31 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 @st.cache_resource(show_spinner=False)
+def _ledger(choice: str) -> LeadLedger:
+    return open_ledger(settings(), backend=choice)  # a failure is not cached
+
+
 def ledger() -> LeadLedger:
     """The leads ledger (线索台账) the settings choose (``leads.sqlite`` beside the store or
     ``YIBAO_LEADS``; the Neo4j server with ``YIBAO_BACKEND=neo4j``), shared by every session:
-    it is thread-safe, and every write checks the version the user saw."""
-    return open_ledger(settings())
+    it is thread-safe, and every write checks the version the user saw.
+
+    There is no fallback: leads written elsewhere while the server is down would be missing
+    from it later. A server that cannot be reached raises :class:`BackendUnavailableError`
+    (or :class:`BackendAuthError`); for :data:`RETRY_SECONDS` after that the same error is
+    raised at once, without waiting on the server again (:func:`retry_backend` forgets it)."""
+    choice = settings().backend or "embedded"
+    key = f"ledger:{choice}"
+    failed = _failures().get(key)
+    if failed is not None and time.monotonic() - failed[0] <= RETRY_SECONDS:
+        raise BackendUnavailableError(failed[1])
+    try:
+        opened = _ledger(choice)
+    except (BackendUnavailableError, BackendAuthError) as exc:
+        _failures()[key] = (time.monotonic(), str(exc))
+        raise
+    _failures().pop(key, None)
+    return opened
 
 
 def _store_key() -> str:

@@ -50,3 +50,28 @@ def test_embedded_default_shows_no_notice(app: Callable[..., AppTest],
     at = app(page="rings", ring=detected.result.suspicious[0].ring_id)
     no_exception(at)
     assert not any("图数据库服务器" in w.value for w in at.warning)
+
+
+def test_absent_ledger_server_is_named_and_not_waited_on_again(
+        absent_server: str, app: Callable[..., AppTest],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leads are never written to another store behind the user's back: the page says the
+    ledger cannot be used, and for a minute re-renders do not try the server again."""
+    import dashboards.ui as ui
+
+    attempts: list[str | None] = []
+    real_open = ui.open_ledger
+
+    def counting_open(*args: object, **kwargs: object) -> object:
+        attempts.append(str(kwargs.get("backend")))
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ui, "open_ledger", counting_open)
+    at = app(page="leads")
+    no_exception(at)
+    assert any("线索台账暂时无法使用" in e.value and absent_server.split("//")[1] in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert attempts == ["neo4j"]
+    at.run()
+    assert attempts == ["neo4j"]  # remembered: no second wait on a dead server
+    assert any("线索台账暂时无法使用" in e.value for e in at.error)
