@@ -63,6 +63,7 @@ from unittest import mock
 
 from benchmarks.detect import _child, _ensure_store, _store_is_usable
 from benchmarks.load import DATA_ROOT
+from dashboards.capture import LAUNCH_ARGS, RENDERED_JS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, ViewportSize
@@ -72,8 +73,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 2.0
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 VIEWPORT: ViewportSize = {"width": 1600, "height": 1000}
 USER, PASSWORD = "bench", "benchmark-pass-1"
 START_SECONDS = 180.0
@@ -81,32 +80,8 @@ RENDER_SECONDS = 300.0
 NEUTRAL = ("/search", "查询")
 """The page visited between two timed visits: light, and its heading differs from theirs."""
 
-# The rendered test of tests/browser/conftest.py, returning the page's clock when it holds.
-_READY_JS = """
-(heading) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (![...document.querySelectorAll('h1')].some((h) => h.textContent.includes(heading))) {
-    return false;
-  }
-  if (document.querySelector('[data-stale="true"]')) return false;
-  if (document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')) {
-    return false;
-  }
-  for (const table of document.querySelectorAll('[data-testid="stDataFrame"]')) {
-    if (table.checkVisibility() && !table.querySelector('canvas')) return false;
-  }
-  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
-    const el = chart.querySelector('.js-plotly-plot');
-    if (!el || !el._fullLayout) return false;
-    for (const id of (el._fullLayout._subplots.map || [])) {
-      const sub = el._fullLayout[id] && el._fullLayout[id]._subplot;
-      if (!sub || !sub.map || !sub.map.loaded()) return false;
-    }
-  }
-  return performance.now();
-}
-"""
+# The workbench's rendered test (dashboards/capture.py), returning the page's clock when it holds.
+_READY_JS = f"(heading) => (({RENDERED_JS.strip()})(heading) ? performance.now() : false)"
 
 _NAVIGATE_JS = """
 (url) => {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards import ui
+from dashboards import shot, ui
 from dashboards.auth import authenticate, read_users, user_by_email
 from dashboards.i18n import t
 
@@ -89,6 +89,7 @@ def _sidebar() -> None:
             st.rerun()
         role = t(f"role_{user.role}", lg)
         st.caption(t("signed_in_as", lg, name=user.display_name, role=role))
+        shot.enter_button()
         if st.button(t("sign_out", lg), key="sign_out"):
             ui.sign_out()
             if getattr(st.user, "is_logged_in", False):
@@ -105,6 +106,13 @@ if "user" not in st.session_state and not ui.restore_sign_in():
     st.navigation(pages, position="hidden")
     ui.write_session_cookie()
     _sign_in()
+    st.stop()
+
+if ui.shot_mode():  # a slide of the view: no sidebar, no controls (dashboards/shot.py)
+    page = st.navigation(pages, position="hidden")
+    ui.write_session_cookie()
+    shot.draw_frame(page.title, page.url_path)
+    page.run()
     st.stop()
 
 page = st.navigation(pages)

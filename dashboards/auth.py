@@ -58,11 +58,15 @@ class User:
     display_name: str
     role: Role
     email: str | None = None
+    masked_view: bool = False
+    """A view made to be shown to others (the workbench's screenshot mode): nothing personal is
+    revealed in it, whatever the role."""
 
     @property
     def may_unmask(self) -> bool:
-        """Only investigators may reveal a person's name, ID number and phone."""
-        return self.role == "investigator"
+        """Only investigators may reveal a person's name, ID number and phone, and never in a
+        masked view."""
+        return self.role == "investigator" and not self.masked_view
 
 
 def hash_password(password: str) -> str:

@@ -9,7 +9,8 @@ them from the embedded store instead and says so (:func:`backend_notice`); it tr
 server again after :data:`RETRY_SECONDS`.
 
 Pages import this module and the data/figure modules; nothing outside ``dashboards/app.py``,
-``dashboards/ui.py`` and ``dashboards/views/`` (the pages) imports Streamlit.
+``dashboards/ui.py``, ``dashboards/shot.py`` (the screenshot mode) and ``dashboards/views/``
+(the pages) imports Streamlit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import importlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -43,6 +44,8 @@ __all__ = [
     "RETRY_SECONDS",
     "backend_notice",
     "cached",
+    "capture_cookie",
+    "capturing",
     "con",
     "current_user",
     "graph_backend",
@@ -54,14 +57,17 @@ __all__ = [
     "require_detection",
     "restore_sign_in",
     "retry_backend",
+    "revoke_capture_cookie",
     "set_param",
     "settings",
+    "shot_mode",
     "show_masked",
     "sign_in_as",
     "sign_out",
     "table_height",
     "unmask_toggle",
     "url_param",
+    "url_period",
     "write_session_cookie",
 ]
 
@@ -225,12 +231,26 @@ def lang() -> Lang:
     return "en" if value == "en" else "zh"
 
 
+def shot_mode() -> bool:
+    """Whether the view is drawn for a slide (截图模式, ``?shot=1``; ``?shot=capture`` when the
+    server's own browser is taking its PNG): no sidebar, no controls, nothing personal
+    revealed (see :mod:`dashboards.shot`)."""
+    return url_param("shot") in ("1", "capture")
+
+
+def capturing() -> bool:
+    """Whether the server's browser is taking this view's PNG (``?shot=capture``)."""
+    return url_param("shot") == "capture"
+
+
 def current_user() -> User:
-    """The signed-in user (the entry file stops the page before this when nobody is)."""
+    """The signed-in user (the entry file stops the page before this when nobody is); in
+    screenshot mode a masked view of them (:attr:`User.masked_view`)."""
     record = st.session_state.get("user")
     if not isinstance(record, dict):
         st.stop()
-    return User(**record)
+    user = User(**record)
+    return replace(user, masked_view=True) if shot_mode() else user
 
 
 def sign_in_as(user: User) -> None:
@@ -253,6 +273,18 @@ def remember_sign_in(user: User) -> None:
         f'window.parent.document.cookie = "{COOKIE}={token}; Max-Age={LIFETIME_SECONDS}; '
         'Path=/; SameSite=Strict" + (window.parent.location.protocol === "https:" ? '
         '"; Secure" : "");')
+
+
+def capture_cookie(lifetime: float = 120.0) -> tuple[str, str]:
+    """A session cookie (name, token) for the signed-in user, valid ``lifetime`` seconds, for
+    the server's browser that takes a PNG of the view; revoke it with
+    :func:`revoke_capture_cookie` once the PNG is taken."""
+    return COOKIE, _session_keys().issue(current_user().username, lifetime=lifetime)
+
+
+def revoke_capture_cookie(cookie: tuple[str, str]) -> None:
+    """Refuse a token made by :func:`capture_cookie` from now on."""
+    _session_keys().revoke(cookie[1])
 
 
 def restore_sign_in() -> bool:
@@ -290,12 +322,24 @@ def _parse_day(text: str | None, fallback: date) -> date:
         return fallback
 
 
+def url_period() -> Period:
+    """The period kept in the URL (``from`` / ``to``, within the data's), without drawing the
+    filter."""
+    full = cached(data_period)
+    start = min(max(_parse_day(url_param("from"), full.start), full.start), full.end)
+    end = min(max(_parse_day(url_param("to"), full.end), full.start), full.end)
+    return Period(min(start, end), max(start, end))
+
+
 def period() -> Period:
-    """The period filter in the sidebar, kept in the URL as ``from`` / ``to``."""
+    """The period filter in the sidebar, kept in the URL as ``from`` / ``to`` (not drawn in
+    screenshot mode, which has no sidebar)."""
     lg = lang()
     full = cached(data_period)
-    start = _parse_day(url_param("from"), full.start)
-    end = _parse_day(url_param("to"), full.end)
+    shown = url_period()
+    if shot_mode():
+        return shown
+    start, end = shown.start, shown.end
     with st.sidebar:
         st.markdown(f"**{t('period', lg)}**")
         start = st.date_input(t("period_from", lg), value=start, min_value=full.start,

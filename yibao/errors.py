@@ -13,6 +13,7 @@ __all__ = [
     "BackendLoadError",
     "BackendUnavailableError",
     "BriefError",
+    "CaptureError",
     "CommunityError",
     "DataFileError",
     "EncodingDetectionError",
@@ -165,3 +166,8 @@ class BriefError(YibaoError, RuntimeError):
     """A leadership briefing (简报) cannot be made: a bad period or region, or Chromium is
     missing or failed; the message says what to fix (the accepted forms, or how to install
     Chromium / set ``YIBAO_CHROMIUM``)."""
+
+
+class CaptureError(YibaoError, RuntimeError):
+    """A workbench view cannot be saved as a PNG: Chromium or Playwright is missing, or the
+    page did not finish drawing; the message says what to install or check."""

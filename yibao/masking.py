@@ -13,16 +13,19 @@ Values too short to keep anything are masked completely. ``None`` stays ``None``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pandas as pd
 
 __all__ = [
     "PERSONAL_COLUMNS",
+    "REMOVED",
     "mask_certno",
     "mask_frame",
     "mask_name",
     "mask_phone",
+    "redact_text",
 ]
 
 
@@ -77,3 +80,29 @@ def mask_frame(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.
         masker = _MASKERS[PERSONAL_COLUMNS.get(col, "name")]
         out[col] = out[col].map(masker)
     return out
+
+
+REMOVED = "***"
+"""What a person number becomes in free text: nothing of it is kept."""
+
+_CERTNO = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def redact_text(text: str, *, person_codes: Iterable[str] = (),
+                names: Iterable[str] = ()) -> str:
+    """``text`` with every person number of ``person_codes`` removed (:data:`REMOVED`), every
+    name of ``names`` masked (``张三丰`` → ``张**``), and any 18-character ID number or
+    11-digit mobile number masked (``3401**********1234``, ``138****5678``).
+
+    Longer codes are replaced first, so a code inside another is never half replaced; names
+    shorter than two characters are ignored (a single character is no name to find).
+    """
+    out = text
+    for code in sorted({c for c in person_codes if c}, key=len, reverse=True):
+        out = out.replace(code, REMOVED)
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2},
+                       key=len, reverse=True):
+        out = out.replace(name, mask_name(name) or REMOVED)
+    out = _CERTNO.sub(lambda m: mask_certno(m[0]) or REMOVED, out)
+    return _PHONE.sub(lambda m: mask_phone(m[0]) or REMOVED, out)

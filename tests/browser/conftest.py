@@ -41,50 +41,18 @@ from google.protobuf.message import DecodeError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from dashboards.auth import add_user
+from dashboards.capture import LAUNCH_ARGS, MAPS_IDLE_JS, RENDERED_JS
 from tests.detected import Detected
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1600, "height": 1000}
 PASSWORDS = {"wang": "investigator-pass-1", "li": "leadership-pass-1"}
 START_SECONDS = 120.0
 RENDER_SECONDS = 60.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 _DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
-
-# True once ``heading`` is an h1, the app is not running, no element is stale or still a loading
-# skeleton, every visible table has its canvas and every plotly chart has drawn (map subplots:
-# maplibre loaded).
-RENDERED_JS = """
-(heading) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (![...document.querySelectorAll('h1')].some((h) => h.textContent.includes(heading))) {
-    return false;
-  }
-  if (document.querySelector('[data-stale="true"]')) return false;
-  // lazily loaded elements (charts, tables) show a skeleton until their code has arrived
-  if (document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')) {
-    return false;
-  }
-  for (const table of document.querySelectorAll('[data-testid="stDataFrame"]')) {
-    // tables in an inactive tab are hidden and draw nothing
-    if (table.checkVisibility() && !table.querySelector('canvas')) return false;
-  }
-  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
-    const el = chart.querySelector('.js-plotly-plot');
-    if (!el || !el._fullLayout) return false;
-    for (const id of (el._fullLayout._subplots.map || [])) {
-      const sub = el._fullLayout[id] && el._fullLayout[id]._subplot;
-      if (!sub || !sub.map || !sub.map.loaded()) return false;
-    }
-  }
-  return true;
-}
-"""
 
 # What the page looks like to RENDERED_JS, for the message when it never became true.
 _STATE_JS = """
@@ -117,27 +85,6 @@ _CHARTS_JS = """
     map_features: (el._fullLayout._subplots.map || []).map(
       (id) => el._fullLayout[id]._subplot.map.queryRenderedFeatures().length),
   }))
-"""
-
-# Resolves once every map has repainted and has nothing left to do (maplibre's ``idle``): a
-# viewport resize makes plotly redraw its maps, and a screenshot taken before shows them blank.
-_MAPS_IDLE_JS = """
-async () => {
-  const maps = [];
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const layout = el._fullLayout;
-    for (const id of ((layout && layout._subplots.map) || [])) {
-      const sub = layout[id] && layout[id]._subplot;
-      if (sub && sub.map) maps.push(sub.map);
-    }
-  }
-  await Promise.all(maps.map((m) => new Promise((resolve) => {
-    const timer = setTimeout(resolve, 10000);
-    m.once('idle', () => { clearTimeout(timer); resolve(); });
-    m.triggerRepaint();
-  })));
-  return maps.length;
-}
 """
 
 _NAVIGATE_JS = """
@@ -347,7 +294,7 @@ class Tab:
         self.page.set_viewport_size({"width": VIEWPORT["width"],
                                      "height": max(VIEWPORT["height"], min(height, 15_000))})
         self.page.wait_for_timeout(500)  # plotly's resize handler is debounced
-        self.page.evaluate(_MAPS_IDLE_JS)
+        self.page.evaluate(MAPS_IDLE_JS)
 
     def screenshot(self, name: str) -> Path:
         """A screenshot of the whole page at ``build/screenshots/<name>.png``."""

@@ -15,7 +15,7 @@ page (:mod:`yibao.brief.page`) only lays them out. What counts:
   for leads entered by hand, that were created in it. 查实 (confirmed) counts leads in 查实 or 处理
   and closed leads that were handled (closed with dispositions); 排除 the cleared ones.
 * **Persons** are counted, never listed; evidence sentences are redacted
-  (:mod:`yibao.brief._redact`).
+  (:func:`yibao.masking.redact_text`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from yibao.brief._redact import redact_text
 from yibao.brief.scope import Period, Region
+from yibao.masking import redact_text
 
 if TYPE_CHECKING:
     import duckdb

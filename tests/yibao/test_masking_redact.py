@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import make_certno
-from yibao.brief._redact import REMOVED, redact_text
+from yibao.masking import REMOVED, redact_text
 
 
 def test_person_numbers_are_removed_entirely() -> None:
