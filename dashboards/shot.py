@@ -167,7 +167,7 @@ def _buttons(page_title: str, url_path: str, lg: Lang) -> None:
             st.error(_text("failed", lg, reason=exc))
         else:
             append_audit(ui.settings().audit_path, user=user.username, role=user.role,
-                         action="screenshot", subject_kind="view", subject=url_path,
+                         action="screenshot", subject_kind="view", subject=url_path or "/",
                          context=repr(st.query_params.to_dict()))
             stem = f"{page_title}_{datetime.now().strftime('%Y%m%d-%H%M')}"
             _screens_dialog(screens, stem, lg)

@@ -27,7 +27,6 @@ from typing import Any, TypeVar, cast
 import duckdb
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from dashboards.audit import append_audit
 from dashboards.auth import User, read_users
@@ -312,7 +311,7 @@ def write_session_cookie() -> None:
     """Run the cookie change that signing in or out asked for (an invisible component)."""
     script = st.session_state.pop("cookie_js", None)
     if script:
-        components.html(f"<script>{script}</script>", height=0)
+        st.iframe(f"<script>{script}</script>", height=1)
 
 
 def _parse_day(text: str | None, fallback: date) -> date:
