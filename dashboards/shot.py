@@ -25,7 +25,7 @@ from dashboards import ui
 from dashboards.audit import append_audit
 from dashboards.capture import SHOT_MARK, capture_screens
 from dashboards.data.common import data_period
-from dashboards.i18n import Lang
+from dashboards.i18n import Lang, text
 from yibao.errors import CaptureError
 
 __all__ = ["CONTROLS", "draw_frame", "enter_button"]
@@ -94,11 +94,6 @@ _L: dict[str, tuple[str, str]] = {
 }
 
 
-def _text(key: str, lg: Lang, **values: object) -> str:
-    zh, en = _L[key]
-    return (zh if lg == "zh" else en).format(**values)
-
-
 def _today(now: datetime, lg: Lang) -> str:
     return (f"{now.year}年{now.month}月{now.day}日" if lg == "zh"
             else now.strftime("%d %b %Y"))
@@ -108,8 +103,8 @@ def enter_button() -> None:
     """The sidebar's button into screenshot mode for the view shown (same tab, same
     session)."""
     lg = ui.lang()
-    if st.button(_text("enter", lg), key="shot_enter", icon=":material/photo_camera:",
-                 help=_text("enter_help", lg)):
+    if st.button(text(_L, "enter", lg), key="shot_enter", icon=":material/photo_camera:",
+                 help=text(_L, "enter_help", lg)):
         ui.set_param("shot", "1")
         st.rerun()
 
@@ -125,13 +120,13 @@ def draw_frame(page_title: str, url_path: str) -> None:
     if not ui.capturing():
         _buttons(page_title, url_path, lg)
     st.markdown(
-        f'<div id="{SHOT_MARK}"><span class="app">{html.escape(_text("app", lg))} · '
+        f'<div id="{SHOT_MARK}"><span class="app">{html.escape(text(_L, "app", lg))} · '
         f'{html.escape(page_title)}</span><span class="date">{_today(now, lg)}'
-        f'<span class="secret">{html.escape(_text("secret", lg))}</span></span></div>',
+        f'<span class="secret">{html.escape(text(_L, "secret", lg))}</span></span></div>',
         unsafe_allow_html=True)
     full = ui.cached(data_period)
     shown = ui.url_period()
-    source = _text("source", lg, store=ui.settings().db.stem, start=full.start, end=full.end,
+    source = text(_L, "source", lg, store=ui.settings().db.stem, start=full.start, end=full.end,
                    p_start=shown.start, p_end=shown.end, who=user.display_name,
                    made=now.strftime("%Y-%m-%d %H:%M"))
     st.markdown(f'<div class="yibao-shot-source">{html.escape(source)}</div>',
@@ -155,16 +150,16 @@ def _capture_url(url_path: str) -> str:
 def _buttons(page_title: str, url_path: str, lg: Lang) -> None:
     user = ui.current_user()
     make, leave, _ = st.columns([1, 1, 3])
-    if make.button(_text("png", lg), key="shot_png", type="primary",
+    if make.button(text(_L, "png", lg), key="shot_png", type="primary",
                    icon=":material/photo_camera:"):
         url = _capture_url(url_path)
         cookie = ui.capture_cookie()
         try:
-            with st.spinner(_text("making", lg)):
+            with st.spinner(text(_L, "making", lg)):
                 screens = capture_screens(url, cookie=cookie,
                                           chromium=ui.settings().chromium_binary)
         except CaptureError as exc:
-            st.error(_text("failed", lg, reason=exc))
+            st.error(text(_L, "failed", lg, reason=exc))
         else:
             append_audit(ui.settings().audit_path, user=user.username, role=user.role,
                          action="screenshot", subject_kind="view", subject=url_path or "/",
@@ -173,7 +168,7 @@ def _buttons(page_title: str, url_path: str, lg: Lang) -> None:
             _screens_dialog(screens, stem, lg)
         finally:
             ui.revoke_capture_cookie(cookie)
-    if leave.button(_text("exit", lg), key="shot_exit", icon=":material/close:"):
+    if leave.button(text(_L, "exit", lg), key="shot_exit", icon=":material/close:"):
         ui.set_param("shot", None)
         st.rerun()
 
@@ -181,13 +176,13 @@ def _buttons(page_title: str, url_path: str, lg: Lang) -> None:
 def _screens_dialog(screens: list[bytes], stem: str, lg: Lang) -> None:
     """The screens just taken, each with its download button, in a dialog over the view."""
 
-    @st.dialog(_text("screens", lg, n=len(screens)), width="large")
+    @st.dialog(text(_L, "screens", lg, n=len(screens)), width="large")
     def show() -> None:
         for row in range(0, len(screens), 2):
             for col, n in zip(st.columns(2), range(row, min(row + 2, len(screens))),
                               strict=False):
-                col.image(screens[n], caption=_text("screen", lg, n=n + 1), width="stretch")
-                col.download_button(_text("download", lg, n=n + 1), data=screens[n],
+                col.image(screens[n], caption=text(_L, "screen", lg, n=n + 1), width="stretch")
+                col.download_button(text(_L, "download", lg, n=n + 1), data=screens[n],
                                     file_name=f"{stem}_{n + 1}.png", mime="image/png",
                                     key=f"shot_png_download_{n}", icon=":material/download:",
                                     on_click="ignore")
