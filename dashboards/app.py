@@ -36,6 +36,8 @@ pages = [
             icon=":material/assignment:"),
     st.Page(PAGES / "plan.py", title=t("page_plan", lg), url_path="plan",
             icon=":material/route:"),
+    st.Page(PAGES / "brief.py", title=t("page_brief", lg), url_path="brief",
+            icon=":material/summarize:"),
 ]
 
 

@@ -181,7 +181,8 @@ def _screens_dialog(screens: list[bytes], stem: str, lg: Lang) -> None:
         for row in range(0, len(screens), 2):
             for col, n in zip(st.columns(2), range(row, min(row + 2, len(screens))),
                               strict=False):
-                col.image(screens[n], caption=text(_L, "screen", lg, n=n + 1), width="stretch")
+                col.image(screens[n], caption=text(_L, "screen", lg, n=n + 1), width="stretch",
+                          output_format="PNG")
                 col.download_button(text(_L, "download", lg, n=n + 1), data=screens[n],
                                     file_name=f"{stem}_{n + 1}.png", mime="image/png",
                                     key=f"shot_png_download_{n}", icon=":material/download:",

@@ -77,7 +77,7 @@ def test_exit_button_leaves_screenshot_mode(app: Callable[..., AppTest],
     assert len(at.sidebar) > 0
 
 
-@pytest.mark.parametrize("page", ["overview", "chains", "cross_region", "leads", "plan"])
+@pytest.mark.parametrize("page", ["overview", "chains", "cross_region", "leads", "plan", "brief"])
 def test_every_page_draws_in_screenshot_mode(app: Callable[..., AppTest], page: str) -> None:
     at = app(user="li", page=page, shot="1")
     no_exception(at)
