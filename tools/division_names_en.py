@@ -6,7 +6,8 @@ Chinese place names: Hanyu Pinyin of the name without its suffix, syllables join
 apostrophe before a syllable that starts with a vowel (Huai'an, Lu'an), and the kind of
 division in English for counties: 蜀山区 Shushan District, 肥东县 Feidong County, 昆山市 Kunshan
 City, 浦东新区 Pudong New Area. Provinces and prefecture-level cities go without a suffix
-(Anhui, Hefei). Readings that pinyin software gets wrong for place names are fixed in
+(Anhui, Hefei); two cities that would read the same get their province in brackets (Suzhou
+(Jiangsu), Suzhou (Anhui)). Readings that pinyin software gets wrong for place names are fixed in
 :data:`READINGS` (闵行 is Minhang, not Minxing).
 """
 
@@ -75,12 +76,24 @@ def english_name(name: str, level: str) -> str:
     return _join(_syllables(stem)) + ("" if level in ("province", "city") else kind)
 
 
+def _tell_cities_apart(rows: list[dict[str, str]]) -> None:
+    """Cities whose Chinese names differ but read the same in English (苏州 and 宿州 are both
+    Suzhou; 泰州 and 台州 both Taizhou) get their province in brackets: Suzhou (Jiangsu),
+    Suzhou (Anhui)."""
+    provinces = {r["code"]: r["name_en"] for r in rows if r["level"] == "province"}
+    cities = [r for r in rows if r["level"] == "city"]
+    for row in cities:
+        if any(o["name_en"] == row["name_en"] and o["name"] != row["name"] for o in cities):
+            row["name_en"] = f"{row['name_en']} ({provinces[row['parent']]})"
+
+
 def main() -> None:
     with DIVISIONS.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     fields = [f for f in rows[0] if f != "name_en"] + ["name_en"]
     for row in rows:
         row["name_en"] = english_name(row["name"], row["level"])
+    _tell_cities_apart(rows)
     with DIVISIONS.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()

@@ -105,3 +105,19 @@ def test_importing_the_package_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout.strip()
     assert out == "[]"
+
+
+def test_small_hot_spots_are_shown_in_yuan_not_as_zero_wan() -> None:
+    small = (DivisionAmount("341202", 5_660.0, 25), DivisionAmount("341282", 40.0, 1),
+             DivisionAmount("341203", 12.0, 1))
+    html = brief_html(_facts(hot_spots=small), include_plotlyjs=False)
+    assert "<th>可疑基金(元)</th>" in html
+    assert "<td class='r'>5,660</td>" in html
+    assert "元：" in html  # the legend in yuan too
+    assert "0.00–0.00" not in html
+
+
+def test_large_hot_spots_stay_in_wan() -> None:
+    html = brief_html(_facts(), include_plotlyjs=False)
+    assert "<th>可疑基金(万元)</th>" in html
+    assert "<td class='r'>10.00</td>" in html

@@ -12,7 +12,15 @@ from yibao.divisions import division, divisions_frame, english_name
 def test_every_division_has_an_english_name() -> None:
     frame = divisions_frame()
     assert (frame["name_en"].str.len() > 0).all()
-    assert frame["name_en"].str.fullmatch(r"[A-Z][a-z'üA-Z ]+").all()
+    assert frame["name_en"].str.fullmatch(r"[A-Z][a-z'üA-Z ()]+").all()
+
+
+def test_cities_that_read_alike_carry_their_province() -> None:
+    frame = divisions_frame()
+    cities = frame[frame["level"] == "city"].drop_duplicates("name")
+    assert cities["name_en"].is_unique
+    assert division("320500").name_en == "Suzhou (Jiangsu)"
+    assert division("341300").name_en == "Suzhou (Anhui)"
 
 
 @pytest.mark.parametrize(("zh", "en"), [
@@ -33,6 +41,6 @@ def test_tables_show_places_in_english() -> None:
     frame = pd.DataFrame({"home": ["阜阳市"], "city_names": ["合肥市、苏州市"], "psn_no": ["1"]})
     shown = columns(frame, "en")
     assert shown["Insured in"].tolist() == ["Fuyang"]
-    assert shown["city_names"].tolist() == ["Hefei, Suzhou"]
+    assert shown["city_names"].tolist() == ["Hefei, Suzhou (Jiangsu)"]
     assert columns(frame, "zh")["参保地"].tolist() == ["阜阳市"]
     assert place(None, "en") is None

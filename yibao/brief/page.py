@@ -67,6 +67,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no": ("序号", "No."),
     "area": ("地区", "Division"),
     "fund_wan": ("可疑基金(万元)", "Fund (10k yuan)"),
+    "fund_yuan": ("可疑基金(元)", "Fund (yuan)"),
     "cases_n": ("笔数", "Claims"),
     "pattern": ("团伙模式", "Pattern"),
     "evidence": ("主要证据", "Key evidence"),
@@ -98,7 +99,7 @@ def _wan(yuan: float | Decimal) -> str:
 
 
 def _legend_number(yuan: float, unit: str) -> str:
-    """A class bound in the legend's unit: 万元 with two decimals, or whole yuan."""
+    """An amount in ``unit``: 万元 with two decimals (``wan``), or whole yuan (``yuan``)."""
     if unit == "yuan":
         return f"{yuan:,.0f}"
     return f"{yuan / 10_000:,.2f}"
@@ -245,26 +246,30 @@ def _division_name(code: str, lang: Lang) -> str:
 
 def _hot_spots(facts: BriefFacts, lang: Lang) -> str:
     ranked = [s for s in facts.hot_spots if s.fund > 0][:5]
+    # amounts under 1 万元 read better in yuan than as 0.00 or 0.00–0.01: the table is in yuan
+    # when its largest amount is, the legend when any of its classes ends below 1 万元
+    table_unit = "yuan" if ranked and max(float(s.fund) for s in ranked) < 10_000 else "wan"
     rows = "".join(
         f"<tr><td class='c'><span class='badge'>{i}</span></td>"
         f"<td>{escape(_division_name(s.code, lang))}</td>"
-        f"<td class='r'>{_wan(s.fund)}</td><td class='r'>{_n(s.cases)}</td></tr>"
+        f"<td class='r'>{_legend_number(float(s.fund), table_unit)}</td>"
+        f"<td class='r'>{_n(s.cases)}</td></tr>"
         for i, s in enumerate(ranked, start=1))
     if not rows:
         rows = f"<tr><td colspan='4' class='c muted'>{escape(_t('no_hits', lang))}</td></tr>"
-    bounds = amount_classes(s.fund for s in facts.hot_spots)
-    # classes under 1 万元 read better in yuan than as 0.00–0.01
-    unit = "yuan" if bounds and bounds[-1] < 10_000 else "wan"
+    classes = list(reversed(map_legend(amount_classes(s.fund for s in facts.hot_spots))))
+    unit = "yuan" if any(0 < hi < 10_000 for _, _, hi in classes) else "wan"
     colon = "：" if lang == "zh" else ": "
     legend = "".join(f'<span class="sw" style="background:{colour}"></span>'
                      f'<span class="lg">{_legend_number(lo, unit)}–{_legend_number(hi, unit)}'
                      '</span>'
-                     for colour, lo, hi in reversed(map_legend(bounds)))
+                     for colour, lo, hi in classes)
     legend += (f'<span class="sw" style="background:{NONE_COLOUR}"></span>'
                f'<span class="lg">{escape(_t("none", lang))}</span>')
+    fund_head = _t("fund_yuan" if table_unit == "yuan" else "fund_wan", lang)
     return (f'<div class="subhead">{escape(_t("hot_title", lang))}</div>'
             f'<table class="grid small"><thead><tr><th>{_t("no", lang)}</th>'
-            f'<th>{_t("area", lang)}</th><th>{_t("fund_wan", lang)}</th>'
+            f'<th>{_t("area", lang)}</th><th>{fund_head}</th>'
             f'<th>{_t("cases_n", lang)}</th></tr></thead><tbody>{rows}</tbody></table>'
             f'<div class="legend"><span class="lg-title">'
             f'{_t("u_yuan" if unit == "yuan" else "u_wan", lang)}{colon}</span>'

@@ -161,6 +161,7 @@ def region_from_code(code: str | None) -> Region:
     chain.append(d)
     kept = [x for i, x in enumerate(chain) if i == 0 or x.name != chain[i - 1].name]
     name_zh = "".join(x.name for x in kept)
-    name_en = ", ".join(x.name_en or x.name for x in reversed(kept))
+    # the province closes the chain, so "Suzhou (Anhui)" need not say its province twice
+    name_en = ", ".join(re.sub(r" \(.*\)$", "", x.name_en or x.name) for x in reversed(kept))
     prefix = {"province": text[:2], "city": text[:4]}.get(d.level, text)
     return Region(text, name_zh, name_en, d.level, prefix)
