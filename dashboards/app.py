@@ -79,16 +79,24 @@ def _sign_in() -> None:
             st.rerun()
 
 
+def _switch_language() -> None:
+    """The language switch was clicked: remember its choice (clicking the chosen one again
+    changes nothing)."""
+    choice = st.session_state.get("lang_switch")
+    if choice is not None:
+        st.session_state["lang"] = "en" if choice == "English" else "zh"
+        ui.set_param("lang", "en" if choice == "English" else None)
+
+
 def _sidebar() -> None:
     user = ui.current_user()
     with st.sidebar:
         st.markdown(f"### {t('app_short', lg)}")
-        choice = st.segmented_control(t("language", lg), ["中文", "English"],
-                                      default="English" if lg == "en" else "中文",
-                                      key="lang_switch")
-        ui.set_param("lang", "en" if choice == "English" else None)
-        if choice is not None and (choice == "English") != (lg == "en"):
-            st.rerun()
+        # the session's language (ui.lang) decides, a click changes it; the URL shows it
+        st.session_state["lang_switch"] = "English" if lg == "en" else "中文"
+        st.segmented_control(t("language", lg), ["中文", "English"], key="lang_switch",
+                             on_change=_switch_language)
+        ui.set_param("lang", "en" if lg == "en" else None)
         role = t(f"role_{user.role}", lg)
         st.caption(t("signed_in_as", lg, name=user.display_name, role=role))
         shot.enter_button()

@@ -225,9 +225,13 @@ def set_param(name: str, value: str | None) -> None:
 
 
 def lang() -> Lang:
-    """The UI language: ``?lang=en`` switches to English, Chinese otherwise."""
-    value = url_param("lang", "zh")
-    return "en" if value == "en" else "zh"
+    """The UI language: ``?lang=en`` (or ``zh``) in the URL decides and is remembered for the
+    session, so moving to another page (which drops the URL's parameters) keeps it; Chinese
+    until anything says otherwise."""
+    value = url_param("lang")
+    if value in ("en", "zh"):
+        st.session_state["lang"] = value
+    return "en" if st.session_state.get("lang") == "en" else "zh"
 
 
 def shot_mode() -> bool:

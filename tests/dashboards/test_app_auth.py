@@ -3,6 +3,7 @@ the user file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,25 @@ def test_missing_store_says_what_to_run(workbench: Workbench, tmp_path: Path,
     st.cache_resource.clear()
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert any("yibao demo" in e.value for e in at.error)
+
+
+def test_language_switch_url_and_pages_agree(app: Callable[..., AppTest]) -> None:
+    """A click on the switch puts the language in the URL and keeps it on the next page (page
+    links drop the URL's parameters); a URL that says otherwise afterwards (a link, the back
+    button) wins over the switch's earlier state."""
+    at = app(page="overview")
+    at.sidebar.segmented_control(key="lang_switch").set_value("English").run()
+    no_exception(at)
+    assert at.query_params["lang"] == "en"
+    assert at.title[0].value.startswith("Overview")
+    del at.query_params["lang"]
+    at.switch_page("views/rings.py").run()
+    no_exception(at)
+    assert at.title[0].value.startswith("Rings: ")
+    assert at.query_params["lang"] == "en"
+    at.query_params["lang"] = "zh"
+    at.run()
+    no_exception(at)
+    assert at.title[0].value.startswith("团伙")
+    assert at.sidebar.segmented_control(key="lang_switch").value == "中文"
+    assert "lang" not in at.query_params
