@@ -2,10 +2,11 @@
 
 ``from-detection`` makes leads of the store's detection results (again: adds nothing new),
 ``list`` and ``show`` read the ledger, ``move`` takes a lead one step along its lifecycle,
-``export``/``import`` go through Excel, ``verify`` checks the audit chain. The ledger is the
-one of the settings (``YIBAO_BACKEND``: a SQLite file beside the store, ``YIBAO_LEADS``, or the
-Neo4j server). Exit codes: 0 done, 1 refused (a conflict, a move the lifecycle forbids, rejected
-import rows, a broken audit chain), 2 a usage or input error.
+``export``/``import`` go through Excel (``export --start/--end``: one period's leads),
+``verify`` checks the audit chain. The ledger is the one of the settings (``YIBAO_BACKEND``:
+a SQLite file beside the store, ``YIBAO_LEADS``, or the Neo4j server). Exit codes: 0 done,
+1 refused (a conflict, a move the lifecycle forbids, rejected import rows, a broken audit
+chain), 2 a usage or input error.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from yibao.errors import LeadError, YibaoError
 
 if TYPE_CHECKING:
     from yibao.leads import Lead, LeadEvent, LeadLedger
+    from yibao.leads.period import ActivitySpans
 
 __all__ = ["leads_group"]
 
@@ -271,14 +273,21 @@ def move_command(lead_id: str, state: str, by: str, note: str, dispositions: tup
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="输出文件 FILE.xlsx / workbook to write")
 @click.option("--state", "states", multiple=True, help="只导出这些状态 / only these states")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="期间开始 / period start (YYYY-MM-DD)")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="期间结束（含）/ period end, inclusive")
 @_DB
 @_LEADS
-def export_command(out: Path, states: tuple[str, ...], db: Path | None,
+def export_command(out: Path, states: tuple[str, ...], start: Any, end: Any, db: Path | None,
                    leads_file: Path | None) -> None:
     """导出线索台账、统计表和变更记录到 Excel（中文表头，数据中的公式一律按文本写入）。
 
     Export the ledger, the statistics table and the change log to Excel (Chinese headers; no
-    value from the data becomes a formula).
+    value from the data becomes a formula). With --start and --end only the leads of that
+    period, as the workbench's period filter keeps them: their suspicious activity (the
+    store's detection times) overlaps it, or they were created or fall due in it; the
+    statistics and the change log then cover those leads only.
     """
     from yibao.leads import LeadFilter
     from yibao.leads.excel import export_workbook
@@ -286,11 +295,33 @@ def export_command(out: Path, states: tuple[str, ...], db: Path | None,
 
     if out.suffix.lower() != ".xlsx":
         _fail(f"--out {out} must end in .xlsx")
+    if (start is None) != (end is None):
+        _fail("give both --start and --end, or neither")
+    if start is not None and end < start:
+        _fail(f"--end {end:%Y-%m-%d} is before --start {start:%Y-%m-%d}")
+    spans = _activity_spans(db) if start is not None else None
     with _ledger(db, leads_file) as ledger:
-        flt = LeadFilter(states=tuple(parse_state(s) for s in states))
-        export_workbook(ledger, out, flt=flt)
-        n = len(ledger.leads(flt))
-    err.print(f"导出 / exported {n} leads to {out}", highlight=False)
+        leads = ledger.leads(LeadFilter(states=tuple(parse_state(s) for s in states)))
+        if spans is not None:
+            from yibao.leads.period import leads_in_period
+
+            leads = leads_in_period(leads, spans, start.date(), end.date())
+        export_workbook(ledger, out, leads=leads)
+    period = f" ({start:%Y-%m-%d}..{end:%Y-%m-%d})" if start is not None else ""
+    err.print(f"导出 / exported {len(leads)} leads{period} to {out}", highlight=False)
+
+
+def _activity_spans(db: Path | None) -> ActivitySpans:
+    """The detection times of the store's leads (for a period export)."""
+    from loaders.store import open_store
+    from yibao.leads.period import activity_spans
+
+    settings = _settings(db=db)
+    if not settings.db.exists():
+        _fail(f"store {settings.db} does not exist: a period export reads the detection times "
+              "from the store (give --db or YIBAO_DB)")
+    with open_store(settings.db, read_only=True) as store:
+        return activity_spans(store.con)
 
 
 @leads_group.command("import", context_settings=CONTEXT,

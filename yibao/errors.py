@@ -7,6 +7,11 @@ say how to fix the problem.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yibao.leads.model import LeadEvent
+
 __all__ = [
     "BackendAuthError",
     "BackendError",
@@ -123,37 +128,72 @@ class QueryNotFoundError(YibaoError, LookupError):
 
 
 class LeadError(YibaoError, ValueError):
-    """A lead (线索) or a change to it cannot be accepted; the message says what to fix."""
+    """A lead (线索) or a change to it cannot be accepted; the message says what to fix.
+
+    ``str(exc)`` is the English message (for the CLI and logs); the facts behind it are
+    attributes, so a user interface can say the same in its own language (each ``None`` or
+    empty when it does not apply):
+
+    * ``reason``: a short code naming the refusal (``"not_next"``, ``"needs_disposition"``,
+      ``"bad_region"`` …; the raising function's docstring or message says which);
+    * ``lead_id``: the lead; ``field``: the lead field at fault (a key of
+      :data:`yibao.leads.changes.FIELD_LABELS`); ``value``: the value refused, as given;
+    * ``state``: the lead's state; ``target``: the state asked for; ``allowed``: what may be
+      given instead (the allowed next states, or the accepted codes of ``field``).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None, lead_id: str | None = None,
+                 field: str | None = None, value: object = None, state: str | None = None,
+                 target: str | None = None, allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.lead_id = lead_id
+        self.field = field
+        self.value = value
+        self.state = state
+        self.target = target
+        self.allowed = tuple(allowed)
 
 
 class LeadTransitionError(LeadError):
     """A lead cannot move to the state asked for; the message names its state and the allowed
-    next states (Chinese names with English in brackets)."""
+    next states (Chinese names with English in brackets), the attributes ``state``, ``target``
+    and ``allowed`` hold them as codes."""
 
 
 class LeadNotFoundError(LeadError, LookupError):
-    """No lead has the id asked for."""
+    """No lead has the id asked for (``lead_id``)."""
 
 
 class LeadConflictError(LeadError):
     """Someone changed the lead after the version the user saw (or the lead already exists);
     the message says who, when and what, and to reload. ``current_version`` is the lead's
-    version now (``None`` when the conflict is a duplicate source reference)."""
+    version now (``None`` when the conflict is a duplicate source reference), ``state`` its
+    state now, ``changes`` the events recorded after ``expected_version`` (a tuple of
+    :class:`yibao.leads.model.LeadEvent`, oldest first: who, when, what)."""
 
     def __init__(self, message: str, *, lead_id: str, expected_version: int | None = None,
-                 current_version: int | None = None) -> None:
-        super().__init__(message)
-        self.lead_id = lead_id
+                 current_version: int | None = None, changes: tuple[LeadEvent, ...] = (),
+                 reason: str | None = None, state: str | None = None, field: str | None = None,
+                 value: object = None) -> None:
+        super().__init__(message, reason=reason, lead_id=lead_id, state=state, field=field,
+                         value=value)
+        self.lead_id: str = lead_id
         self.expected_version = expected_version
         self.current_version = current_version
+        self.changes = tuple(changes)
 
 
 class LedgerImportError(LeadError):
     """A filled ledger workbook cannot be read at all (rows that are wrong are reported per row,
-    not raised)."""
+    not raised); ``reason`` says why (``"unreadable"``, ``"no_sheet"``, ``"no_header"``,
+    ``"no_version_column"``), ``value`` holds the detail (the reader's error, the sheets
+    found, the header row)."""
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
+    def __init__(self, message: str, *, path: str | None = None, reason: str | None = None,
+                 value: object = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message, reason=reason,
+                         value=value)
         self.path = path
 
 

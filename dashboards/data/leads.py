@@ -1,24 +1,27 @@
 """Leads (线索台账) for the workbench: ledger objects to tables, headline figures, the period a
-lead covers, its persons and institutions from the store, and a lead draft made from one ring.
+lead covers, a change in words, its persons and institutions from the store, and the Excel
+workbook of the leads a page shows.
 
 The ledger itself lives in :mod:`yibao.leads`; the page reads it through ``ui.ledger()`` and
-hands the leads and events to the pure functions here. Functions that read the store take the
+hands the leads and events to the functions here. Functions that read the store take the
 DuckDB connection first (the page calls them through ``ui.cached``). Personal columns
 (``psn_name``, ``certno``, ``tel``) come back in full: masking is the caller's job.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from dashboards.data.common import FUND_SQL, Period, division_names, query_frame
+from dashboards.data.common import Period, division_names, query_frame
 from dashboards.i18n import Lang
 from graph.rings import PATTERNS
 from yibao.leads import (
@@ -26,25 +29,28 @@ from yibao.leads import (
     FIELD_LABELS,
     STATES,
     Lead,
-    LeadDraft,
     LeadEvent,
+    LeadLedger,
 )
-from yibao.leads.model import risk_from_score, to_yuan
+from yibao.leads import period as period_rule
+from yibao.leads.excel import export_workbook
+from yibao.leads.period import ActivitySpans
 from yibao.leads.violations import violation_label
 
 __all__ = [
     "LEAD_COLUMNS",
     "LedgerHeadline",
     "activity_spans",
+    "event_text",
     "history_frame",
     "lead_institutions",
     "lead_persons",
     "leads_in_period",
     "leads_table",
     "ledger_headline",
-    "ring_lead_draft",
     "violation_name",
     "wan",
+    "workbook_bytes",
 ]
 
 LEAD_COLUMNS = (
@@ -53,10 +59,6 @@ LEAD_COLUMNS = (
     "amount_recovered_wan", "overdue", "needs_escalation", "source", "version", "updated_at",
 )
 """The columns of :func:`leads_table`, in order."""
-
-_EVIDENCE_LINES = 5
-"""Evidence sentences of a ring kept in a lead's summary (as detection's leads keep)."""
-
 
 @cache
 def _rule_names_en() -> dict[str, str]:
@@ -139,58 +141,28 @@ def ledger_headline(leads: Sequence[Lead], today: date) -> LedgerHeadline:
     )
 
 
-def activity_spans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """When the suspicious activity behind detection's leads happened: ``source`` (``ring``,
-    ``chain``, ``rule_hit``), ``ref`` (ring id, trace code, ``RULE@INSTITUTION``, as the
-    leads' source references), ``first_time``, ``last_time``. A rule group's span covers
-    every hit of that rule through that institution (``-``: hits without one)."""
-    sql = """
-        SELECT 'ring' AS source, ring_id AS ref, min(first_time) AS first_time,
-               max(last_time) AS last_time
-        FROM rings GROUP BY ring_id
-        UNION ALL
-        SELECT 'chain', drug_trac_codg, min(first_time), max(last_time)
-        FROM chains GROUP BY drug_trac_codg
-        UNION ALL
-        SELECT 'rule_hit', rule_id || '@' || inst, min(first_time), max(last_time)
-        FROM (SELECT rule_id, first_time, last_time,
-                     unnest(CASE WHEN len(coalesce(institutions, [])) > 0 THEN institutions
-                                 ELSE ['-'] END) AS inst
-              FROM rule_hits)
-        GROUP BY rule_id, inst
-    """
-    return query_frame(con, sql)
+def activity_spans(con: duckdb.DuckDBPyConnection) -> ActivitySpans:
+    """When the suspicious activity behind detection's leads happened: ``(source, reference)``
+    -> first and last day (:func:`yibao.leads.period.activity_spans`)."""
+    return period_rule.activity_spans(con)
 
 
-def _span_key(lead: Lead) -> tuple[str, str] | None:
-    if not lead.source_ref or lead.source not in ("ring", "chain", "rule_hit"):
-        return None
-    ref = lead.source_ref
-    if lead.source == "rule_hit":  # RULE@INSTITUTION[@first..last]
-        ref = "@".join(ref.split("@")[:2])
-    return lead.source, ref
-
-
-def leads_in_period(leads: Iterable[Lead], spans: pd.DataFrame, period: Period
+def leads_in_period(leads: Iterable[Lead], spans: ActivitySpans, period: Period
                     ) -> list[Lead]:
-    """The leads that belong to ``period`` (inclusive days): those whose suspicious activity
-    (the span in ``spans`` of their source reference or of a ring they link) overlaps it, and
-    those created or due inside it."""
-    lookup: dict[tuple[str, str], tuple[date, date]] = {
-        (str(s), str(r)): (pd.Timestamp(a).date(), pd.Timestamp(b).date())
-        for s, r, a, b in zip(spans["source"], spans["ref"], spans["first_time"],
-                              spans["last_time"], strict=True)
-        if pd.notna(a) and pd.notna(b)}
-    out = []
-    for lead in leads:
-        keys = [k for k in [_span_key(lead), *(("ring", r) for r in lead.rings)] if k]
-        touched = any(first <= period.end and last >= period.start
-                      for first, last in (lookup[k] for k in keys if k in lookup))
-        made = period.start <= lead.created_at.date() <= period.end
-        due = lead.due is not None and period.start <= lead.due <= period.end
-        if touched or made or due:
-            out.append(lead)
-    return out
+    """The leads that belong to ``period`` (inclusive days), in their order: those whose
+    suspicious activity (in ``spans``) overlaps it, and those created or due inside it
+    (:func:`yibao.leads.period.leads_in_period`, the rule ``yibao leads export --start/--end``
+    uses too)."""
+    return period_rule.leads_in_period(leads, spans, period.start, period.end)
+
+
+def workbook_bytes(ledger: LeadLedger, leads: Sequence[Lead]) -> bytes:
+    """The Excel workbook (:func:`yibao.leads.excel.export_workbook`) of exactly ``leads``:
+    the ledger sheet, the statistics over them and their change log."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ledger.xlsx"
+        export_workbook(ledger, path, leads=leads)
+        return path.read_bytes()
 
 
 def _value(value: object, lang: Lang) -> str:
@@ -222,6 +194,21 @@ def _changes(event: LeadEvent, lang: Lang) -> str:
         else:
             parts.append(f"{label}: {_value(c.old, lang)} → {_value(c.new, lang)}")
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+def event_text(event: LeadEvent, lang: Lang) -> str:
+    """What ``event`` did in ``lang``: the move (``待核查 → 核查中``) and each changed field,
+    old → new (``created`` for a new lead)."""
+    i = 0 if lang == "zh" else 1
+    parts = []
+    if event.action == "create":
+        parts.append("创建线索" if lang == "zh" else "created")
+    elif event.action == "transition" and event.from_state and event.to_state:
+        parts.append(f"{STATES[event.from_state][i]} → {STATES[event.to_state][i]}")
+    changed = _changes(event, lang)
+    if changed:
+        parts.append(changed)
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def history_frame(events: Iterable[LeadEvent], lang: Lang) -> pd.DataFrame:
@@ -272,51 +259,3 @@ def lead_institutions(con: duckdb.DuckDBPyConnection, codes: tuple[str, ...]
     names = division_names()
     frame.insert(4, "place", frame["admdvs"].map(lambda c: names.get(c, c)))
     return frame
-
-
-def ring_lead_draft(con: duckdb.DuckDBPyConnection, ring_id: str) -> LeadDraft | None:
-    """A lead draft (source ``ring``, reference the ring id) for the ring ``ring_id``, made as
-    detection's leads are (:mod:`yibao.leads.from_detection`): title from the pattern, the
-    first institution and the persons; summary the first evidence sentences; risk from the
-    score; money the ring's fund (yuan); region the county whose institutions took most of the
-    ring's fund; linked to its persons, institutions, practitioners and itself. ``None`` when
-    there is no such ring."""
-    ring = query_frame(con, """
-        SELECT ring_id, pattern, score, persons, institutions, practitioners, fund_amount,
-               evidence_zh
-        FROM rings WHERE ring_id = $id""", {"id": ring_id})
-    if ring.empty:
-        return None
-    r = ring.iloc[0]
-    top = query_frame(con, f"""
-        SELECT i.admdvs, sum({FUND_SQL}) AS fund
-        FROM ring_settlements rs JOIN settlements s USING (setl_id)
-        JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
-        WHERE rs.ring_id = $id GROUP BY i.admdvs ORDER BY fund DESC, i.admdvs LIMIT 1""",
-                      {"id": ring_id})
-    insts = [str(c) for c in (r["institutions"] if r["institutions"] is not None else [])]
-    persons = [str(c) for c in (r["persons"] if r["persons"] is not None else [])]
-    doctors = [str(c) for c in (r["practitioners"] if r["practitioners"] is not None else [])]
-    names = query_frame(con, """
-        SELECT fixmedins_code, fixmedins_name, admdvs FROM institutions
-        WHERE fixmedins_code IN (SELECT unnest($codes::VARCHAR[]))""", {"codes": insts[:1]})
-    first = names.iloc[0] if not names.empty else None
-    where = str(first["fixmedins_name"]) if first is not None else (insts[0] if insts
-                                                                     else "无机构")
-    more = f"等 {len(insts)} 家机构" if len(insts) > 1 else ""
-    evidence = [str(s) for s in (r["evidence_zh"] if r["evidence_zh"] is not None else [])
-                if s]
-    extra = len(evidence) - _EVIDENCE_LINES
-    summary = "；".join(evidence[:_EVIDENCE_LINES]) + (f"；另有 {extra} 条" if extra > 0 else "")
-    region = (str(top.iloc[0]["admdvs"]) if not top.empty
-              else str(first["admdvs"]) if first is not None else None)
-    score = float(r["score"])
-    return LeadDraft(
-        source="ring", source_ref=str(r["ring_id"]),
-        title=f"{PATTERNS.get(str(r['pattern']), (str(r['pattern']), ''))[0]}：{where}{more}，"
-              f"{len(persons)} 人",
-        summary=summary, violation=str(r["pattern"]), risk=risk_from_score(score),
-        risk_score=round(score, 4), region=region,
-        amount_involved=to_yuan(round(float(r["fund_amount"] or 0.0), 2)),
-        persons=tuple(persons), institutions=tuple(insts), practitioners=tuple(doctors),
-        rings=(str(r["ring_id"]),))

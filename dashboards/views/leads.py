@@ -6,6 +6,8 @@ beside it, its persons (masked unless revealed), its history, and for investigat
 lifecycle buttons and an edit form. Every write names the version of the lead as it was shown
 (kept in the session when the page drew it, read by the button's callback), so a change made
 by someone else in between is refused with the ledger's conflict message, never overwritten.
+A refusal is told in the user's language from the facts on the ledger's error (its state, the
+allowed next states, who changed the lead and when), not from its English message.
 """
 
 from __future__ import annotations
@@ -26,9 +28,15 @@ from dashboards.data.common import data_period, division_names
 from dashboards.figures.maps import lines_and_points
 from dashboards.i18n import columns, t, text
 from yibao.divisions import PROVINCE_CODES, divisions_frame
-from yibao.errors import LeadConflictError, LeadNotFoundError, YibaoError
+from yibao.errors import (
+    LeadConflictError,
+    LeadError,
+    LeadNotFoundError,
+    YibaoError,
+)
 from yibao.leads import (
     DISPOSITIONS,
+    FIELD_LABELS,
     RISKS,
     SOURCES,
     STATES,
@@ -38,7 +46,7 @@ from yibao.leads import (
     OrderBy,
     allowed_next,
 )
-from yibao.leads.excel import export_workbook, import_workbook
+from yibao.leads.excel import import_workbook
 from yibao.leads.from_detection import leads_from_store
 
 L = {
@@ -97,10 +105,10 @@ L = {
     "c_source": ("来源", "Source"),
     "tools": ("台账导入导出与生成", "Export, import, create"),
     "download": ("下载台账（Excel）", "Download the ledger (Excel)"),
-    "download_note": ("导出当前筛选条件下的线索（状态、风险、来源、地区、责任人、逾期、搜索），"
-                      "含统计表与变更记录。",
-                      "Exports the leads matching the filters (state, risk, source, region, "
-                      "owner, overdue, search), with the statistics and change log sheets."),
+    "download_note": ("导出表格中显示的 {n:,} 条线索（时间范围与各项筛选条件均已应用），"
+                      "含这些线索的统计表与变更记录。",
+                      "Exports the {n:,} leads the table shows (period and every filter "
+                      "applied), with the statistics and the change log of those leads."),
     "upload": ("上传填写后的台账（Excel）", "Upload a filled ledger (Excel)"),
     "import": ("导入台账", "Import"),
     "import_done": ("导入 {rows} 行：更新 {updated}，新增 {created}，未变 {unchanged}，"
@@ -144,9 +152,85 @@ L = {
     "moved": ("线索 {lead_id} 已转为“{state}”（第 {version} 版）。",
               "Lead {lead_id} moved to {state} (version {version})."),
     "unchanged": ("没有需要保存的修改。", "Nothing changed."),
-    "conflict_reloaded": ("已重新载入该线索的最新版本，请核对后再操作。",
-                          "The lead was reloaded at its latest version: check it, then act "
-                          "again."),
+    # refusals of the ledger, told from the facts on its error (see _error_text)
+    "e_subject": ("线索 {lead_id} ", "lead {lead_id}"),
+    "e_subject_any": ("该线索", "the lead"),
+    "e_none_next": ("无（已结案的线索不再变更）", "none (a closed lead does not change any more)"),
+    "e_not_next": ("{subject}当前为“{state}”，不能转为“{target}”。可转为：{allowed}。",
+                   "{subject} is {state} and cannot move to {target}. Allowed next: "
+                   "{allowed}."),
+    "e_needs_disposition": ("{subject}转为“{target}”须至少选择一种处理方式：{allowed}。",
+                            "{subject}: moving to {target} needs at least one disposition: "
+                            "{allowed}."),
+    "e_unreachable": ("{subject}当前为“{state}”，无法转到“{target}”（线索只能按流程向前推进）。"
+                      "可转为：{allowed}。",
+                      "{subject} is {state} and can never reach {target} (the lifecycle only "
+                      "moves forward). Allowed next: {allowed}."),
+    "e_fork": ("{subject}当前为“{state}”：请先转为{allowed}（记录核查结论），再转为“{target}”。",
+               "{subject} is {state}: first move it to {allowed} (record the decision), then "
+               "to {target}."),
+    "e_already": ("{subject}已是“{state}”。可转为：{allowed}。",
+                  "{subject} is already {state}. Allowed next: {allowed}."),
+    "e_closed": ("{subject}已结案，不再修改。",
+                 "{subject} is closed and does not change any more."),
+    "e_recovered_too_early": ("{field}只能在{allowed}阶段录入；{subject}当前为“{state}”。",
+                              "{field} can be recorded only in {allowed}; {subject} is "
+                              "{state}."),
+    "e_not_in_handling": ("{field}只能在“处理”阶段设置；{subject}当前为“{state}”。",
+                          "{field} are set only in handling; {subject} is {state}."),
+    "e_keep_disposition": ("处于“处理”阶段的线索至少保留一种处理方式（{allowed}）。",
+                           "a lead in handling keeps at least one disposition ({allowed})."),
+    "e_empty": ("{field}不能为空。", "{field} must not be empty."),
+    "e_not_date": ("{field}“{value}”不是日期：请按 YYYY-MM-DD 填写。",
+                   "{field} {value} is not a date: write YYYY-MM-DD."),
+    "e_not_score": ("{field}“{value}”须为 0 到 1 之间的数。",
+                    "{field} {value} must be a number from 0 to 1."),
+    "e_not_list": ("{field}应为一组编号，不是“{value}”。", "{field}: give a list, not {value}."),
+    "e_unknown_choice": ("{field}“{value}”不是可选值；可选：{allowed}。",
+                         "{field} {value} is not one of: {allowed}."),
+    "e_not_editable": ("“{value}”不能直接修改；可修改：{allowed}。",
+                       "{value} cannot be edited; editable: {allowed}."),
+    "e_not_amount": ("{field}“{value}”不是金额：请填写元，如 1234.50。",
+                     "{field} {value} is not an amount: write yuan such as 1234.50."),
+    "e_negative": ("{field}不能为负数（填写的是 {value}）。",
+                   "{field} must be zero or more, not {value}."),
+    "e_too_fine": ("{field}“{value}”超过两位小数：金额以元计，精确到分。",
+                   "{field} {value} has more than two decimals: amounts are yuan to the fen "
+                   "(0.01)."),
+    "e_bad_region": ("地区“{value}”不是 6 位区划代码（如 341202）。",
+                     "region {value} is not a 6-digit division code (e.g. 341202)."),
+    "e_no_user": ("无法确定操作人：请重新登录。", "who makes the change is not known: sign in "
+                  "again."),
+    "e_duplicate": ("来源编号 {value} 已有线索 {lead_id}：请打开该线索，不要重复建立。",
+                    "source reference {value} already has lead {lead_id}: open that lead "
+                    "instead of creating another."),
+    "e_not_found": ("台账中没有线索 {lead_id}：请核对编号（XS-年份-序号）。",
+                    "no lead {lead_id} in the ledger: check the id (XS-YEAR-NUMBER)."),
+    "e_changed": ("{subject}在您看到的第 {expected} 版之后已被修改：{changes}。您的修改均未保存；"
+                  "已重新载入最新版本（第 {current} 版，“{state}”），请核对后再操作。",
+                  "{subject} was changed after version {expected} that you saw: {changes}. "
+                  "Nothing of your change was saved; the lead was reloaded at its latest "
+                  "version ({current}, {state}): check it, then act again."),
+    "e_version": ("{subject}现为第 {current} 版，不是您提交的第 {expected} 版。您的修改均未保存；"
+                  "已重新载入最新版本（“{state}”），请核对后再操作。",
+                  "{subject} is at version {current}, not version {expected} that you gave. "
+                  "Nothing of your change was saved; the lead was reloaded ({state}): check "
+                  "it, then act again."),
+    "e_change": ("第 {version} 版由 {by} 于 {at} 修改：{what}", "version {version} by {by} at "
+                 "{at}: {what}"),
+    "e_earlier": ("（此前另有 {n} 次修改）", " (and {n} earlier changes)"),
+    "e_unreadable": ("无法读取上传的工作簿（{value}）：请另存为 .xlsx 后重试。",
+                     "the workbook cannot be read ({value}): save it as .xlsx and try again."),
+    "e_no_sheet": ("工作簿中没有“线索台账”工作表（现有：{value}）：请导入由本系统导出的台账。",
+                   "the workbook has no sheet 线索台账 (found: {value}): import a ledger "
+                   "exported here."),
+    "e_no_header": ("“线索台账”工作表前 20 行中没有含“线索编号”的表头行：请保留导出时的表头。",
+                    "sheet 线索台账 has no header row with 线索编号 in its first 20 rows: keep "
+                    "the exported header row."),
+    "e_no_version_column": ("表头行（第 {value} 行）没有“版本”列：请保留导出时的各列。",
+                            "the header row (row {value}) has no 版本 (version) column: keep "
+                            "the exported columns."),
+    "e_other": ("操作未完成：{message}", "The change was not made: {message}"),
     "source_line": ("来源：{source}（{ref}）", "Source: {source} ({ref})"),
     "violation_line": ("违规类型：{violation}", "Violation: {violation}"),
     "region_line": ("地区：{region}", "Region: {region}"),
@@ -207,6 +291,9 @@ try:
 except YibaoError as exc:  # e.g. the Neo4j server holding the ledger cannot be reached
     st.title(text(L, "title", lg))
     st.error(text(L, "no_ledger", lg, reason=exc))
+    if st.button(t("retry_server", lg), key="retry_ledger", icon=":material/refresh:"):
+        ui.retry_backend()  # the next render tries the server again at once
+        st.rerun()
     st.stop()
 LI = 0 if lg == "zh" else 1
 
@@ -261,10 +348,87 @@ def _yuan_text(value: object) -> str:
     return f"{float(cast(float, value or 0.0)):.2f}"
 
 
-def _on_error(exc: YibaoError) -> None:
-    _flash("error", str(exc))
+# -- the ledger's refusals in the user's language ------------------------------------------
+
+# (comments, not docstrings: a bare string in a page script is drawn by Streamlit's magic)
+_STATE_REASONS = ("not_next", "unreachable", "fork", "already", "recovered_too_early")
+# refusals whose ``allowed`` are lifecycle states
+
+_CHOICES: dict[str, dict[str, tuple[str, str]]] = {  # field -> the labels of its codes
+    "state": cast(dict[str, tuple[str, str]], STATES),
+    "dispositions": cast(dict[str, tuple[str, str]], DISPOSITIONS),
+    "risk": cast(dict[str, tuple[str, str]], RISKS),
+    "source": cast(dict[str, tuple[str, str]], SOURCES),
+}
+
+_LIST = "、" if lg == "zh" else ", "
+
+
+def _code_name(code: str, field: str | None) -> str:
+    table = _CHOICES.get(field or "", {})
+    if code in table:
+        return table[code][LI]
+    if code in FIELD_LABELS:
+        return FIELD_LABELS[code][LI]
+    return code
+
+
+def _shown_value(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, tuple | list):
+        return _LIST.join(str(v) for v in value)
+    return str(value)
+
+
+def _state_or_dash(code: str | None) -> str:
+    return _state(code) if code is not None and code in STATES else "—"
+
+
+def _conflict_text(exc: LeadConflictError, subject: str) -> str:
+    state = _state_or_dash(exc.state)
+    if exc.reason == "duplicate":
+        return text(L, "e_duplicate", lg, value=_shown_value(exc.value), lead_id=exc.lead_id)
+    if not exc.changes:
+        return text(L, "e_version", lg, subject=subject, current=exc.current_version,
+                    expected=exc.expected_version, state=state)
+    changes = [text(L, "e_change", lg, version=e.version, by=e.by,
+                    at=e.at.strftime("%Y-%m-%d %H:%M:%S"), what=lead_data.event_text(e, lg))
+               for e in exc.changes[-3:]]
+    said = ("；" if lg == "zh" else "; ").join(changes)
+    if len(exc.changes) > 3:
+        said += text(L, "e_earlier", lg, n=len(exc.changes) - 3)
+    return text(L, "e_changed", lg, subject=subject, expected=exc.expected_version,
+                current=exc.current_version, state=state, changes=said)
+
+
+def _error_text(exc: YibaoError) -> str:
+    """A refusal of the ledger in the page's language, from the facts the error carries (its
+    lead, state, the state asked for, the allowed next states, the field and value, who
+    changed the lead and when); other errors, and a refusal this page has no words for, keep
+    the error's own message inside a sentence in the page's language."""
+    if not isinstance(exc, LeadError) or f"e_{exc.reason}" not in L:
+        return text(L, "e_other", lg, message=str(exc))
+    subject = (text(L, "e_subject", lg, lead_id=exc.lead_id) if exc.lead_id
+               else text(L, "e_subject_any", lg))
     if isinstance(exc, LeadConflictError):
-        _flash("info", text(L, "conflict_reloaded", lg))
+        said = _conflict_text(exc, subject)
+    else:
+        names = [_state(c) if exc.reason in _STATE_REASONS else _code_name(c, exc.field)
+                 for c in exc.allowed]
+        allowed = _LIST.join(names) or text(L, "e_none_next", lg)
+        if lg == "en" and exc.reason == "fork":
+            allowed = " or ".join(names)
+        said = text(L, f"e_{exc.reason}", lg, subject=subject, lead_id=exc.lead_id or "—",
+                    state=_state_or_dash(exc.state), target=_state_or_dash(exc.target),
+                    allowed=allowed, value=_shown_value(exc.value),
+                    field=FIELD_LABELS[exc.field][LI] if exc.field in FIELD_LABELS else "")
+    said = said.strip()
+    return said[:1].upper() + said[1:] if lg == "en" else said
+
+
+def _on_error(exc: YibaoError) -> None:
+    _flash("error", _error_text(exc))
 
 
 def _transition(target: str) -> None:
@@ -317,7 +481,7 @@ def _generate() -> None:
     try:
         done = leads_from_store(cur, ledger, by=ui.current_user().username)
     except YibaoError as exc:
-        _flash("error", str(exc))
+        _on_error(exc)
         return
     finally:
         cur.close()
@@ -337,7 +501,7 @@ def _import() -> None:
         try:
             report = import_workbook(ledger, path, by=ui.current_user().username)
         except YibaoError as exc:
-            _flash("error", str(exc))
+            _on_error(exc)
             return
     st.session_state["leads_import_report"] = (
         report.summary(),
@@ -355,7 +519,7 @@ def _add_by_hand() -> None:
             amount_involved=Decimal(_yuan_text(state.get("new_amount")))),
             by=ui.current_user().username)
     except YibaoError as exc:
-        _flash("error", str(exc))
+        _on_error(exc)
     else:
         _flash("success", text(L, "added", lg, lead_id=lead.lead_id))
         ui.set_param("lead", lead.lead_id)
@@ -380,7 +544,7 @@ def _select(label: str, options: list[str], names: dict[str, str], param: str, k
     picked = st.selectbox(text(L, label, lg), values,
                           index=values.index(chosen) if chosen in values else 0,
                           format_func=lambda c: names.get(c, c) if c else text(L, "any", lg),
-                          key=_lkey(key))
+                          placeholder=text(L, "any", lg), key=_lkey(key))
     ui.set_param(param, picked or None)
     return str(picked)
 
@@ -425,7 +589,8 @@ def _filters() -> tuple[LeadFilter, OrderBy]:
     names = [str(o) for o in ORDERS]
     order = cast(OrderBy, c3.selectbox(
         text(L, "order", lg), names, index=names.index(chosen) if chosen in names else 0,
-        format_func=lambda o: text(L, f"o_{o}", lg), key=_lkey("leads_order")))
+        format_func=lambda o: text(L, f"o_{o}", lg), placeholder=text(L, "choose", lg),
+        key=_lkey("leads_order")))
     ui.set_param("order", None if order == "risk" else order)
     flt = LeadFilter(states=cast(Any, tuple(states)), risks=cast(Any, tuple(risks)),
                      sources=cast(Any, tuple(sources)), region=city or province or None,
@@ -484,22 +649,19 @@ def _table(leads: list[Lead], today: date) -> None:
         st.rerun()
 
 
-def _export_bytes(flt: LeadFilter) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "ledger.xlsx"
-        export_workbook(ledger, path, flt=flt)
-        return path.read_bytes()
-
-
-def _tools(flt: LeadFilter) -> None:
+def _tools(shown: list[Lead]) -> None:
+    """Export (exactly the leads the table shows, ``shown``), import and create."""
+    span = "" if period == ui.cached(data_period) else f"_{period.start}_{period.end}"
     with st.expander(text(L, "tools", lg), expanded=False):
         c1, c2 = st.columns(2)
-        c1.download_button(text(L, "download", lg), data=lambda: _export_bytes(flt),
-                           file_name=f"线索台账_{ledger.today().isoformat()}.xlsx",
+        c1.download_button(text(L, "download", lg),
+                           data=lambda: lead_data.workbook_bytes(ledger, shown),
+                           file_name=f"线索台账{span}_{ledger.today().isoformat()}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument."
                                 "spreadsheetml.sheet",
-                           key="leads_download", icon=":material/download:")
-        c1.caption(text(L, "download_note", lg))
+                           key="leads_download", icon=":material/download:",
+                           disabled=not shown)
+        c1.caption(text(L, "download_note", lg, n=len(shown)))
         if user.role == "investigator":
             c1.button(text(L, "generate", lg), key="leads_generate", on_click=_generate,
                       help=text(L, "generate_help", lg), icon=":material/auto_awesome:")
@@ -528,12 +690,13 @@ def _new_lead_form() -> None:
     region_names = dict(zip(regions["code"], regions["name"], strict=True))
     with st.expander(text(L, "new_lead", lg)), st.form("leads_new", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
-        c1.selectbox(text(L, "sources", lg), manual, format_func=_source, key=_lkey("new_source"))
+        c1.selectbox(text(L, "sources", lg), manual, format_func=_source,
+                     placeholder=text(L, "choose", lg), key=_lkey("new_source"))
         c2.selectbox(text(L, "risks", lg), list(RISKS), index=1, format_func=_risk,
-                     key=_lkey("new_risk"))
+                     placeholder=text(L, "choose", lg), key=_lkey("new_risk"))
         c3.selectbox(text(L, "f_region", lg), ["", *regions["code"]],
                      format_func=lambda c: region_names.get(c, c) if c else "—",
-                     key=_lkey("new_region"))
+                     placeholder=text(L, "choose", lg), key=_lkey("new_region"))
         st.text_input(text(L, "f_title", lg), key="new_title")
         st.text_area(text(L, "f_summary", lg), key="new_summary", height=80)
         c1, c2, c3 = st.columns(3)
@@ -564,7 +727,7 @@ def _list_page() -> None:
         st.info(text(L, "empty_ledger", lg))
     else:
         st.info(text(L, "nothing", lg))
-    _tools(flt)
+    _tools(leads)
     if user.role == "investigator":
         _new_lead_form()
 

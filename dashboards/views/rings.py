@@ -294,9 +294,8 @@ LEAD_L = {
 def _lead_section(ring_id: str) -> None:
     """线索: the lead made from the ring, with a link to it on the leads page; when there is
     none, investigators get a button that makes one (and opens it)."""
-    from dashboards.data.leads import ring_lead_draft
     from yibao.errors import LeadConflictError, YibaoError
-    from yibao.leads import STATES
+    from yibao.leads import STATES, lead_draft_from_ring
 
     st.subheader(text(LEAD_L, "lead", lg))
     try:
@@ -321,7 +320,7 @@ def _lead_section(ring_id: str) -> None:
                  help=text(LEAD_L, "to_lead_help", lg), icon=":material/assignment_add:"):
         cur = ui.con()
         try:
-            draft = ring_lead_draft(cur, ring_id)
+            draft = lead_draft_from_ring(cur, ring_id)
         finally:
             cur.close()
         if draft is None:

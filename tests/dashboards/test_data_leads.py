@@ -1,6 +1,6 @@
 """Leads data for the workbench, on the detected store and a ledger filled from it: the table,
-the headline figures, which leads belong to a period, a lead's history as a table, its persons
-and institutions, and the lead a ring page makes."""
+the headline figures, which leads belong to a period, a lead's history as a table and a change
+in words, its persons and institutions, and the workbook of the leads a page shows."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dashboards.data.common import Period, data_period
 from loaders.store import Store
 from tests.detected import Detected
 from yibao.leads import LeadFilter
-from yibao.leads.from_detection import lead_drafts_from_store, leads_from_store
+from yibao.leads.from_detection import leads_from_store
 from yibao.leads.sqlite_ledger import SqliteLedger
 
 TODAY = date(2024, 5, 1)
@@ -84,15 +84,13 @@ def test_headline_counts_states_and_money(filled: SqliteLedger) -> None:
 
 def test_activity_spans_are_the_detection_times(con: duckdb.DuckDBPyConnection) -> None:
     spans = ld.activity_spans(con)
-    rings = con.execute("SELECT ring_id, first_time, last_time FROM rings").df()
-    got = spans[spans["source"] == "ring"].set_index("ref")
-    assert set(got.index) == set(rings["ring_id"])
-    for column in ("first_time", "last_time"):
-        assert got.loc[rings["ring_id"], column].tolist() == rings[column].tolist()
+    rings = con.execute("SELECT ring_id, first_time, last_time FROM rings").fetchall()
+    got = {ref: span for (source, ref), span in spans.items() if source == "ring"}
+    assert got == {ring_id: (first.date(), last.date()) for ring_id, first, last in rings}
     chains = con.execute("SELECT count(DISTINCT drug_trac_codg) FROM chains").fetchone()
     assert chains is not None
-    assert (spans["source"] == "chain").sum() == chains[0]
-    assert spans.loc[spans["source"] == "rule_hit", "ref"].str.contains("@").all()
+    assert sum(1 for source, _ in spans if source == "chain") == chains[0]
+    assert all("@" in ref for source, ref in spans if source == "rule_hit")
 
 
 def test_period_keeps_leads_whose_activity_overlaps(filled: SqliteLedger,
@@ -104,6 +102,7 @@ def test_period_keeps_leads_whose_activity_overlaps(filled: SqliteLedger,
     ring = next(lead for lead in leads if lead.source == "ring")
     first, last = con.execute("SELECT first_time, last_time FROM rings WHERE ring_id = $r",
                               {"r": ring.source_ref}).fetchone()  # type: ignore[misc]
+    assert ld.leads_in_period(leads, spans, whole) == leads  # in their order
     inside = Period(first.date(), first.date())
     assert ring in ld.leads_in_period(leads, spans, inside)
     after = Period(last.date() + timedelta(days=1), last.date() + timedelta(days=2))
@@ -134,6 +133,48 @@ def test_history_frame_has_every_event(filled: SqliteLedger) -> None:
     assert en.iloc[2]["changes"] == "owner: — → wang"
 
 
+def test_event_text_says_the_move_and_the_fields(filled: SqliteLedger) -> None:
+    lead = filled.leads(LeadFilter(states=("pending",)))[0]
+    lead = filled.transition(lead.lead_id, "checking", expected_version=lead.version,
+                             by="wang")
+    lead = filled.update(lead.lead_id, {"owner": "wang", "amount_involved": "12.50"},
+                         expected_version=lead.version, by="wang")
+    create, move, edit = filled.history(lead.lead_id)[:3]
+    assert ld.event_text(create, "zh") == "创建线索"
+    assert ld.event_text(create, "en") == "created"
+    assert ld.event_text(move, "zh") == "待核查 → 核查中"
+    assert ld.event_text(move, "en") == "pending → checking"
+    assert "责任人: — → wang" in ld.event_text(edit, "zh")
+    assert "owner: — → wang" in ld.event_text(edit, "en")
+    assert "12.50" in ld.event_text(edit, "en")
+
+
+def test_workbook_of_a_period_holds_only_its_leads(filled: SqliteLedger,
+                                                   con: duckdb.DuckDBPyConnection) -> None:
+    """What the page's download gets: exactly the leads the table shows after the period."""
+    import io
+
+    import openpyxl
+
+    leads = filled.leads()
+    ring = next(lead for lead in leads if lead.source == "ring")
+    (last,) = con.execute("SELECT last_time FROM rings WHERE ring_id = $r",
+                          {"r": ring.source_ref}).fetchone()  # type: ignore[misc]
+    after = Period(last.date() + timedelta(days=1), last.date() + timedelta(days=2))
+    shown = ld.leads_in_period(leads, ld.activity_spans(con), after)
+    assert ring not in shown
+    assert len(shown) < len(leads)
+    book = openpyxl.load_workbook(io.BytesIO(ld.workbook_bytes(filled, shown)))
+    ids = [row[0] for row in book["线索台账"].iter_rows(min_row=4, values_only=True) if row[0]]
+    assert ids == [lead.lead_id for lead in shown]
+    assert ring.lead_id not in ids
+    stats = [row for row in book["统计"].iter_rows(min_row=4, values_only=True) if row[0]]
+    assert sum(int(row[3]) for row in stats) == len(shown)  # type: ignore[arg-type]
+    logged = {row[1] for row in book["变更记录"].iter_rows(min_row=4, values_only=True)
+              if row[0]}
+    assert logged == set(ids)
+
+
 def test_lead_persons_and_institutions(filled: SqliteLedger,
                                        con: duckdb.DuckDBPyConnection) -> None:
     lead = next(lead for lead in filled.leads() if lead.source == "ring")
@@ -146,22 +187,6 @@ def test_lead_persons_and_institutions(filled: SqliteLedger,
     assert insts["lon"].between(114, 123).all()
     assert insts["lat"].between(27, 36).all()
     assert ld.lead_persons(con, ("NOBODY",))["psn_name"].isna().all()
-
-
-def test_ring_lead_draft_is_the_draft_detection_makes(con: duckdb.DuckDBPyConnection) -> None:
-    drafts = {d.source_ref: d for d in lead_drafts_from_store(con) if d.source == "ring"}
-    assert drafts
-    for ring_id, expected in drafts.items():
-        made = ld.ring_lead_draft(con, str(ring_id))
-        assert made is not None
-        assert made.title == expected.title
-        assert made.summary == expected.summary
-        assert made.region == expected.region
-        assert (made.risk, made.risk_score) == (expected.risk, expected.risk_score)
-        assert made.amount_involved == expected.amount_involved
-        assert sorted(made.persons) == sorted(expected.persons)
-        assert made.rings == (ring_id,)
-    assert ld.ring_lead_draft(con, "RFFFFFFFFFF") is None
 
 
 def test_violation_names() -> None:

@@ -4,6 +4,8 @@ simultaneous edits giving one conflict and no lost update."""
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,10 @@ from yibao.leads.from_detection import lead_drafts_from_store, leads_from_store
 from yibao.leads.sqlite_ledger import SqliteLedger
 
 App = Callable[..., AppTest]
+
+LATIN_WORDS = re.compile(r"\b(?!XS\b)[A-Za-z]{3,}\b")
+"""An English word in a Chinese message (user names and lead ids aside)."""
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
@@ -214,8 +220,14 @@ def test_two_simultaneous_edits_one_conflict_no_lost_update(
     assert not first.error
     assert first.success
     assert len(other.error) == 1
-    assert lead.lead_id in other.error[0].value
-    assert "reload" in other.error[0].value
+    message = other.error[0].value
+    assert lead.lead_id in message
+    assert f"在您看到的第 {lead.version} 版之后已被修改" in message
+    assert "由 wang 于" in message  # who, when, what
+    assert "待核查 → 核查中" in message
+    assert "您的修改均未保存" in message
+    assert "重新载入" in message
+    assert not LATIN_WORDS.search(message.replace("wang", "")), message
     after = filled.history(lead.lead_id)
     assert len(after) == before + 1
     assert (after[-1].action, after[-1].to_state) == ("transition", "checking")
@@ -236,7 +248,11 @@ def test_illegal_move_names_the_allowed_ones(app: App, filled: SqliteLedger,
     filled.transition(lead.lead_id, "confirmed", expected_version=moved.version, by="li")
     at.button(key="lead_go_checking").click().run()  # the page still shows 待核查
     assert at.error
-    assert "reload" in at.error[0].value
+    message = at.error[0].value
+    assert "由 li 于" in message
+    assert "待核查 → 核查中" in message
+    assert "核查中 → 查实" in message
+    assert "“查实”" in message  # the state it is in now
     assert filled.get(lead.lead_id).state == "confirmed"
 
 
@@ -252,3 +268,141 @@ def test_english_ledger(app: App, filled: SqliteLedger) -> None:
     assert at.title[0].value == "Leads ledger"
     assert "State" in at.dataframe[0].value.columns
     assert set(at.dataframe[0].value["State"]) == {"pending"}
+
+
+def test_conflict_in_english(app: App, filled: SqliteLedger, detected: Detected) -> None:
+    lead = _pending_ring_lead(filled, detected)
+    first = app(page="leads", lead=lead.lead_id, lang="en")
+    other = app(page="leads", lead=lead.lead_id, lang="en")
+    first.button(key="lead_go_checking").click().run()
+    other.button(key="lead_go_checking").click().run()
+    no_exception(other)
+    assert len(other.error) == 1
+    message = other.error[0].value
+    assert message.startswith(f"Lead {lead.lead_id} was changed after version {lead.version} "
+                              "that you saw: version")
+    assert "by wang at" in message
+    assert "pending → checking" in message
+    assert "Nothing of your change was saved" in message
+    assert "(2, checking)" in message
+    assert not CJK.search(message), message
+    assert filled.get(lead.lead_id).version == lead.version + 1
+
+
+def _confirmed(filled: SqliteLedger, detected: Detected) -> Lead:
+    lead = _pending_ring_lead(filled, detected)
+    for state in ("checking", "confirmed"):
+        lead = filled.transition(lead.lead_id, state, expected_version=lead.version, by="li")
+    return lead
+
+
+@pytest.mark.parametrize(("lang", "expected", "foreign"), [
+    ("zh", "转为“处理”须至少选择一种处理方式：协议处理、行政处罚、移送公安、移送纪检。",
+     LATIN_WORDS),
+    ("en", ": moving to handling needs at least one disposition: agreement measures, "
+           "administrative penalty, police referral, discipline referral.", CJK),
+])
+def test_a_refused_transition_is_told_in_the_user_s_language(
+        app: App, filled: SqliteLedger, detected: Detected, lang: str, expected: str,
+        foreign: re.Pattern[str]) -> None:
+    lead = _confirmed(filled, detected)
+    query = {"lang": "en"} if lang == "en" else {}
+    at = app(page="leads", lead=lead.lead_id, **query)
+    at.button(key="lead_go_handling").click().run()  # no disposition chosen
+    no_exception(at)
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert lead.lead_id in message
+    assert expected in message
+    assert not foreign.search(message.replace(lead.lead_id, "")), message
+    assert filled.get(lead.lead_id).version == lead.version  # nothing saved
+
+
+def test_an_edit_refusal_names_the_field_in_chinese(app: App, filled: SqliteLedger,
+                                                    detected: Detected) -> None:
+    lead = _confirmed(filled, detected)
+    lead = filled.transition(lead.lead_id, "handling", expected_version=lead.version, by="li",
+                             dispositions=("penalty",))
+    at = app(page="leads", lead=lead.lead_id)
+    next(m for m in at.multiselect if m.key and m.key.startswith("lead_disp_edit_")
+         ).set_value([])
+    at.button(key="lead_save").click().run()
+    no_exception(at)
+    assert [e.value for e in at.error] == [
+        "处于“处理”阶段的线索至少保留一种处理方式（协议处理、行政处罚、移送公安、移送纪检）。"]
+    adding = app(page="leads")
+    adding.button(key="FormSubmitter:leads_new-新增线索").click().run()  # no title
+    no_exception(adding)
+    assert [e.value for e in adding.error] == ["标题不能为空。"]
+
+
+def _selects(at: AppTest) -> list[tuple[str, str]]:
+    return [(str(w.key), w.proto.placeholder) for w in [*at.selectbox, *at.multiselect]]
+
+
+def test_every_select_has_a_placeholder_in_the_language(app: App, filled: SqliteLedger,
+                                                        detected: Detected) -> None:
+    lead = _confirmed(filled, detected)
+    for query, foreign in (({}, LATIN_WORDS), ({"lang": "en"}, CJK)):
+        for page in (app(page="leads", **query),
+                     app(page="leads", lead=lead.lead_id, **query)):
+            selects = _selects(page)
+            assert selects
+            for key, placeholder in selects:
+                assert placeholder, key
+                assert not foreign.search(placeholder), (key, placeholder)
+    switched = app(page="leads")
+    assert "待核查" in switched.multiselect(key="leads_states").options
+    switched.segmented_control(key="lang_switch").set_value("English").run()
+    no_exception(switched)
+    assert "pending" in switched.multiselect(key="leads_states_en").options
+    assert "Sort by" in [s.label for s in switched.selectbox]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once the socket is closed
+
+
+def test_absent_ledger_server_offers_a_retry(app: App, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    import dashboards.ui as ui
+    from yibao.leads import open_ledger as real_open
+
+    monkeypatch.setenv("YIBAO_BACKEND", "neo4j")
+    monkeypatch.setenv("NEO4J_URI", f"bolt://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("NEO4J_USER", "neo4j")
+    monkeypatch.setenv("NEO4J_PASSWORD", "not-used")
+    attempts: list[object] = []
+
+    def counting_open(*args: object, **kwargs: object) -> object:
+        attempts.append(kwargs.get("backend"))
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ui, "open_ledger", counting_open)
+    at = app(page="leads")
+    no_exception(at)
+    assert any("线索台账暂时无法使用" in e.value for e in at.error)
+    retry = at.button(key="retry_ledger")
+    assert retry.label == "立即重试连接服务器"
+    at.run()
+    assert attempts == ["neo4j"]  # re-rendering does not wait on the server again
+    at.button(key="retry_ledger").click().run()
+    no_exception(at)
+    assert attempts == ["neo4j", "neo4j"]  # the click tried the server again at once
+    assert any("线索台账暂时无法使用" in e.value for e in at.error)
+    english = app(page="leads", lang="en")
+    assert english.button(key="retry_ledger").label == "Retry the server now"
+
+
+def test_the_page_script_draws_no_stray_text() -> None:
+    """Streamlit's magic draws a bare string statement of a page script: only the module
+    docstring may be one (it is not drawn)."""
+    import ast
+
+    page = Path(__file__).resolve().parents[2] / "dashboards" / "views" / "leads.py"
+    body = ast.parse(page.read_text(encoding="utf-8")).body
+    stray = [node.lineno for node in body[1:] if isinstance(node, ast.Expr)
+             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
+    assert stray == []

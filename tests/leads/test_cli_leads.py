@@ -4,6 +4,7 @@ import, verify; refusals exit 1 with the reason."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -104,3 +105,37 @@ def test_usage_errors(tmp_path: Path) -> None:
     out = _run(["show", "XS-2024-000001"], tmp_path / "s.duckdb", tmp_path / "l.sqlite")
     assert out.exit_code == 1
     assert "no lead 'XS-2024-000001'" in out.stderr
+
+
+def test_export_of_a_period_holds_that_period_s_leads_only(detected: Detected,
+                                                            tmp_path: Path) -> None:
+    from loaders.store import open_store
+    from yibao.leads.period import activity_spans, leads_in_period
+    from yibao.leads.sqlite_ledger import SqliteLedger
+
+    leads = tmp_path / "leads.sqlite"
+    assert _run(["from-detection"], detected.db, leads).exit_code == 0
+    everything = SqliteLedger(leads).leads()
+    with open_store(detected.db, read_only=True) as store:
+        spans = activity_spans(store.con)
+    march = leads_in_period(everything, spans, date(2024, 3, 1), date(2024, 3, 31))
+    assert 0 < len(march) < len(everything)
+    book = tmp_path / "march.xlsx"
+    out = _run(["export", "--out", str(book), "--start", "2024-03-01", "--end", "2024-03-31"],
+               detected.db, leads)
+    assert out.exit_code == 0, out.output
+    assert f"exported {len(march)} leads (2024-03-01..2024-03-31)" in out.stderr
+    ws = openpyxl.load_workbook(book)
+    rows = [r for r in ws["线索台账"].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert sorted(str(r[0]) for r in rows) == sorted(lead.lead_id for lead in march)
+    stats = [r for r in ws["统计"].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert sum(int(r[3]) for r in stats) == len(march)  # type: ignore[arg-type]
+    logged = {str(r[1]) for r in ws["变更记录"].iter_rows(min_row=4, values_only=True) if r[0]}
+    assert logged == {lead.lead_id for lead in march}
+    out = _run(["export", "--out", str(book), "--start", "2024-03-01"], detected.db, leads)
+    assert out.exit_code == 2
+    assert "both --start and --end" in out.stderr
+    out = _run(["export", "--out", str(book), "--start", "2024-03-31", "--end", "2024-03-01"],
+               detected.db, leads)
+    assert out.exit_code == 2
+    assert "before --start" in out.stderr

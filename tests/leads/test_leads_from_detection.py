@@ -13,6 +13,7 @@ import pytest
 from loaders.store import Store, open_store
 from tests.detected import Detected
 from tests.leads.ledger_helpers import Clock
+from yibao.leads import lead_draft_from_ring
 from yibao.leads.from_detection import lead_drafts_from_store, leads_from_store
 from yibao.leads.model import risk_from_score
 from yibao.leads.sqlite_ledger import SqliteLedger
@@ -134,3 +135,25 @@ def test_a_period_keeps_what_overlaps_it(detected: Detected, tmp_path: Path) -> 
 def test_a_store_without_detection_gives_no_leads(tmp_path: Path) -> None:
     with open_store(tmp_path / "empty.duckdb") as store:
         assert lead_drafts_from_store(store.con) == []
+
+
+def test_one_ring_s_draft_is_the_draft_detection_makes(detected_store: Store) -> None:
+    """The ring page's "make it a lead" and detection's ring leads come from one code path."""
+    con = detected_store.con
+    drafts = {d.source_ref: d for d in lead_drafts_from_store(con) if d.source == "ring"}
+    assert drafts
+    for ring_id, expected in drafts.items():
+        assert lead_draft_from_ring(con, str(ring_id)) == expected
+    assert lead_draft_from_ring(con, "RFFFFFFFFFF") is None
+    (honest,) = con.execute("SELECT ring_id FROM rings WHERE NOT suspicious "
+                            "ORDER BY ring_id LIMIT 1").fetchone()  # type: ignore[misc]
+    made = lead_draft_from_ring(con, honest)
+    assert made is not None  # a ring below the threshold can still be made a lead by hand
+    assert (made.source, made.source_ref, made.rings) == ("ring", honest, (honest,))
+    assert made.region is not None
+    assert made.amount_involved > 0
+
+
+def test_no_rings_no_ring_draft(tmp_path: Path) -> None:
+    with open_store(tmp_path / "empty.duckdb") as store:
+        assert lead_draft_from_ring(store.con, "R1") is None

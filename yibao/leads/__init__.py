@@ -2,9 +2,10 @@
 (逐条核查、闭环).
 
 Open it with :func:`open_ledger` (settings decide: a SQLite file beside the store, or the Neo4j
-server). Leads come from detection (:func:`yibao.leads.from_detection.leads_from_store`), from
-Excel (:func:`yibao.leads.excel.import_workbook`) or by hand (:meth:`LeadLedger.add`), move
-through the fixed lifecycle (:mod:`yibao.leads.lifecycle`) with every change audited
+server). Leads come from detection (:func:`yibao.leads.from_detection.leads_from_store`; one
+ring's draft with :func:`lead_draft_from_ring`), from Excel
+(:func:`yibao.leads.excel.import_workbook`) or by hand (:meth:`LeadLedger.add`), move through
+the fixed lifecycle (:mod:`yibao.leads.lifecycle`) with every change audited
 (:mod:`yibao.leads.audit`), and go back to Excel (:func:`yibao.leads.excel.export_workbook`).
 Importing this package imports neither DuckDB, pandas nor the Neo4j driver.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from yibao.leads.audit import VerifyReport
 from yibao.leads.changes import EDITABLE, FIELD_LABELS, LeadEdit
+from yibao.leads.from_detection import lead_draft_from_ring
 from yibao.leads.ledger import AddReport, LeadLedger, OrderBy, open_ledger
 from yibao.leads.lifecycle import (
     DISPOSITIONS,
@@ -66,6 +68,7 @@ __all__ = [
     "VerifyReport",
     "allowed_next",
     "disposition_label",
+    "lead_draft_from_ring",
     "open_ledger",
     "risk_label",
     "source_label",

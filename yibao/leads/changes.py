@@ -108,7 +108,7 @@ def _label(name: str) -> str:
 def _text(name: str, value: object, *, required: bool = False) -> str:
     text = "" if value is None else str(value).strip()
     if required and not text:
-        raise LeadError(f"{_label(name)} must not be empty")
+        raise LeadError(f"{_label(name)} must not be empty", reason="empty", field=name)
     return text
 
 
@@ -127,7 +127,8 @@ def _due(value: object) -> date | None:
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError as exc:
-        raise LeadError(f"{_label('due')} {value!r} is not a date: write YYYY-MM-DD") from exc
+        raise LeadError(f"{_label('due')} {value!r} is not a date: write YYYY-MM-DD",
+                        reason="not_date", field="due", value=value) from exc
 
 
 def _score(value: object) -> float | None:
@@ -136,9 +137,11 @@ def _score(value: object) -> float | None:
     try:
         score = float(cast(Any, value))
     except (TypeError, ValueError) as exc:
-        raise LeadError(f"{_label('risk_score')} {value!r} is not a number from 0 to 1") from exc
+        raise LeadError(f"{_label('risk_score')} {value!r} is not a number from 0 to 1",
+                        reason="not_score", field="risk_score", value=value) from exc
     if not 0.0 <= score <= 1.0:
-        raise LeadError(f"{_label('risk_score')} {value!r} must lie from 0 to 1")
+        raise LeadError(f"{_label('risk_score')} {value!r} must lie from 0 to 1",
+                        reason="not_score", field="risk_score", value=value)
     return round(score, 4)
 
 
@@ -152,7 +155,8 @@ def _dispositions(value: object) -> tuple[Disposition, ...]:
     elif isinstance(value, Iterable):
         items = value
     else:
-        raise LeadError(f"{_label('dispositions')} {value!r}: give a list of dispositions")
+        raise LeadError(f"{_label('dispositions')} {value!r}: give a list of dispositions",
+                        reason="not_list", field="dispositions", value=value)
     chosen = {parse_disposition(str(v)) for v in items}
     return tuple(d for d in DISPOSITIONS if d in chosen)
 
@@ -163,14 +167,18 @@ def _codes(kind: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in value.replace("，", ",").replace(";", ",").split(",")]
     if not isinstance(value, Iterable):
-        raise LeadError(f"{_label(kind)}: give a list of codes, not {value!r}")
+        raise LeadError(f"{_label(kind)}: give a list of codes, not {value!r}",
+                        reason="not_list", field=kind, value=value)
     return tuple(sorted({str(v).strip() for v in value if str(v).strip()}))
 
 
 def normalise(name: str, value: object) -> object:
     """``value`` checked and converted to the type field ``name`` holds on a :class:`Lead`
     (Decimal yuan, ``date``, a tuple of dispositions …); :class:`LeadError` says what is wrong
-    and how to write it."""
+    and how to write it (``reason``, ``field`` and ``value`` on it: ``"empty"``, ``"not_date"``,
+    ``"not_score"``, ``"not_list"``, ``"unknown_choice"`` with the accepted codes in
+    ``allowed``, ``"not_editable"``, or :func:`~yibao.leads.model.to_yuan`'s and
+    :func:`~yibao.leads.model.check_region`'s)."""
     if name == "title":
         return _text(name, value, required=True)
     if name in ("summary", "violation"):
@@ -181,14 +189,18 @@ def normalise(name: str, value: object) -> object:
             if text in (code, zh, en, f"{zh} ({en})"):
                 return code
         raise LeadError(f"{_label('risk')} {value!r} must be one of "
-                        f"{', '.join(f'{zh} ({c})' for c, (zh, _) in RISKS.items())}")
+                        f"{', '.join(f'{zh} ({c})' for c, (zh, _) in RISKS.items())}",
+                        reason="unknown_choice", field="risk", value=value,
+                        allowed=tuple(RISKS))
     if name == "source":
         text = _text(name, value)
         for source, (zh, en) in SOURCES.items():
             if text in (source, zh, en, f"{zh} ({en})"):
                 return source
         raise LeadError(f"{_label('source')} {value!r} must be one of "
-                        f"{', '.join(f'{zh} ({c})' for c, (zh, _) in SOURCES.items())}")
+                        f"{', '.join(f'{zh} ({c})' for c, (zh, _) in SOURCES.items())}",
+                        reason="unknown_choice", field="source", value=value,
+                        allowed=tuple(SOURCES))
     if name in ("owner", "source_ref"):
         return _optional_text(value)
     if name == "region":
@@ -198,12 +210,14 @@ def normalise(name: str, value: object) -> object:
     if name == "risk_score":
         return _score(value)
     if name in ("amount_involved", "amount_recovered"):
-        return to_yuan(Decimal(0) if value is None or value == "" else value, what=_label(name))
+        return to_yuan(Decimal(0) if value is None or value == "" else value, what=_label(name),
+                       field=name)
     if name == "dispositions":
         return _dispositions(value)
     if name in LINK_KINDS:
         return _codes(name, value)
-    raise LeadError(f"{name!r} is not a field a change can set: use one of {', '.join(EDITABLE)}")
+    raise LeadError(f"{name!r} is not a field a change can set: use one of {', '.join(EDITABLE)}",
+                    reason="not_editable", value=name, allowed=EDITABLE)
 
 
 @dataclass(frozen=True)
@@ -229,7 +243,8 @@ class LeadEdit:
         if unknown:
             raise LeadError(f"field(s) {unknown} cannot be edited: editable are "
                             f"{', '.join(EDITABLE)} (the state moves by transition, links by "
-                            "link/unlink)")
+                            "link/unlink)", reason="not_editable", value=", ".join(unknown),
+                            allowed=EDITABLE)
         checked = {name: normalise(name, value) for name, value in self.fields.items()}
         object.__setattr__(self, "fields", MappingProxyType(checked))
         if self.dispositions is not None:
@@ -238,7 +253,9 @@ class LeadEdit:
             given = getattr(self, name)
             bad = sorted(set(given) - set(LINK_KINDS))
             if bad:
-                raise LeadError(f"cannot {name} {bad}: link kinds are {', '.join(LINK_KINDS)}")
+                raise LeadError(f"cannot {name} {bad}: link kinds are {', '.join(LINK_KINDS)}",
+                                reason="unknown_choice", value=", ".join(bad),
+                                allowed=LINK_KINDS)
             object.__setattr__(self, name, MappingProxyType(
                 {k: _codes(k, v) for k, v in given.items() if v}))
 
@@ -253,24 +270,36 @@ class Step:
     changes: tuple[tuple[str, object, object], ...]
 
 
+def _closed() -> LeadTransitionError:
+    return LeadTransitionError(
+        f"the lead is {state_label('closed')} and does not change any more", reason="closed",
+        state="closed")
+
+
 def _check_fields(state: State, changes: Mapping[str, tuple[object, object]]) -> None:
+    """Refuse field changes the lead's ``state`` does not allow: reasons ``"closed"``,
+    ``"recovered_too_early"`` (``allowed`` the states that record it), ``"not_in_handling"``
+    and ``"keep_disposition"``."""
     if state == "closed":
-        raise LeadTransitionError(
-            f"the lead is {state_label('closed')} and does not change any more")
+        raise _closed()
     recovered = changes.get("amount_recovered")
     if recovered is not None and state not in _RECOVERY_STATES and recovered[1] != Decimal(0):
         raise LeadError(
             f"{_label('amount_recovered')} is recorded from {state_label('confirmed')} on; "
-            f"the lead is {state_label(state)}")
+            f"the lead is {state_label(state)}", reason="recovered_too_early",
+            field="amount_recovered", value=recovered[1], state=state,
+            allowed=_RECOVERY_STATES)
     disp = changes.get("dispositions")
     if disp is not None:
         if state != "handling":
             raise LeadError(
                 f"{_label('dispositions')} are set when the lead moves to "
-                f"{state_label('handling')}; it is {state_label(state)}")
+                f"{state_label('handling')}; it is {state_label(state)}",
+                reason="not_in_handling", field="dispositions", state=state)
         if not disp[1]:
             raise LeadError(f"a lead in {state_label('handling')} keeps at least one "
-                            "disposition")
+                            "disposition", reason="keep_disposition", field="dispositions",
+                            state=state, allowed=tuple(DISPOSITIONS))
 
 
 def _transition(lead_state: State, target: State,
@@ -283,7 +312,17 @@ def _transition(lead_state: State, target: State,
 
 def plan_edit(lead: Lead, edit: LeadEdit) -> list[Step]:
     """The steps that make ``edit`` on ``lead`` (empty when nothing changes); raises
-    :class:`LeadTransitionError` or :class:`LeadError` when the edit is not allowed."""
+    :class:`LeadTransitionError` or :class:`LeadError` when the edit is not allowed (with the
+    lead's id on it; reason ``"already"`` when it is already in the state asked for)."""
+    try:
+        return _plan(lead, edit)
+    except LeadError as exc:
+        if exc.lead_id is None:
+            exc.lead_id = lead.lead_id
+        raise
+
+
+def _plan(lead: Lead, edit: LeadEdit) -> list[Step]:
     target = edit.to_state or lead.state
     if edit.multi_step:
         via: State | None = "handling" if edit.dispositions else None
@@ -292,7 +331,8 @@ def plan_edit(lead: Lead, edit: LeadEdit) -> list[Step]:
         if target == lead.state:
             raise LeadTransitionError(
                 f"the lead is already {state_label(target)}; allowed next: "
-                f"{', '.join(state_label(s) for s in allowed_next(target)) or 'none'}")
+                f"{', '.join(state_label(s) for s in allowed_next(target)) or 'none'}",
+                reason="already", state=target, target=target, allowed=allowed_next(target))
         check_transition(lead.state, target, edit.dispositions or ())
         path = (target,)
     else:
@@ -333,8 +373,7 @@ def plan_edit(lead: Lead, edit: LeadEdit) -> list[Step]:
                               tuple(moved) if action == "link" else ()))
         if moves:
             if state == "closed":
-                raise LeadTransitionError(
-                    f"the lead is {state_label('closed')} and does not change any more")
+                raise _closed()
             steps.append(Step(cast(Action, action), None, None, tuple(moves)))
     return steps
 
@@ -390,7 +429,8 @@ def lead_from_draft(draft: LeadDraft, *, lead_id: str, at: datetime, by: str) ->
         violation=cast(str, normalise("violation", draft.violation)), risk=risk,
         risk_score=_score(draft.risk_score), state="pending",
         owner=_optional_text(draft.owner), region=check_region(draft.region), due=due,
-        amount_involved=to_yuan(draft.amount_involved, what=_label("amount_involved")),
+        amount_involved=to_yuan(draft.amount_involved, what=_label("amount_involved"),
+                                field="amount_involved"),
         amount_recovered=Decimal("0.00"), dispositions=(),
         persons=_codes("persons", draft.persons),
         institutions=_codes("institutions", draft.institutions),

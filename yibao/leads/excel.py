@@ -226,13 +226,22 @@ def events_frame(events: Iterable[LeadEvent]) -> pd.DataFrame:
 
 
 def export_workbook(ledger: LeadLedger, path: Path, *, flt: LeadFilter | None = None,
-                    today: date | None = None) -> Path:
-    """Write the ledger (the leads matching ``flt``) to the workbook ``path``: 线索台账, 统计
-    and 变更记录 (see the module docstring). Returns ``path``."""
+                    leads: Sequence[Lead] | None = None, today: date | None = None) -> Path:
+    """Write leads of the ledger to the workbook ``path``: 线索台账, 统计 (over those leads) and
+    变更记录 (their events only); see the module docstring. Returns ``path``.
+
+    The leads are ``leads`` when given, exactly those in that order (what a caller selected
+    beyond :class:`LeadFilter`, e.g. a period: :func:`yibao.leads.period.leads_in_period`),
+    else the ledger's leads matching ``flt``; giving both is a :class:`LeadError`. The change
+    log holds each lead's events up to the version exported."""
+    if leads is not None and flt is not None:
+        raise LeadError("give export_workbook either flt or leads, not both: filter the leads "
+                        "first, then pass them", reason="flt_and_leads")
     today = today or ledger.today()
-    leads = ledger.leads(flt)
-    ids = {lead.lead_id for lead in leads}
-    events = [e for e in ledger.events() if e.lead_id in ids]
+    leads = list(leads) if leads is not None else ledger.leads(flt)
+    versions = {lead.lead_id: lead.version for lead in leads}
+    # up to each lead's version: leads given as a page showed them may be older than the log
+    events = [e for e in ledger.events() if e.version <= versions.get(e.lead_id, 0)]
     stamp = ledger.now().strftime("%Y-%m-%d %H:%M")
     titles = {
         LEDGER_SHEET: [
@@ -325,11 +334,12 @@ def _read_sheet(path: Path) -> tuple[int, list[str], list[tuple[int, list[object
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own untyped errors
         raise LedgerImportError(f"cannot read the workbook ({exc}): save it as .xlsx",
-                                path=str(path)) from exc
+                                path=str(path), reason="unreadable", value=str(exc)) from exc
     if LEDGER_SHEET not in book.sheet_names:
         raise LedgerImportError(
             f"no sheet {LEDGER_SHEET!r} (found: {', '.join(book.sheet_names)}): import a "
-            "workbook exported with 'yibao leads export'", path=str(path))
+            "workbook exported with 'yibao leads export'", path=str(path), reason="no_sheet",
+            value=tuple(book.sheet_names))
     rows = book.get_sheet_by_name(LEDGER_SHEET).to_python(skip_empty_area=False)
     key = _h("lead_id")
     for k, cells in enumerate(rows[:20]):
@@ -339,7 +349,8 @@ def _read_sheet(path: Path) -> tuple[int, list[str], list[tuple[int, list[object
                 (k + 2 + j, list(r)) for j, r in enumerate(rows[k + 1:])]
             return k + 1, headers, data
     raise LedgerImportError(f"no header row with {key!r} in the first 20 rows of sheet "
-                            f"{LEDGER_SHEET!r}: keep the exported header row", path=str(path))
+                            f"{LEDGER_SHEET!r}: keep the exported header row", path=str(path),
+                            reason="no_header")
 
 
 def _aliases() -> dict[str, str]:
@@ -453,7 +464,8 @@ def import_workbook(ledger: LeadLedger, path: Path, *, by: str) -> ImportReport:
     keys = [aliases.get(h) for h in headers]
     if "version" not in keys:
         raise LedgerImportError(f"the header row (row {header_row}) has no {_h('version')!r} "
-                                "column: keep the exported columns", path=str(path))
+                                "column: keep the exported columns", path=str(path),
+                                reason="no_version_column", value=header_row)
     results: list[RowResult] = []
     for excel_row, cells in data:
         values = {key: _cell(cells[i]) for i, key in enumerate(keys)

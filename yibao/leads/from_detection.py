@@ -3,7 +3,8 @@
 :func:`lead_drafts_from_store` reads what detection wrote into the store (``rings``,
 ``chains``, ``rule_hits``) and :func:`leads_from_store` puts the drafts into a ledger. Running
 it again adds nothing for what already has a lead (each draft carries its source reference), so
-it can follow every detection run.
+it can follow every detection run. :func:`lead_draft_from_ring` makes the draft of one ring (the
+workbench's "make it a lead" on a ring page) by the same code, so the two never differ.
 
 * **Rings** (``source="ring"``, reference the ring id): suspicious rings only (the honest
   look-alikes detection keeps below the threshold are not leads). Risk from the ring's score
@@ -36,9 +37,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
-
-import duckdb
+from typing import TYPE_CHECKING, Any, cast
 
 from yibao.leads.ledger import LeadLedger
 from yibao.leads.model import LeadDraft, Risk, risk_from_score, to_yuan
@@ -46,9 +45,13 @@ from yibao.leads.model import LeadDraft, Risk, risk_from_score, to_yuan
 __all__ = [
     "SEVERITY_SCORES",
     "DetectionLeads",
+    "lead_draft_from_ring",
     "lead_drafts_from_store",
     "leads_from_store",
 ]
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +123,19 @@ def _yuan(value: Any) -> Decimal:
 
 
 def _ring_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
-                 names: dict[str, tuple[str, str]]) -> list[LeadDraft]:
+                 names: dict[str, tuple[str, str]], *, ring_id: str | None = None
+                 ) -> list[LeadDraft]:
+    """The drafts of the suspicious rings overlapping the period of ``params``, or, with
+    ``ring_id``, of that ring alone (suspicious or not, whatever the period)."""
     from graph.rings import PATTERNS
 
     rings = _records(con, f"""
         SELECT ring_id, pattern, score, persons, institutions, practitioners, fund_amount,
                n_settlements, evidence_zh
-        FROM rings r WHERE suspicious AND {_OVERLAPS.format(t="r")}
-        ORDER BY rank, ring_id""", params)
+        FROM rings r
+        WHERE CASE WHEN $ring_id IS NULL THEN suspicious AND {_OVERLAPS.format(t="r")}
+                   ELSE ring_id = $ring_id END
+        ORDER BY rank, ring_id""", {**params, "ring_id": ring_id})
     regions = {r["ring_id"]: r["admdvs"] for r in _records(con, """
         SELECT ring_id, admdvs FROM (
             SELECT rs.ring_id, i.admdvs,
@@ -136,8 +144,10 @@ def _ring_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
                                                i.admdvs) AS k
             FROM ring_settlements rs JOIN settlements s USING (setl_id)
             JOIN institutions i USING (fixmedins_code)
+            WHERE $ring_id IS NULL OR rs.ring_id = $ring_id
             GROUP BY rs.ring_id, i.admdvs)
-        WHERE k = 1""", {})} if _has(con, "ring_settlements") else {}
+        WHERE k = 1""", {"ring_id": ring_id})} if rings and _has(con, "ring_settlements") \
+        else {}
     drafts = []
     for r in rings:
         insts = list(r["institutions"] or [])
@@ -256,6 +266,18 @@ def _rule_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
             persons=tuple(g["persons"] or ()), institutions=(inst,) if inst else (),
             practitioners=tuple(g["practitioners"] or ()), rings=tuple(rings)))
     return drafts
+
+
+def lead_draft_from_ring(con: duckdb.DuckDBPyConnection, ring_id: str) -> LeadDraft | None:
+    """The lead draft of the ring ``ring_id`` (source ``ring``, reference the ring id), made
+    exactly as :func:`lead_drafts_from_store` makes it for a suspicious ring (see the module
+    docstring), for any ring of the store, suspicious or not; ``None`` when the store has no
+    such ring."""
+    if not _has(con, "rings"):
+        return None
+    names = _names(con) if _has(con, "institutions") else {}
+    drafts = _ring_drafts(con, _period_params(None), names, ring_id=ring_id)
+    return drafts[0] if drafts else None
 
 
 def lead_drafts_from_store(con: duckdb.DuckDBPyConnection, *, period: Period | None = None

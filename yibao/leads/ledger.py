@@ -112,7 +112,8 @@ class LedgerTransaction(Protocol):
 def _who(by: str) -> str:
     who = (by or "").strip()
     if not who:
-        raise LeadError("say who makes the change: by=NAME (the investigator's name or user id)")
+        raise LeadError("say who makes the change: by=NAME (the investigator's name or user id)",
+                        reason="no_user")
     return who
 
 
@@ -140,7 +141,8 @@ def _describe(event: LeadEvent) -> str:
 def _conflict_error(lead: Lead, expected_version: int, changed: Sequence[LeadEvent]
                    ) -> LeadConflictError:
     """The error for a write based on ``expected_version`` of a lead now at ``lead.version``:
-    who changed it, when and to what, and to reload."""
+    who changed it, when and to what, and to reload (reason ``"changed"``, the events on it as
+    ``changes``; ``"version"`` when no event explains the difference)."""
     if changed:
         what = " | ".join(
             f"v{e.version} by {e.by} at {e.at:%Y-%m-%d %H:%M:%S}: {_describe(e)}"
@@ -152,7 +154,8 @@ def _conflict_error(lead: Lead, expected_version: int, changed: Sequence[LeadEve
     return LeadConflictError(
         f"lead {lead.lead_id} {said}. Nothing of your change was saved: reload the lead "
         f"(now version {lead.version}, {state_label(lead.state)}) and apply your change again",
-        lead_id=lead.lead_id, expected_version=expected_version, current_version=lead.version)
+        lead_id=lead.lead_id, expected_version=expected_version, current_version=lead.version,
+        changes=tuple(changed), reason="changed" if changed else "version", state=lead.state)
 
 
 def _sort_leads(leads: Iterable[Lead], order_by: OrderBy = "lead_id") -> list[Lead]:
@@ -169,7 +172,8 @@ def _sort_leads(leads: Iterable[Lead], order_by: OrderBy = "lead_id") -> list[Le
         rows.sort(key=lambda lead: lead.updated_at, reverse=True)
     elif order_by != "lead_id":
         raise LeadError(f"cannot order leads by {order_by!r}: use lead_id, due, risk, amount "
-                        "or updated")
+                        "or updated", reason="unknown_choice", value=order_by,
+                        allowed=("lead_id", "due", "risk", "amount", "updated"))
     return rows
 
 
@@ -258,13 +262,15 @@ class LeadLedger(abc.ABC):
 
     def add(self, draft: LeadDraft, *, by: str, note: str = "") -> Lead:
         """Create one lead from ``draft`` (待核查 pending, version 1); a draft whose source
-        reference already has a lead raises :class:`LeadConflictError` naming that lead."""
+        reference already has a lead raises :class:`LeadConflictError` naming that lead
+        (reason ``"duplicate"``, ``value`` the source reference)."""
         report = self.add_many([draft], by=by, note=note)
         if report.created:
             return report.created[0]
         raise LeadConflictError(
             f"{draft.source} {draft.source_ref!r} already has lead {report.existing[0]}: open "
-            "that lead instead of creating another", lead_id=report.existing[0])
+            "that lead instead of creating another", lead_id=report.existing[0],
+            reason="duplicate", field="source_ref", value=draft.source_ref)
 
     def add_many(self, drafts: Iterable[LeadDraft], *, by: str, note: str = "") -> AddReport:
         """Create a lead for every draft whose source reference has none yet, all in one
@@ -325,7 +331,8 @@ class LeadLedger(abc.ABC):
             lead = tx.lead(lead_id)
             if lead is None:
                 raise LeadNotFoundError(f"no lead {lead_id!r} in the ledger: check the id "
-                                        "(XS-YEAR-NUMBER) or list the leads")
+                                        "(XS-YEAR-NUMBER) or list the leads",
+                                        reason="not_found", lead_id=lead_id)
             if lead.version != expected_version:
                 raise _conflict_error(lead, expected_version,
                                      tx.events_after(lead_id, expected_version))

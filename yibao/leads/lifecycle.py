@@ -99,7 +99,8 @@ def parse_state(value: str) -> State:
             return code
     raise LeadTransitionError(
         f"{value!r} is not a lead state: use one of "
-        f"{', '.join(state_label(s) for s in STATES)}")
+        f"{', '.join(state_label(s) for s in STATES)}",
+        reason="unknown_choice", field="state", value=value, allowed=tuple(STATES))
 
 
 def parse_disposition(value: str) -> Disposition:
@@ -110,21 +111,26 @@ def parse_disposition(value: str) -> Disposition:
             return code
     raise LeadTransitionError(
         f"{value!r} is not a disposition: use one or more of "
-        f"{', '.join(disposition_label(d) for d in DISPOSITIONS)}")
+        f"{', '.join(disposition_label(d) for d in DISPOSITIONS)}",
+        reason="unknown_choice", field="dispositions", value=value, allowed=tuple(DISPOSITIONS))
 
 
 def check_transition(current: State, target: State,
                      dispositions: Iterable[Disposition] = ()) -> None:
     """Raise :class:`LeadTransitionError` unless a lead may move from ``current`` to ``target``
-    in one step; moving into 处理 (handling) needs at least one disposition."""
+    in one step (reason ``"not_next"``); moving into 处理 (handling) needs at least one
+    disposition (reason ``"needs_disposition"``)."""
     if target not in allowed_next(current):
         raise LeadTransitionError(
             f"a lead in state {state_label(current)} cannot move to {state_label(target)}; "
-            f"allowed next: {_allowed_text(current)}")
+            f"allowed next: {_allowed_text(current)}",
+            reason="not_next", state=current, target=target, allowed=allowed_next(current))
     if target == "handling" and not tuple(dispositions):
         raise LeadTransitionError(
             f"moving to {state_label('handling')} needs at least one disposition: "
-            f"{', '.join(disposition_label(d) for d in DISPOSITIONS)}")
+            f"{', '.join(disposition_label(d) for d in DISPOSITIONS)}",
+            reason="needs_disposition", state=current, target=target, field="dispositions",
+            allowed=tuple(DISPOSITIONS))
 
 
 def _paths(current: State, target: State) -> list[tuple[State, ...]]:
@@ -140,8 +146,10 @@ def path_between(current: State, target: State, *, via: State | None = None
     (empty when they are the same), through ``via`` when given.
 
     :class:`LeadTransitionError` when the lifecycle does not lead there (backwards, or from 查实
-    to 排除), or when it leads there two ways (核查中 to 已结案 through 查实 or 排除) and
-    ``via`` does not choose: the decision must be recorded, not guessed.
+    to 排除; reason ``"unreachable"``, ``value`` the ``via`` asked for), or when it leads there
+    two ways (核查中 to 已结案 through 查实 or 排除) and ``via`` does not choose (reason
+    ``"fork"``, ``allowed`` the states to choose from): the decision must be recorded, not
+    guessed.
     """
     paths = [p for p in _paths(current, target) if via is None or via in p or via == current]
     if not paths:
@@ -149,12 +157,17 @@ def path_between(current: State, target: State, *, via: State | None = None
         raise LeadTransitionError(
             f"a lead in state {state_label(current)} can never reach {state_label(target)}"
             f"{through} (the lifecycle only moves forward); allowed next: "
-            f"{_allowed_text(current)}")
+            f"{_allowed_text(current)}",
+            reason="unreachable", state=current, target=target, value=via,
+            allowed=allowed_next(current))
     if len(paths) > 1:
         forks = sorted({p[k] for p in paths for k in range(len(p))
                         if sum(1 for q in paths if p[k] in q) < len(paths)})
+        # the decision to record is the first fork: among the next states
+        forks = [s for s in forks if s in allowed_next(current)] or forks
         raise LeadTransitionError(
             f"a lead in state {state_label(current)} reaches {state_label(target)} through "
             f"{' or '.join(state_label(s) for s in forks)}: record that decision first "
-            f"(move it to one of them), then to {state_label(target)}")
+            f"(move it to one of them), then to {state_label(target)}",
+            reason="fork", state=current, target=target, allowed=tuple(forks))
     return paths[0]

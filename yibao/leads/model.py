@@ -102,18 +102,23 @@ def risk_from_score(score: float) -> Risk:
     return "low"
 
 
-def to_yuan(value: object, *, what: str = "amount") -> Decimal:
+def to_yuan(value: object, *, what: str = "amount", field: str | None = None) -> Decimal:
     """``value`` (a number or text such as ``"1,234.50"``) as yuan with two places; refuses
-    negative amounts and amounts finer than a fen (分)."""
+    what is not an amount (:class:`LeadError` reason ``"not_amount"``), negative amounts
+    (``"negative"``) and amounts finer than a fen (分, ``"too_fine"``). ``what`` names the
+    amount in the message, ``field`` is the lead field it is for (on the error)."""
+    def refuse(message: str, reason: str) -> LeadError:
+        return LeadError(message, reason=reason, field=field, value=value)
+
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, bool):
-        raise LeadError(f"{what} must be an amount in yuan, not {value!r}")
+        raise refuse(f"{what} must be an amount in yuan, not {value!r}", "not_amount")
     elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise LeadError(f"{what} {value!r} is not an amount in yuan")
+            raise refuse(f"{what} {value!r} is not an amount in yuan", "not_amount")
         amount = Decimal(repr(value))  # the shortest text of the float: what the user typed
         near = amount.quantize(_FEN, rounding=ROUND_HALF_UP)
         if abs(amount - near) < Decimal("0.000001"):  # a spreadsheet sum's binary noise
@@ -122,16 +127,18 @@ def to_yuan(value: object, *, what: str = "amount") -> Decimal:
         try:
             amount = Decimal(value.strip().replace(",", "").replace("，", "") or "0")
         except InvalidOperation as exc:
-            raise LeadError(f"{what} {value!r} is not a number: write yuan such as 1234.50"
-                            ) from exc
+            raise refuse(f"{what} {value!r} is not a number: write yuan such as 1234.50",
+                         "not_amount") from exc
     else:
-        raise LeadError(f"{what} must be an amount in yuan, not {value!r}")
-    if not amount.is_finite() or amount < 0:
-        raise LeadError(f"{what} {value!r} must be a yuan amount of zero or more")
+        raise refuse(f"{what} must be an amount in yuan, not {value!r}", "not_amount")
+    if not amount.is_finite():
+        raise refuse(f"{what} {value!r} is not an amount in yuan", "not_amount")
+    if amount < 0:
+        raise refuse(f"{what} {value!r} must be a yuan amount of zero or more", "negative")
     rounded = amount.quantize(_FEN, rounding=ROUND_HALF_UP)
     if rounded != amount:
-        raise LeadError(f"{what} {value!r} has more than two decimals: amounts are yuan to the "
-                        "fen (0.01)")
+        raise refuse(f"{what} {value!r} has more than two decimals: amounts are yuan to the "
+                     "fen (0.01)", "too_fine")
     return rounded
 
 
@@ -146,12 +153,14 @@ def fen_to_yuan(fen: int) -> Decimal:
 
 
 def check_region(region: str | None) -> str | None:
-    """A 6-digit division code (or ``None``), else :class:`LeadError`."""
+    """A 6-digit division code (or ``None``), else :class:`LeadError` (reason
+    ``"bad_region"``)."""
     if region is None or region == "":
         return None
     text = str(region).strip()
     if not _REGION.fullmatch(text):
-        raise LeadError(f"region {region!r} is not a 6-digit division code (e.g. 341202)")
+        raise LeadError(f"region {region!r} is not a 6-digit division code (e.g. 341202)",
+                        reason="bad_region", field="region", value=region)
     return text
 
 
@@ -301,4 +310,6 @@ class LeadFilter:
         if self.region is not None:
             check_region(self.region)
         if self.linked is not None and self.linked[0] not in LINK_KINDS:
-            raise LeadError(f"linked kind {self.linked[0]!r} is not one of {LINK_KINDS}")
+            raise LeadError(f"linked kind {self.linked[0]!r} is not one of {LINK_KINDS}",
+                            reason="unknown_choice", value=self.linked[0],
+                            allowed=LINK_KINDS)

@@ -342,7 +342,8 @@ class SqliteLedger(LeadLedger):
             lead = _Tx(con).lead(lead_id)
         if lead is None:
             raise LeadNotFoundError(f"no lead {lead_id!r} in {self.path}: check the id "
-                                    "(XS-YEAR-NUMBER) or list the leads")
+                                    "(XS-YEAR-NUMBER) or list the leads", reason="not_found",
+                                    lead_id=lead_id)
         return lead
 
     def find(self, source: Source, source_ref: str) -> Lead | None:
