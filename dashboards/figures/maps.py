@@ -261,3 +261,28 @@ def lines_and_points(*, lines: pd.DataFrame | None = None, points: Sequence[pd.D
             name=str(layer.attrs.get("name", "")),
         ))
     return fig
+
+
+def ring_trips_map(trips: pd.DataFrame, *, homes_name: str, institutions_name: str,
+                   yuan: str, height: int = 480, lang: str = "zh") -> go.Figure:
+    """A ring's trips (:func:`dashboards.data.rings.ring_trips`: insured division → institution)
+    on a :func:`lines_and_points` map: one blue point per insured division (``homes_name``),
+    one red point per institution labelled with its fund (``yuan`` is the unit's word), and a
+    line per trip, wider with more settlements."""
+    from dashboards.i18n import place
+
+    inst = trips.groupby(["fixmedins_code", "fixmedins_name", "lon", "lat"], as_index=False).agg(
+        fund=("fund", "sum"))
+    inst = inst.assign(label=inst["fixmedins_name"] + " " + inst["fund"].round(0).astype(str)
+                       + yuan, size=12)
+    inst.attrs.update(name=institutions_name, color="#d62728")
+    homes = trips.groupby(["insu_admdvs", "home", "home_lon", "home_lat"], as_index=False).agg(
+        persons=("persons", "max"))
+    homes = homes.rename(columns={"home_lon": "lon", "home_lat": "lat"}).assign(
+        label=homes["home"].map(lambda h: place(h, "en" if lang == "en" else "zh")), size=10)
+    homes.attrs.update(name=homes_name, color="#1f77b4")
+    lines = trips.rename(columns={"home_lon": "lon0", "home_lat": "lat0", "lon": "lon1",
+                                  "lat": "lat1"})
+    lines = lines.assign(width=1 + 2 * (lines["settlements"] / max(
+        float(lines["settlements"].max()), 1.0)) ** 0.5)
+    return lines_and_points(lines=lines, points=[homes, inst], height=height, lang=lang)

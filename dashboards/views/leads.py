@@ -25,7 +25,7 @@ from dashboards import ui
 from dashboards.data import leads as lead_data
 from dashboards.data import rings as ring_data
 from dashboards.data.common import data_period, division_names
-from dashboards.figures.maps import lines_and_points
+from dashboards.figures.maps import lines_and_points, ring_trips_map
 from dashboards.i18n import columns, t, text
 from yibao.divisions import PROVINCE_CODES, divisions_frame
 from yibao.errors import (
@@ -800,23 +800,11 @@ def _where(lead: Lead) -> None:
 
 def _ring_map(settlements: pd.DataFrame) -> None:
     trips = ring_data.ring_trips(settlements)
-    inst = trips.groupby(["fixmedins_code", "fixmedins_name", "lon", "lat"], as_index=False).agg(
-        fund=("fund", "sum"))
-    inst = inst.assign(label=inst["fixmedins_name"] + " " + inst["fund"].round(0).astype(str)
-                       + t("yuan", lg), size=12)
-    inst.attrs.update(name=t("institutions", lg), color="#d62728")
-    homes = trips.groupby(["insu_admdvs", "home", "home_lon", "home_lat"], as_index=False).agg(
-        persons=("persons", "max"))
-    homes = homes.rename(columns={"home_lon": "lon", "home_lat": "lat"}).assign(
-        label=homes["home"], size=10)
-    homes.attrs.update(name=text(L, "homes", lg), color="#1f77b4")
-    lines = trips.rename(columns={"home_lon": "lon0", "home_lat": "lat0", "lon": "lon1",
-                                  "lat": "lat1"})
-    lines = lines.assign(width=1 + 2 * (lines["settlements"] / max(
-        float(lines["settlements"].max()), 1.0)) ** 0.5)
     st.caption(text(L, "map_rings", lg, period=str(period)))
     left, right = st.columns([3, 2])
-    left.plotly_chart(lines_and_points(lines=lines, points=[homes, inst], height=440),
+    left.plotly_chart(ring_trips_map(trips, homes_name=text(L, "homes", lg),
+                                     institutions_name=t("institutions", lg),
+                                     yuan=t("yuan", lg), height=440, lang=lg),
                       width="stretch", key="lead_map")
     right.dataframe(columns(trips.drop(columns=["home_lon", "home_lat", "lon", "lat",
                                                 "insu_admdvs"]), lg),

@@ -11,10 +11,10 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.data import rings as ring_data
-from dashboards.figures.maps import FONT, lines_and_points
+from dashboards.figures.maps import FONT, ring_trips_map
 from dashboards.figures.network import network_figure, network_table
 from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, person_timeline
-from dashboards.i18n import columns, pattern_label, place, t, text
+from dashboards.i18n import columns, pattern_label, t, text
 from graph.rings import PATTERNS
 from graph.scoring import FEATURES, load_detection_settings
 from yibao.masking import mask_name
@@ -162,22 +162,10 @@ def _who(ring: ring_data.RingRecord) -> None:
 
 def _where(settlements: pd.DataFrame) -> None:
     trips = ring_data.ring_trips(settlements)
-    inst = trips.groupby(["fixmedins_code", "fixmedins_name", "lon", "lat"], as_index=False).agg(
-        fund=("fund", "sum"))
-    inst = inst.assign(label=inst["fixmedins_name"] + " " + inst["fund"].round(0).astype(str)
-                       + t("yuan", lg), size=12)
-    inst.attrs.update(name=t("institutions", lg), color="#d62728")
-    homes = trips.groupby(["insu_admdvs", "home", "home_lon", "home_lat"], as_index=False).agg(
-        persons=("persons", "max"))
-    homes = homes.rename(columns={"home_lon": "lon", "home_lat": "lat"}).assign(
-        label=homes["home"].map(lambda h: place(h, lg)), size=10)
-    homes.attrs.update(name=text(L, "homes", lg), color="#1f77b4")
-    lines = trips.rename(columns={"home_lon": "lon0", "home_lat": "lat0", "lon": "lon1",
-                                  "lat": "lat1"})
-    lines = lines.assign(width=1 + 2 * (lines["settlements"] / max(
-        float(lines["settlements"].max()), 1.0)) ** 0.5)
     left, right = st.columns([3, 2])
-    left.plotly_chart(lines_and_points(lines=lines, points=[homes, inst], height=480, lang=lg),
+    left.plotly_chart(ring_trips_map(trips, homes_name=text(L, "homes", lg),
+                                     institutions_name=t("institutions", lg),
+                                     yuan=t("yuan", lg), height=480, lang=lg),
                       width="stretch", key="ring_map")
     right.markdown(f"**{text(L, 'trips', lg)}**")
     right.dataframe(columns(trips.drop(columns=["home_lon", "home_lat", "lon", "lat",

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.data.rings import ring_days
-from dashboards.figures.maps import lines_and_points, plain_map
+from dashboards.figures.maps import lines_and_points, plain_map, ring_trips_map
 from dashboards.figures.network import WEBGL_FROM, network_figure
 from dashboards.figures.timelines import daily_timeline
 
@@ -89,3 +89,19 @@ def test_ring_days_counts_members_per_day_and_place() -> None:
 def test_english_map_names_places_in_english() -> None:
     fig = plain_map([117.27, 117.28], [31.86, 31.87], lang="en")
     assert "Shushan District" in list(fig.data[2].text)
+
+
+def test_ring_trips_map_points_lines_and_english_homes() -> None:
+    trips = pd.DataFrame({
+        "insu_admdvs": ["341200", "341200"], "home": ["阜阳市", "阜阳市"],
+        "home_lon": [115.8, 115.8], "home_lat": [32.9, 32.9],
+        "fixmedins_code": ["P1", "P2"], "fixmedins_name": ["甲药房", "乙药房"],
+        "lon": [120.0, 117.3], "lat": [30.5, 31.8], "fund": [1000.4, 250.0],
+        "persons": [3, 2], "settlements": [8, 2]})
+    fig = ring_trips_map(trips, homes_name="Insured division", institutions_name="Institutions",
+                         yuan=" yuan", lang="en")
+    markers = {t.name: t for t in fig.data if t.mode == "markers"}
+    assert list(markers["Insured division"].text) == ["Fuyang"]
+    assert list(markers["Institutions"].text) == ["甲药房 1000.0 yuan", "乙药房 250.0 yuan"]
+    lines = [t for t in fig.data if t.mode == "lines" and t.line.color == "#c0392b"]
+    assert sum(len([x for x in t.x if x is not None]) for t in lines) == 4  # two trips
