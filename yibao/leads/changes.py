@@ -32,6 +32,7 @@ from yibao.leads.lifecycle import (
     State,
     allowed_next,
     check_transition,
+    match_choice,
     parse_disposition,
     path_between,
     state_label,
@@ -184,19 +185,17 @@ def normalise(name: str, value: object) -> object:
     if name in ("summary", "violation"):
         return _text(name, value)
     if name == "risk":
-        text = _text(name, value)
-        for code, (zh, en) in RISKS.items():
-            if text in (code, zh, en, f"{zh} ({en})"):
-                return code
+        code = match_choice(RISKS, _text(name, value))
+        if code is not None:
+            return code
         raise LeadError(f"{_label('risk')} {value!r} must be one of "
                         f"{', '.join(f'{zh} ({c})' for c, (zh, _) in RISKS.items())}",
                         reason="unknown_choice", field="risk", value=value,
                         allowed=tuple(RISKS))
     if name == "source":
-        text = _text(name, value)
-        for source, (zh, en) in SOURCES.items():
-            if text in (source, zh, en, f"{zh} ({en})"):
-                return source
+        source = match_choice(SOURCES, _text(name, value))
+        if source is not None:
+            return source
         raise LeadError(f"{_label('source')} {value!r} must be one of "
                         f"{', '.join(f'{zh} ({c})' for c, (zh, _) in SOURCES.items())}",
                         reason="unknown_choice", field="source", value=value,

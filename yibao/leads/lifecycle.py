@@ -12,8 +12,8 @@ their Chinese and English labels live in :data:`STATES` and :data:`DISPOSITIONS`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal, get_args
+from collections.abc import Iterable, Mapping
+from typing import Literal, TypeVar, get_args
 
 from yibao.errors import LeadTransitionError
 
@@ -26,11 +26,14 @@ __all__ = [
     "allowed_next",
     "check_transition",
     "disposition_label",
+    "match_choice",
     "parse_disposition",
     "parse_state",
     "path_between",
     "state_label",
 ]
+
+K = TypeVar("K", bound=str)
 
 State = Literal["pending", "checking", "confirmed", "cleared", "handling", "closed"]
 Disposition = Literal["agreement", "penalty", "police", "discipline"]
@@ -91,12 +94,21 @@ def _allowed_text(state: State) -> str:
     return ", ".join(state_label(s) for s in nxt)
 
 
+def match_choice(table: Mapping[K, tuple[str, str]], value: str) -> K | None:
+    """The code of ``table`` (code → (Chinese, English)) that ``value`` names: the code, the
+    Chinese or English name, or both as ``"中文 (English)"``; ``None`` when none."""
+    text = value.strip()
+    for code, (zh, en) in table.items():
+        if text in (code, zh, en, f"{zh} ({en})"):
+            return code
+    return None
+
+
 def parse_state(value: str) -> State:
     """A state from its code, Chinese or English name (``"查实"``, ``"confirmed"``)."""
-    text = value.strip()
-    for code, (zh, en) in STATES.items():
-        if text in (code, zh, en) or text == state_label(code):
-            return code
+    code = match_choice(STATES, value)
+    if code is not None:
+        return code
     raise LeadTransitionError(
         f"{value!r} is not a lead state: use one of "
         f"{', '.join(state_label(s) for s in STATES)}",
@@ -105,10 +117,9 @@ def parse_state(value: str) -> State:
 
 def parse_disposition(value: str) -> Disposition:
     """A disposition from its code, Chinese or English name (``"行政处罚"``, ``"penalty"``)."""
-    text = value.strip()
-    for code, (zh, en) in DISPOSITIONS.items():
-        if text in (code, zh, en) or text == disposition_label(code):
-            return code
+    code = match_choice(DISPOSITIONS, value)
+    if code is not None:
+        return code
     raise LeadTransitionError(
         f"{value!r} is not a disposition: use one or more of "
         f"{', '.join(disposition_label(d) for d in DISPOSITIONS)}",
