@@ -26,7 +26,7 @@ from dashboards.data import leads as lead_data
 from dashboards.data import rings as ring_data
 from dashboards.data.common import data_period, division_names
 from dashboards.figures.maps import lines_and_points, ring_trips_map
-from dashboards.i18n import columns, t, text
+from dashboards.i18n import columns, place, t, text
 from yibao.divisions import PROVINCE_CODES, divisions_frame
 from yibao.errors import (
     LeadConflictError,
@@ -687,7 +687,8 @@ def _new_lead_form() -> None:
     manual = ("report", "national", "inspection", "manual")
     divs = divisions_frame()
     regions = divs[divs["level"] != "province"]
-    region_names = dict(zip(regions["code"], regions["name"], strict=True))
+    region_names = {c: str(place(n, lg)) for c, n in zip(regions["code"], regions["name"],
+                                                          strict=True)}
     with st.expander(text(L, "new_lead", lg)), st.form("leads_new", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         c1.selectbox(text(L, "sources", lg), manual, format_func=_source,
@@ -752,7 +753,8 @@ def _fields(lead: Lead, today: date) -> None:
     lines = [
         text(L, "source_line", lg, source=_source(lead.source), ref=lead.source_ref or "—"),
         text(L, "violation_line", lg, violation=lead_data.violation_name(lead.violation, lg)),
-        text(L, "region_line", lg, region=names.get(lead.region or "", lead.region or "—")),
+        text(L, "region_line", lg,
+             region=place(names.get(lead.region or "", lead.region or "—"), lg)),
     ]
     if lead.dispositions:
         lines.append(text(L, "dispositions_line", lg, d="、".join(

@@ -406,3 +406,14 @@ def test_the_page_script_draws_no_stray_text() -> None:
     stray = [node.lineno for node in body[1:] if isinstance(node, ast.Expr)
              and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
     assert stray == []
+
+
+def test_lead_region_in_english(app: App, filled: SqliteLedger, detected: Detected) -> None:
+    from yibao.divisions import division
+
+    lead = _pending_ring_lead(filled, detected)
+    assert lead.region
+    at = app(page="leads", lead=lead.lead_id, lang="en")
+    no_exception(at)
+    lines = "\n".join(m.value for m in at.markdown)
+    assert f"Region: {division(lead.region).name_en}" in lines
