@@ -17,6 +17,8 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from loaders.codes import code_tables
+
 __all__ = [
     "INPATIENT_MED_TYPES",
     "Claims",
@@ -27,8 +29,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-INPATIENT_MED_TYPES: tuple[str, ...] = ("21", "22", "24", "25", "52")
-"""医疗类别 codes of inpatient stays (住院); their event time is the admission date."""
+INPATIENT_MED_TYPES: tuple[str, ...] = code_tables()["med_type"].with_attr("setting", "inpatient")
+"""医疗类别 codes of inpatient stays (住院), from the med_type code table (``setting =
+"inpatient"``); their event time is the admission date."""
 
 _EPOCH = "TIMESTAMP '2000-01-01 00:00:00'"
 

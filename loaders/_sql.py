@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from loaders.contract import Column, Kind
+from loaders.codes import CodeTables, code_tables
+from loaders.contract import Column, Kind, Severity
 
 __all__ = [
     "DATETIME_FORMATS",
@@ -96,24 +97,35 @@ def problem(column: str, code: str, value: str, detail: str = "NULL") -> str:
 
 @dataclass(frozen=True)
 class ColumnSql:
-    """The SQL of one column: normalised text, typed value, SQL type, checks."""
+    """The SQL of one column: normalised text, typed value, SQL type, checks and notes.
+
+    ``checks`` yield problems that quarantine the row; ``notes`` yield problems of the same
+    shape that keep the row and are recorded as data-quality notes (:class:`Severity`).
+    """
 
     normalised: str
     value: str
     sql_type: str
     checks: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+CONTROL_CHARACTERS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
+"""C0 control characters but tab, LF and CR (and DEL), as an RE2 class: they are removed when
+text is read, so none reaches the store (they would break every later Excel export)."""
 
 
 def _normalise(raw: str, kind: Kind) -> str:
     # Most values need nothing: a cheap regular-expression guard sends only the others through
     # trim() and the slow translate() (3-40x faster on a clean export).
+    controls = f"regexp_replace({raw}, '{CONTROL_CHARACTERS}', '', 'g')"
     if kind in (Kind.TEXT, Kind.NAME):
-        padded = "^[ \t\r\n\u3000]|[ \t\r\n\u3000]$"
+        padded = f"^[ \t\r\n\u3000]|[ \t\r\n\u3000]$|{CONTROL_CHARACTERS}"
         return (
             f"nullif(CASE WHEN regexp_matches({raw}, '{padded}') "
-            f"THEN trim({raw}, ' \t\r\n\u3000') ELSE {raw} END, '')"
+            f"THEN trim({controls}, ' \t\r\n\u3000') ELSE {raw} END, '')"
         )
-    wide = f"trim(translate({raw}, {literal(_FULL)}, {literal(_HALF)}), ' \t\r\n')"
+    wide = f"trim(translate({controls}, {literal(_FULL)}, {literal(_HALF)}), ' \t\r\n')"
     # not printable ASCII, or padded with a space
     return f"nullif(CASE WHEN regexp_matches({raw}, '[^ -~]|^ | $') THEN {wide} ELSE {raw} END, '')"
 
@@ -122,14 +134,19 @@ def _formats(formats: tuple[str, ...]) -> str:
     return "[" + ", ".join(literal(f) for f in formats) + "]"
 
 
-def column_sql(col: Column) -> ColumnSql:
-    """Build the normalise/parse/check SQL of ``col`` (raw text in column ``col.name``)."""
+def column_sql(col: Column, codes: CodeTables | None = None, *, present: bool = True) -> ColumnSql:
+    """Build the normalise/parse/check SQL of ``col`` (raw text in column ``col.name``).
+
+    ``codes``: the code tables of the load (the shipped ones by default); ``present``: whether
+    the file has the column (an absent optional column gets no missing-value notes).
+    """
     raw = ident(col.name)
     n = ident("n_" + col.name)
     v = ident("v_" + col.name)
     name = col.name
     checks: list[str] = []
-    if not col.nullable:
+    notes: list[str] = []
+    if not col.nullable and present:
         checks.append(f"CASE WHEN {n} IS NULL THEN {problem(name, 'missing_value', raw)} END")
     normalised = _normalise(raw, col.kind)
     kind = col.kind
@@ -143,11 +160,23 @@ def column_sql(col: Column) -> ColumnSql:
         eager = "" if not _matches_a_number(pattern) else (
             f"WHEN {as_number} THEN {problem(name, 'id_as_number', raw)} "
         )
-        checks.append(
-            f"CASE {eager}WHEN NOT regexp_full_match({n}, {literal(pattern)}) "
+        shape = (
+            f"WHEN NOT regexp_full_match({n}, {literal(pattern)}) "
             f"THEN CASE WHEN {as_number} THEN {problem(name, 'id_as_number', raw)} "
-            f"ELSE {problem(name, 'bad_format', raw, hint)} END END"
+            f"ELSE {problem(name, 'bad_format', raw, hint)} END"
         )
+        if not col.formats:
+            checks.append(f"CASE {eager}{shape} END")
+        else:
+            # a national shape settles the value in one regular expression (the usual case)
+            national = "|".join(f"({f.pattern})" for f in col.formats)
+            names = literal(" / ".join(f"{f.name} ({f.example})" for f in col.formats))
+            standard = f"regexp_full_match({n}, {literal(national)})"
+            checks.append(f"CASE WHEN {standard} THEN NULL {eager}{shape} END")
+            notes.append(
+                f"CASE WHEN NOT {standard} AND regexp_full_match({n}, {literal(pattern)}) "
+                f"AND NOT {as_number} THEN {problem(name, 'nonstandard_code', raw, names)} END"
+            )
     elif kind in (Kind.TEXT, Kind.NAME):
         value, sql_type = n, "VARCHAR"
     elif kind is Kind.CERTNO:
@@ -158,7 +187,8 @@ def column_sql(col: Column) -> ColumnSql:
         )
         expected = f"substr('10X98765432', (({weighted}) % 11) + 1, 1)"
         checks.append(
-            f"CASE WHEN length({n}) <> 18 THEN {problem(name, 'certno_length', raw)} "
+            f"CASE WHEN {n} IS NULL THEN NULL "
+            f"WHEN length({n}) <> 18 THEN {problem(name, 'certno_length', raw)} "
             f"WHEN NOT regexp_full_match({n}, '[0-9]{{17}}[0-9X]') "
             f"THEN {problem(name, 'certno_format', raw)} "
             f"WHEN try_strptime(substr({n}, 7, 8), '%Y%m%d') IS NULL "
@@ -173,15 +203,23 @@ def column_sql(col: Column) -> ColumnSql:
             f"'1[3-9][0-9]{{9}}|0[1-9][0-9]{{8,10}}') THEN {problem(name, 'bad_phone', raw)} END"
         )
     elif kind is Kind.ENUM:
-        if col.labels:
-            mapping = " ".join(f"WHEN {literal(z)} THEN {literal(c)}" for z, c in col.labels)
+        if col.code_table is None:  # pragma: no cover - the contract gives every ENUM a table
+            raise AssertionError(f"column {name} has no code table")
+        table = (codes or code_tables())[col.code_table]
+        before = normalised  # the text as written, trimmed and half-width
+        labels = [(z, c) for z, c in table.labels.items() if z not in table.direct_choices]
+        if labels:
+            mapping = " ".join(f"WHEN {literal(z)} THEN {literal(c)}" for z, c in labels)
             normalised = f"CASE {normalised} {mapping} ELSE {normalised} END"
         value, sql_type = n, "VARCHAR"
-        choices = ", ".join(literal(c) for c in col.choices)
-        checks.append(
-            f"CASE WHEN {n} NOT IN ({choices}) "
-            f"THEN {problem(name, 'bad_enum', raw, literal('/'.join(col.choices)))} END"
-        )
+        code = "bad_enum" if col.severity is Severity.QUARANTINE else "unknown_code"
+        listed = literal(f"{table.name}: " + "/".join(table.direct_choices))
+        if table.direct_choices == table.choices:
+            unknown = f"{n} NOT IN ({', '.join(literal(c) for c in table.choices)})"
+        else:  # a code reached through labels only must not be accepted as written
+            accepted = (*table.direct_choices, *(z for z, _ in labels))
+            unknown = f"{before} NOT IN ({', '.join(literal(c) for c in accepted)})"
+        checks.append(f"CASE WHEN {unknown} THEN {problem(name, code, raw, listed)} END")
     elif kind in (Kind.DATE, Kind.DATETIME):
         formats = DATE_FORMATS if kind is Kind.DATE else DATETIME_FORMATS
         serial = f"TRY_CAST({n} AS DOUBLE)"
@@ -232,11 +270,14 @@ def column_sql(col: Column) -> ColumnSql:
         )
     elif kind is Kind.COORD:
         sql_type = "DOUBLE"
-        value = f"TRY_CAST({n} AS DOUBLE)"
         lo, hi = col.bounds or (-180.0, 180.0)
+        # a coordinate outside the bounds would draw the institution somewhere else: not stored
+        number = f"TRY_CAST({n} AS DOUBLE)"
+        value = f"CASE WHEN {number} BETWEEN {lo} AND {hi} THEN {number} END"
         checks.append(
-            f"CASE WHEN {n} IS NOT NULL AND {v} IS NULL THEN {problem(name, 'bad_number', raw)} "
-            f"WHEN {v} < {lo} OR {v} > {hi} "
+            f"CASE WHEN {n} IS NOT NULL AND TRY_CAST({n} AS DOUBLE) IS NULL "
+            f"THEN {problem(name, 'bad_number', raw)} "
+            f"WHEN {n} IS NOT NULL AND {v} IS NULL "
             f"THEN {problem(name, 'coord_out_of_range', raw, literal(f'{lo} .. {hi}'))} END"
         )
     elif kind is Kind.CODE_LIST:
@@ -259,4 +300,9 @@ def column_sql(col: Column) -> ColumnSql:
         )
     else:  # pragma: no cover - every Kind is handled above
         raise AssertionError(kind)
-    return ColumnSql(normalised=normalised, value=value, sql_type=sql_type, checks=tuple(checks))
+    if col.severity is Severity.NOTE:
+        checks, notes = [], checks + notes
+    return ColumnSql(
+        normalised=normalised, value=value, sql_type=sql_type, checks=tuple(checks),
+        notes=tuple(notes),
+    )

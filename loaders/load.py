@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from loaders._sql import ident, literal
+from loaders.codes import CodeTables
 from loaders.contract import TABLE_ORDER, TABLES
 from loaders.reasons import REASONS
 from loaders.report import FileReport, LoadReport
@@ -49,8 +50,13 @@ def load_folder(
     *,
     tables: Iterable[str] | None = None,
     progress: Progress | None = None,
+    codes: CodeTables | None = None,
 ) -> LoadReport:
-    """Load every contract table found in ``folder`` (optionally only ``tables``)."""
+    """Load every contract table found in ``folder`` (optionally only ``tables``).
+
+    ``codes``: the code tables to read coded columns with (the shipped ones by default; see
+    :func:`loaders.codes.load_code_tables` for a province's mapping file).
+    """
     folder = Path(folder)
     files, ignored = find_table_files(folder)
     if tables is not None:
@@ -67,7 +73,7 @@ def load_folder(
             f"no table files found in {folder}: expected files such as {names} "
             "(or .xlsx/.parquet, or the Chinese table names)"
         )
-    report = load_files(files, store, source=str(folder), progress=progress)
+    report = load_files(files, store, source=str(folder), progress=progress, codes=codes)
     return replace(report, ignored_files=tuple(p.name for p in ignored))
 
 
@@ -77,6 +83,7 @@ def load_files(
     *,
     source: str = "",
     progress: Progress | None = None,
+    codes: CodeTables | None = None,
 ) -> LoadReport:
     """Load ``{table: path}`` into ``store`` in one transaction (see module doc)."""
     started = time.perf_counter()
@@ -108,7 +115,9 @@ def load_files(
             tick(f"load {path.name}", i)
             t0 = time.perf_counter()
             stage = stage_raw(con, path, table, scan=scans[table], workdir=store.path.parent)
-            reports.append(_load_staged(con, stage, load_id, time.perf_counter() - t0))
+            reports.append(
+                _load_staged(con, stage, load_id, time.perf_counter() - t0, codes=codes)
+            )
             log.info("loaded %s: %s", path, reports[-1])
         tick("commit", total)
         con.execute(
@@ -188,12 +197,52 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, table: str, load_id: int, w
     return inserted
 
 
+def _record_notes(con: duckdb.DuckDBPyConnection, table: str, meta: str) -> None:
+    """One ``data_notes`` entry per note of each row this load inserts (kept rows only)."""
+    key = TABLES[table].key
+    row_key = " || '/' || ".join(f"CAST({ident('v_' + k)} AS VARCHAR)" for k in key)
+    con.execute(
+        f"""INSERT INTO data_notes
+        SELECT {meta}, c._row, c._key, p.column, p.value, p.code,
+               {_fill("q.zh")}, {_fill("q.en")}
+        FROM (SELECT _row, {row_key} AS _key, unnest(_notes) AS p FROM checked
+              WHERE len(_notes) > 0 AND len(_problems) = 0 AND NOT _unchanged) c
+        JOIN _reasons q ON q.code = c.p.code"""
+    )
+
+
+def _note_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int], dict[str, int]]:
+    """Rows inserted with notes; notes by reason; notes by column."""
+    inserted = "len(_problems) = 0 AND NOT _unchanged"
+    row = con.execute(f"SELECT count(*) FROM checked WHERE len(_notes) > 0 AND {inserted}")
+    noted = int((row.fetchone() or (0,))[0])
+    if not noted:
+        return 0, {}, {}
+    notes = f"(SELECT unnest(_notes) AS p FROM checked WHERE len(_notes) > 0 AND {inserted})"
+    by_reason = con.execute(
+        f"SELECT p.code, count(*) FROM {notes} GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    by_column = con.execute(
+        f"SELECT p.column, count(*) FROM {notes} GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    return (
+        noted,
+        {str(k): int(v) for k, v in by_reason},
+        {str(k): int(v) for k, v in by_column},
+    )
+
+
 def _load_staged(
-    con: duckdb.DuckDBPyConnection, stage: RawStage, load_id: int, read_seconds: float
+    con: duckdb.DuckDBPyConnection,
+    stage: RawStage,
+    load_id: int,
+    read_seconds: float,
+    *,
+    codes: CodeTables | None = None,
 ) -> FileReport:
     t0 = time.perf_counter()
     table = stage.table
-    check_rows(con, table)
+    check_rows(con, table, codes=codes, present=frozenset(stage.column_map))
     flag_duplicates(con, table)
     flag_stored(con, table)
     check_references(con, table)
@@ -207,6 +256,7 @@ def _load_staged(
     file_name = stage.path.name
     sha = stage.scan.sha256
     meta = f"{int(load_id)}, {literal(table)}, {literal(file_name)}, {literal(sha)}"
+    _record_notes(con, table, meta)
     record = raw_record_sql(con, table, "raw")
     # quarantine: rows the reader could not split, then rows with problems; an entry already
     # made by an earlier load of the same bytes is not repeated (idempotent loads)
@@ -252,6 +302,7 @@ def _load_staged(
         ).fetchall()
     )
     normalised = _normalised_counts(con, table)
+    noted, note_reasons, note_columns = _note_counts(con)
     quarantined = bad_rows + stage.rejects
     rows_in = rows_checked + stage.rejects
     if rows_in != inserted + unchanged + quarantined:  # the loader's own invariant
@@ -271,6 +322,12 @@ def _load_staged(
         quarantined=quarantined,
         reasons={str(k): int(v) for k, v in reasons.items()},
         normalised=normalised,
+        noted=noted,
+        notes=note_reasons,
+        noted_columns=note_columns,
+        absent_columns=tuple(
+            c.name for c in TABLES[table].columns if c.name not in stage.column_map
+        ),
         ignored_columns=stage.ignored_columns,
         seconds=read_seconds + time.perf_counter() - t0,
     )

@@ -205,7 +205,28 @@ _REASONS = (
     ),
 )
 
-REASONS: dict[str, Reason] = {r.code: r for r in _REASONS}
+_NOTE_REASONS = (
+    Reason(
+        "unknown_code",
+        "{column} 的值 '{value}' 不在代码表 {detail} 中，已按原值保存："
+        "若是本省的标签，在代码映射文件中加入 [tables.<表名>.labels] \"{value}\" = \"<代码>\""
+        "（yibao load --codes 文件）；"
+        "若是去掉了前导零的代码，导出时把该列设为文本",
+        "{column} value '{value}' is not in code table {detail}; stored as it came: if it is a "
+        "local label, add [tables.<table>.labels] \"{value}\" = \"<code>\" to a code mapping "
+        "file (yibao load --codes FILE); if Excel dropped a leading zero, export the column as "
+        "text",
+    ),
+    Reason(
+        "nonstandard_code",
+        "{column} 的值 '{value}' 不是国家编码格式（{detail}），已按原值保存：核对是否为本地旧编码",
+        "{column} value '{value}' is not in a national code format ({detail}); stored as it "
+        "came: check whether it is an older local code",
+    ),
+)
+"""Reasons of data-quality notes only: the row was kept."""
+
+REASONS: dict[str, Reason] = {r.code: r for r in (*_REASONS, *_NOTE_REASONS)}
 
 
 def reason(code: str) -> Reason:

@@ -25,7 +25,9 @@ __all__ = ["SCHEMA_VERSION", "Store", "default_memory_limit", "open_store"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: data-quality notes (``data_notes``) and the optional operator and department columns of
+settlements; a version-1 store is upgraded in place when opened for writing."""
 
 _SYSTEM_DDL = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -69,6 +71,19 @@ _SYSTEM_DDL = (
         problems JSON,
         raw_record JSON
     )""",
+    """CREATE TABLE IF NOT EXISTS data_notes (
+        load_id INTEGER,
+        table_name VARCHAR,
+        file VARCHAR,
+        sha256 VARCHAR,
+        row_no BIGINT,
+        row_key VARCHAR,
+        column_name VARCHAR,
+        raw_value VARCHAR,
+        reason_code VARCHAR,
+        reason_zh VARCHAR,
+        reason_en VARCHAR
+    )""",
     """CREATE TABLE IF NOT EXISTS trace_codes (
         drug_trac_codg VARCHAR,
         setl_id VARCHAR,
@@ -106,8 +121,8 @@ class Store:
         self.con.close()
 
     def table_counts(self) -> dict[str, int]:
-        """Rows per data table, plus ``trace_codes`` and ``quarantine``."""
-        names = (*TABLE_ORDER, "trace_codes", "quarantine")
+        """Rows per data table, plus ``trace_codes``, ``quarantine`` and ``data_notes``."""
+        names = (*TABLE_ORDER, "trace_codes", "quarantine", "data_notes")
         sql = " UNION ALL ".join(
             f"SELECT {i} AS i, count(*) FROM {ident(n)}" for i, n in enumerate(names)
         )
@@ -127,6 +142,31 @@ class Store:
         )
 
 
+    def notes_frame(self, load_id: int | None = None) -> pd.DataFrame:
+        """Data-quality notes of stored rows (all loads, or one), in file and row order."""
+        where = "" if load_id is None else "WHERE load_id = ?"
+        return self.frame(
+            f"SELECT * FROM data_notes {where} ORDER BY load_id, table_name, file, row_no",
+            [] if load_id is None else [load_id],
+        )
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Upgrade a version-1 store: add the contract columns its tables lack (empty)."""
+    for name in TABLE_ORDER:
+        have = {
+            c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                "AND schema_name = 'main' AND database_name = current_database()",
+                [name],
+            ).fetchall()
+        }
+        for col in TABLES[name].columns:
+            if col.name not in have:
+                sql_type = column_sql(col).sql_type
+                con.execute(f"ALTER TABLE {ident(name)} ADD COLUMN {ident(col.name)} {sql_type}")
+
+
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in _SYSTEM_DDL:
         con.execute(ddl)
@@ -135,6 +175,10 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    elif int(row[0]) == 1:
+        log.info("upgrading store schema 1 -> %d", SCHEMA_VERSION)
+        _add_new_columns(con)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
     elif int(row[0]) != SCHEMA_VERSION:
         raise StoreError(
             f"store schema version {row[0]} is not {SCHEMA_VERSION}: load the data into a new "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from loaders._sql import PROBLEM_TYPE, column_sql, ident, literal, problem
+from loaders.codes import CodeTables, code_tables
 from loaders.contract import AMOUNT_TOLERANCE_YUAN, TABLES, Column, Kind, Table
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "raw_record_sql",
 ]
 
-_INPATIENT = ("21", "22", "24", "25", "52")
 _HASH_EXCLUDED = frozenset({"init_setl_id"})  # filled in by the loader when it links reversals
 
 
@@ -31,15 +31,17 @@ def _when(condition: str, column: str, code: str, value: str, detail: str = "NUL
     return f"CASE WHEN {condition} THEN {problem(column, code, value, detail)} END"
 
 
-def _table_checks(table: Table) -> list[str]:
-    """Checks that involve several columns of one row."""
+def _table_checks(table: Table, codes: CodeTables) -> tuple[list[str], list[str]]:
+    """Checks that involve several columns of one row: (quarantining checks, notes)."""
     tol = AMOUNT_TOLERANCE_YUAN
     if table.name == "settlements":
         diff = "v_fund_pay_sumamt + v_acct_pay + v_psn_cash_pay - v_medfee_sumamt"
         amounts = ["v_fund_pay_sumamt", "v_acct_pay", "v_psn_cash_pay", "v_hifp_pay"]
         any_pos = " OR ".join(f"{a} > 0" for a in amounts)
         any_neg = " OR ".join(f"{a} < 0" for a in amounts)
-        inpatient = ", ".join(literal(m) for m in _INPATIENT)
+        inpatient = ", ".join(
+            literal(m) for m in codes["med_type"].with_attr("setting", "inpatient")
+        )
         return [
             _when(f"abs({diff}) > {tol}", "medfee_sumamt", "amounts_mismatch", "medfee_sumamt",
                   f"round({diff}, 4)"),
@@ -50,17 +52,17 @@ def _table_checks(table: Table) -> list[str]:
             _when("v_begndate > v_enddate", "begndate", "dates_reversed", "begndate", "enddate"),
             _when(f"v_med_type IN ({inpatient}) AND (v_begndate IS NULL OR v_enddate IS NULL)",
                   "begndate", "missing_stay_dates", "med_type"),
-        ]
+        ], []
     if table.name == "persons":
         born = "CAST(try_strptime(substr(v_certno, 7, 8), '%Y%m%d') AS DATE)"
-        return [_when(f"v_brdy <> {born}", "brdy", "brdy_mismatch", "brdy", born)]
+        return [], [_when(f"v_brdy <> {born}", "brdy", "brdy_mismatch", "brdy", born)]
     if table.name == "fee_details":
         diff = "v_cnt * v_pric - v_det_item_fee_sumamt"
         return [
             _when(f"abs({diff}) > {tol}", "det_item_fee_sumamt", "fee_amount_mismatch",
                   "det_item_fee_sumamt", f"round({diff}, 4)")
-        ]
-    return []
+        ], []
+    return [], []
 
 
 def content_hash_sql(table: Table, prefix: str = "", alias: str = "") -> str:
@@ -72,31 +74,57 @@ def content_hash_sql(table: Table, prefix: str = "", alias: str = "") -> str:
     return f"hash({', '.join(cols)})"
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
+def _problem_list(checks: list[str]) -> str:
+    """SQL of the list of problems among ``checks`` (each yields a struct or NULL)."""
+    if not checks:
+        return f"CAST([] AS {PROBLEM_TYPE}[])"
+    joined = ", ".join(checks)
+    # CASE evaluates its ELSE branch only for the rows that reach it: the list of every
+    # problem is built for rows with a problem only
+    return (
+        f"CASE WHEN coalesce({joined}) IS NULL THEN CAST([] AS {PROBLEM_TYPE}[]) "
+        f"ELSE list_filter([{joined}], lambda p: p IS NOT NULL) END"
+    )
+
+
+def check_rows(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    *,
+    codes: CodeTables | None = None,
+    present: frozenset[str] | None = None,
+) -> None:
     """Create ``checked`` from ``raw``: normalise, parse and check every row.
 
-    ``checked`` keeps the typed values (``v_``), the problems, the content hash and ``_norm``,
-    a bit mask of the columns whose text was normalised (bit i: the i-th contract column); the
-    raw text stays in ``raw`` and is joined back for the (few) quarantined rows only.
+    ``checked`` keeps the typed values (``v_``), the ``_problems`` that quarantine the row,
+    the ``_notes`` that keep it (descriptive fields, :class:`~loaders.contract.Severity`), the
+    content hash and ``_norm``, a bit mask of the columns whose text was normalised (bit i: the
+    i-th contract column); the raw text stays in ``raw`` and is joined back for the (few)
+    quarantined or noted rows only. ``present``: the contract columns the file has (all by
+    default); an absent optional column gets no missing-value notes.
     """
     table = TABLES[table_name]
-    sqls = {c.name: column_sql(c) for c in table.columns}
+    codes = codes or code_tables()
+    sqls = {
+        c.name: column_sql(c, codes, present=present is None or c.name in present)
+        for c in table.columns
+    }
     raw_cols = ", ".join(ident(c.name) for c in table.columns)
     normalised = ", ".join(f"{s.normalised} AS {ident('n_' + n)}" for n, s in sqls.items())
     values = ", ".join(f"{s.value} AS {ident('v_' + n)}" for n, s in sqls.items())
     typed = ", ".join(ident("v_" + n) for n in sqls)
-    checks = ", ".join([chk for s in sqls.values() for chk in s.checks] + _table_checks(table))
+    row_checks, row_notes = _table_checks(table, codes)
+    checks = _problem_list([chk for s in sqls.values() for chk in s.checks] + row_checks)
+    notes = _problem_list([note for s in sqls.values() for note in s.notes] + row_notes)
     norm = " + ".join(
         f"CASE WHEN {_normalised_sql(c)} THEN {1 << i} ELSE 0 END"
         for i, c in enumerate(table.columns)
     )
-    # CASE evaluates its ELSE branch only for the rows that reach it: the list of every
-    # problem is built for bad rows only
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE checked AS
         SELECT _row, {typed},
-               CASE WHEN coalesce({checks}) IS NULL THEN CAST([] AS {PROBLEM_TYPE}[])
-                    ELSE list_filter([{checks}], lambda p: p IS NOT NULL) END AS _problems,
+               {checks} AS _problems,
+               {notes} AS _notes,
                false AS _unchanged,
                {content_hash_sql(table, "v_")} AS _hash,
                CAST({norm} AS BIGINT) AS _norm

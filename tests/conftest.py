@@ -233,6 +233,17 @@ class TinyTables:
         return records
 
     @staticmethod
+    def notes(store: Store, table: str | None = None) -> list[dict[str, Any]]:
+        """Data-quality notes (of ``table``) as dicts, in load, file and row order."""
+        frame = store.notes_frame()
+        if table is not None:
+            frame = frame[frame["table_name"] == table]
+        records: list[dict[str, Any]] = frame.astype(object).where(frame.notna(), None).to_dict(
+            "records"
+        )
+        return records
+
+    @staticmethod
     def stored(store: Store, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
         """Rows of a store table, sorted, as tuples."""
         return sorted(store.con.execute(f'SELECT {columns} FROM "{table}"').fetchall(), key=repr)
@@ -268,8 +279,9 @@ class TinyTables:
 
     @staticmethod
     def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-        """Every data table, ``trace_codes``, ``quarantine``, ``loads`` and ``load_files``."""
-        names = (*TABLE_ORDER, "trace_codes", "quarantine", "loads", "load_files")
+        """Every data table, ``trace_codes``, ``quarantine``, ``data_notes``, ``loads`` and
+        ``load_files``."""
+        names = (*TABLE_ORDER, "trace_codes", "quarantine", "data_notes", "loads", "load_files")
         return {n: TinyTables.stored(store, n) for n in names}
 
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from loaders._sql import DATE_FORMATS, DATETIME_FORMATS
-from loaders.contract import AMOUNT_TOLERANCE_YUAN, TABLE_ORDER, TABLES, Column, Kind
+from loaders.codes import code_tables
+from loaders.contract import (
+    AMOUNT_TOLERANCE_YUAN,
+    TABLE_ORDER,
+    TABLES,
+    CodeFormat,
+    Column,
+    Kind,
+    Severity,
+)
 from loaders.reasons import REASONS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
@@ -50,7 +59,26 @@ GBK/GB18030 自动识别）、Excel `.xlsx`（第一个工作表，第 1 行为�
 Column names are the national platform's field codes; the Chinese names and aliases below are
 accepted too (case, spaces and full-width brackets ignored). Extra columns are ignored (and kept
 in the quarantined rows' raw record). A missing **required** column refuses the whole load with
-a message that lists the columns found and the names accepted.
+a message that lists the columns found and the names accepted; a missing optional column is
+listed in the load summary (`absent_columns`) and stored empty.
+
+## What a fault costs / 问题值的处理
+
+A fault that would corrupt results **quarantines** the row: keys, references to rows that do not
+exist, amounts, the dates and times of a settlement, the person and institution of a
+settlement, trace codes, duplicates. A **descriptive** field that is unknown or oddly shaped
+(a hospital level, a staff type, a diagnosis, a name, an address, a division, a check digit,
+the shape of a practitioner or institution code) **keeps** the row: it is stored with the value
+as it came (a date or coordinate that cannot be used is stored empty) and a data-quality note is
+recorded in `data_notes` (table, file, row, row key, column, raw value, reason). Notes are
+counted in the load summary (`noted`, `notes`) beside the quarantine counts; `yibao quarantine
+--notes` lists them. A row kept with a note never orphans the rows that refer to it. Run
+`yibao profile FOLDER` before loading to see, per column, the shapes of the values and what
+will be quarantined, noted or mapped. The last column of each table below says which applies.
+
+问题值分两类：会使结果出错的（主键、引用、金额、结算日期时间、结算的人员与机构、追溯码、重复行）
+整行隔离；描述性字段（医院等级、人员类别、诊断、姓名、地址、区划、校验码、编码形态）未知或形态
+异常时整行入库、按原值保存，并记一条数据质量注记。导入前可用 `yibao profile` 体检。
 
 ## Values / 取值
 
@@ -59,15 +87,17 @@ a message that lists the columns found and the names accepted.
   quarantined, because its digits are lost.
 - Normalised, and counted per column in the load summary (`normalised`): surrounding spaces;
   full-width digits, letters and punctuation (`２０２４`, `，`, `－`); thousands separators in
-  amounts (`1,234.50`); Excel serial dates (`45321.4375` = 2024-01-30 10:30); Chinese labels of
-  codes (`男` → `1`, `零售药店` → `2`); lower-case `x` in ID numbers.
+  amounts (`1,234.50`); Excel serial dates (`45321.4375` = 2024-01-30 10:30); labels of codes
+  from the code tables (`男` → `1`, `零售药店` → `2`, `三级甲等` → `02`, `三级` → `3`); lower-case
+  `x` in ID numbers. Control characters (U+0000-U+001F but tab, LF and CR, and U+007F) are
+  removed from every value, so none reaches the store or a later Excel export.
 - Dates: {date_formats}. Date-times: {datetime_formats}. Dates must lie between the column's
   earliest date and tomorrow.
 - Amounts in yuan (元) with at most 4 decimals; quantities and prices with at most 6.
 - `fund_pay_sumamt + acct_pay + psn_cash_pay` must equal `medfee_sumamt` within
   {tolerance} yuan; `hifp_pay` may not exceed `fund_pay_sumamt`; all amounts of a settlement
   share one sign; `cnt × pric` must equal `det_item_fee_sumamt` within {tolerance} yuan.
-- Inpatient settlements (`med_type` 21, 22, 24, 25, 52) need `begndate` and `enddate`, and
+- Inpatient settlements (`med_type` {inpatient}) need `begndate` and `enddate`, and
   `begndate` may not be after `enddate`.
 
 ## Keys, references, reversals / 主键、引用与冲销
@@ -98,9 +128,11 @@ line.) A load is one transaction: a crash or a fatal error leaves the store unch
 def _column_row(col: Column) -> str:
     kind = _KIND_TEXT[col.kind]
     if col.kind is Kind.ENUM:
-        kind += ": " + ", ".join(f"`{c}`" for c in col.choices)
+        kind += f" of table `{col.code_table}` (see Code tables)"
     if col.pattern and col.kind in (Kind.ID, Kind.CODE_LIST):
         kind += f" — {col.pattern_hint or col.pattern}"
+    if col.formats:
+        kind += "; national formats: " + ", ".join(f"{f.name} (`{f.example}`)" for f in col.formats)
     if col.earliest:
         kind += f", from {col.earliest}"
     if col.bounds:
@@ -109,7 +141,48 @@ def _column_row(col: Column) -> str:
     need = "required" if col.required else "optional"
     if col.nullable:
         need += ", may be empty"
-    return f"| `{col.name}` | {names} | {kind} | {need} |"
+    fault = "quarantine" if col.severity is Severity.QUARANTINE else "note, row kept"
+    if col.severity is Severity.QUARANTINE and col.formats:
+        fault += "; other shapes: note"
+    return f"| `{col.name}` | {names} | {kind} | {need} | {fault} |"
+
+
+def _formats_section() -> str:
+    seen: dict[str, CodeFormat] = {}
+    for table in TABLES.values():
+        for col in table.columns:
+            for f in col.formats:
+                seen.setdefault(f.pattern, f)
+    rows = "\n".join(
+        f"| {f.name} | `{f.pattern}` | `{f.example}` | {f.source} |" for f in seen.values()
+    )
+    return (
+        "\n## National code formats / 国家编码格式\n\n"
+        "A value in one of these shapes is taken as it is; another shape that passes the column's "
+        "basic pattern is stored with a `nonstandard_code` note (older local systems still export "
+        "shorter local codes).\n\n"
+        "| format | pattern | example | standard |\n|---|---|---|---|\n" + rows + "\n"
+    )
+
+
+def _code_tables_section() -> str:
+    parts = [
+        "\n## Code tables / 代码表\n\n"
+        "Shipped in `loaders/code_tables.toml`. A province's own labels go in a mapping file of "
+        "the same shape, passed with `yibao load --codes FILE` (or `YIBAO_CODE_TABLES`); "
+        "`yibao profile` prints the entries a folder needs. A value that is neither a code nor a "
+        "label is stored as it came, with an `unknown_code` note. Codes marked *label only* are "
+        "reached through a label and never taken as written (a bare `2` may be `02` without its "
+        "leading zero).\n"
+    ]
+    for table in code_tables().values():
+        parts.append(f"\n### `{table.name}` — {table.label_zh}\n\n{table.source}\n\n")
+        parts.append("| code | 中文 | English | labels accepted |\n|---|---|---|---|\n")
+        for code in table.codes:
+            labels = ", ".join(f"`{z}`" for z, c in table.labels.items() if c == code.code)
+            only = " (label only)" if code.attrs.get("input") == "label" else ""
+            parts.append(f"| `{code.code}`{only} | {code.zh} | {code.en} | {labels} |\n")
+    return "".join(parts)
 
 
 def contract_markdown() -> str:
@@ -120,6 +193,7 @@ def contract_markdown() -> str:
             date_formats=", ".join(f"`{f}`" for f in DATE_FORMATS),
             datetime_formats=", ".join(f"`{f}`" for f in DATETIME_FORMATS),
             tolerance=AMOUNT_TOLERANCE_YUAN,
+            inpatient=", ".join(code_tables()["med_type"].with_attr("setting", "inpatient")),
         )
     ]
     for name in TABLE_ORDER:
@@ -129,9 +203,13 @@ def contract_markdown() -> str:
         if table.references:
             refs = "; ".join(f"`{c}` → `{t}.{rc}`" for c, t, rc in table.references)
             parts.append(f" References: {refs}.")
-        parts.append("\n\n| field | 中文名 / aliases | format | presence |\n|---|---|---|---|\n")
+        parts.append("\n\n| field | 中文名 / aliases | format | presence | a fault |\n"
+                     "|---|---|---|---|---|\n")
         parts.append("\n".join(_column_row(c) for c in table.columns) + "\n")
-    parts.append("\n## Quarantine reasons / 隔离原因\n\n| code | 中文 | English |\n|---|---|---|\n")
+    parts.append(_formats_section())
+    parts.append(_code_tables_section())
+    parts.append("\n## Reasons of quarantine and notes / 隔离与注记原因\n\n"
+                 "| code | 中文 | English |\n|---|---|---|\n")
     for reason in REASONS.values():
         parts.append(f"| `{reason.code}` | {reason.zh} | {reason.en} |\n")
     return "".join(parts)

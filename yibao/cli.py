@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import click
 from rich.table import Table
@@ -19,6 +19,9 @@ from yibao import __version__
 from yibao._cli_common import CONTEXT, _fail, _progress, _settings, err
 from yibao.errors import YibaoError
 from yibao.settings import Settings
+
+if TYPE_CHECKING:
+    from yibao.synth.formats import ExportFormats
 
 __all__ = ["main"]
 
@@ -37,10 +40,20 @@ def cli(verbose: int) -> None:
     快速开始 / quick start:
       yibao demo                          合成数据、导入并启动 / synthesise, load, start
       yibao synth data/ --scale 100000    合成数据 / synthesise a data set
+      yibao profile data/                 导入前体检 / profile a folder before loading
       yibao load data/ --db yibao.duckdb  导入数据 / load a folder of exports
     """
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _parse_formats(ctx: click.Context, param: click.Parameter, value: str) -> ExportFormats:
+    from yibao.synth.formats import ExportFormats
+
+    try:
+        return ExportFormats.parse(value)
+    except YibaoError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 @cli.command(context_settings=CONTEXT, short_help="合成数据 / synthesise a data set")
@@ -53,28 +66,38 @@ def cli(verbose: int) -> None:
               help="注入真实导出错误以演示隔离 / inject realistic export faults (faults.json)")
 @click.option("--format", "file_format", type=click.Choice(["csv", "parquet", "xlsx"]),
               default="csv", show_default=True, help="文件格式 / file format")
+@click.option("--formats", "export_formats", default="real", show_default=True,
+              metavar="BASE[,NAME=VALUE...]", callback=_parse_formats,
+              help="编码形态 / code shapes: 'real' (national: 13/14-character staff codes, "
+                   "hosp_lv codes and labels, ICD extensions, TCM codes, operator and department "
+                   "columns) or 'legacy' (12-character codes, hosp_lv codes, core ICD codes, no "
+                   "operators), then changes such as 'legacy,staff_codes=national' or "
+                   "'real,operators=no'. NAME: staff_codes=national|legacy, hosp_lv=mixed|codes, "
+                   "icd_extensions, tcm_codes, operators = yes|no")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 摘要 / print a JSON summary")
-def synth(out: Path, scale: int, seed: int, dirty: bool, file_format: str, as_json: bool) -> None:
+def synth(out: Path, scale: int, seed: int, dirty: bool, file_format: str,
+          export_formats: ExportFormats, as_json: bool) -> None:
     """合成带已知欺诈的长三角数据集。
 
     Synthesise a Yangtze Delta data set with planted fraud and honest look-alikes; the ground
     truth goes to OUT/truth.json.
     """
     summary = _synthesise(out, scale=scale, seed=seed, dirty=dirty, file_format=file_format,
-                          show_progress=not as_json)
+                          show_progress=not as_json, formats=export_formats)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
 def _synthesise(
-    out: Path, *, scale: int, seed: int, dirty: bool, file_format: str, show_progress: bool
+    out: Path, *, scale: int, seed: int, dirty: bool, file_format: str, show_progress: bool,
+    formats: ExportFormats | None = None,
 ) -> dict[str, Any]:
     from yibao.synth import synthesize
 
     try:
         with _progress(show_progress) as progress:
             result = synthesize(out, scale=scale, seed=seed, dirty=dirty,
-                                file_format=cast(FileFormat, file_format),
+                                file_format=cast(FileFormat, file_format), formats=formats,
                                 progress=progress)
     except YibaoError as exc:
         _fail(str(exc))
@@ -98,14 +121,20 @@ def _synthesise(
               help="存储文件（默认 YIBAO_DB 或 yibao.duckdb）/ store file")
 @click.option("--table", "tables", multiple=True,
               help="只导入这些表 / load only these tables (repeatable)")
+@click.option("--codes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None,
+              help="代码映射文件（本省标签，默认 YIBAO_CODE_TABLES）/ code mapping file (TOML)")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 摘要 / print a JSON summary")
-def load(folder: Path, db: Path | None, tables: tuple[str, ...], as_json: bool) -> None:
+def load(folder: Path, db: Path | None, tables: tuple[str, ...], codes: Path | None,
+         as_json: bool) -> None:
     """导入导出文件夹：校验、隔离问题行、原子提交。
 
     Load a folder of exports (persons, institutions, practitioners, settlements, fee_details as
-    .csv/.xlsx/.parquet): validate, quarantine refused rows with reasons, commit atomically.
+    .csv/.xlsx/.parquet): validate, quarantine rows whose faults would corrupt results, keep
+    rows whose descriptive fields are odd with a data-quality note, commit atomically. Run
+    'yibao profile FOLDER' first to see what will happen.
     """
-    settings = _settings(db=db)
+    settings = _settings(db=db, code_tables=codes)
     report = _load(folder, settings, tables=tables or None, show_progress=not as_json)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -124,16 +153,18 @@ def _load(
     tables: tuple[str, ...] | None = None,
     show_progress: bool = True,
 ) -> dict[str, Any]:
+    from loaders.codes import load_code_tables
     from loaders.load import load_folder
     from loaders.store import open_store
 
     try:
+        codes = load_code_tables(settings.code_tables)
         with (
             open_store(settings.db, memory_limit=settings.memory_limit,
                        threads=settings.threads) as store,
             _progress(show_progress) as progress,
         ):
-            report = load_folder(folder, store, tables=tables, progress=progress)
+            report = load_folder(folder, store, tables=tables, progress=progress, codes=codes)
     except YibaoError as exc:
         _fail(str(exc), code=1)
     if show_progress:
@@ -144,20 +175,25 @@ def _load(
 def _print_load(report: dict[str, Any]) -> None:
     table = Table(
         title=f"导入 / load #{report['load_id']} → {report['db']}",
-        caption="读入 rows in = 新增 inserted + 已有 unchanged + 隔离 quarantined",
+        caption="读入 rows in = 新增 inserted + 已有 unchanged + 隔离 quarantined; "
+                "注记 noted: 入库但有数据质量注记 / stored with a data-quality note",
     )
     table.add_column("文件 file")
     table.add_column("编码 enc.")
-    for header in ("读入", "新增", "已有", "隔离"):
+    for header in ("读入", "新增", "已有", "隔离", "注记"):
         table.add_column(header, justify="right")
     for f in report["files"]:
         table.add_row(f["file"], f["encoding"] or f["file_format"],
                       f"{f['rows_in']:,}", f"{f['inserted']:,}", f"{f['unchanged']:,}",
-                      f"{f['quarantined']:,}")
+                      f"{f['quarantined']:,}", f"{f['noted']:,}")
     err.print(table)
     if report["reasons"]:
         reasons = ", ".join(f"{code} {n:,}" for code, n in report["reasons"].items())
         err.print(f"隔离原因 / quarantine reasons: {reasons}", highlight=False)
+    if report["notes"]:
+        notes = ", ".join(f"{code} {n:,}" for code, n in report["notes"].items())
+        err.print(f"注记 / notes (rows kept): {notes}; 'yibao quarantine --notes' lists them",
+                  highlight=False)
     err.print(f"用时 / took {report['seconds']:.1f} s", highlight=False)
 
 
@@ -165,29 +201,51 @@ def _print_load(report: dict[str, Any]) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="存储文件 / store file")
 @click.option("--limit", default=20, show_default=True, help="最多显示行数 / rows to show")
+@click.option("--notes", "notes", is_flag=True,
+              help="列出数据质量注记（已入库的行）/ list data-quality notes (rows kept)")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
-def quarantine(db: Path | None, limit: int, as_json: bool) -> None:
-    """查看被隔离的行及原因。 Show quarantined rows and why they were refused."""
+def quarantine(db: Path | None, limit: int, notes: bool, as_json: bool) -> None:
+    """查看被隔离的行及原因（--notes：入库但有注记的值）。
+
+    Show quarantined rows and why they were refused; with --notes, the data-quality notes of
+    rows that were kept (a descriptive field unknown or oddly shaped, stored as it came).
+    """
     from loaders.store import open_store
 
     settings = _settings(db=db)
+    source = "data_notes" if notes else "quarantine"
     try:
         with open_store(settings.db, read_only=True) as store:
             frame = store.frame(
-                """SELECT load_id, table_name, file, row_no, column_name, raw_value, reason_code,
-                          reason_zh, reason_en FROM quarantine
+                f"""SELECT load_id, table_name, file, row_no, column_name, raw_value, reason_code,
+                          reason_zh, reason_en FROM {source}
                    ORDER BY load_id, table_name, file, row_no LIMIT ?""",
                 [limit],
             )
-            total = store.table_counts()["quarantine"]
+            total = store.table_counts()[source]
+            by_reason = store.frame(
+                f"""SELECT table_name, column_name, reason_code, count(*) AS n FROM {source}
+                    GROUP BY ALL ORDER BY n DESC, table_name, column_name, reason_code"""
+            )
     except YibaoError as exc:
         _fail(str(exc))
     frame = frame.astype(object).where(frame.notna(), None)  # empty cells: null, not NaN
+    by_reason = by_reason.astype(object).where(by_reason.notna(), None)
     if as_json:
-        click.echo(json.dumps({"total": total, "rows": frame.to_dict("records")},
+        click.echo(json.dumps({"total": total, "by_reason": by_reason.to_dict("records"),
+                               "rows": frame.to_dict("records")},
                               ensure_ascii=False, indent=2, default=str, allow_nan=False))
         return
-    table = Table(title=f"隔离 / quarantine: {total:,} rows (showing {len(frame)})")
+    if len(by_reason):
+        summary = Table(title=f"{'注记 / notes' if notes else '隔离 / quarantine'}: by reason")
+        for col in ("table_name", "column_name", "reason_code", "n"):
+            summary.add_column(col, justify="right" if col == "n" else "left")
+        for r in by_reason.itertuples(index=False):
+            summary.add_row(str(r.table_name), str(r.column_name or ""), str(r.reason_code),
+                            f"{r.n:,}")
+        err.print(summary)
+    label = "注记 / notes" if notes else "隔离 / quarantine"
+    table = Table(title=f"{label}: {total:,} rows (showing {len(frame)})")
     for col in ("file", "row_no", "column_name", "raw_value", "reason_zh"):
         table.add_column(col, overflow="fold")
     for r in frame.itertuples(index=False):
@@ -336,6 +394,10 @@ cli.add_command(leads_group)
 from yibao.cli_brief import brief_command  # noqa: E402
 
 cli.add_command(brief_command)
+
+from yibao.cli_profile import profile_command  # noqa: E402
+
+cli.add_command(profile_command)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ ENV_VARS: dict[str, str] = {
     "YIBAO_MEMORY_LIMIT": "memory_limit",
     "YIBAO_THREADS": "threads",
     "YIBAO_DETECTION_CONFIG": "detection_config",
+    "YIBAO_CODE_TABLES": "code_tables",
     "YIBAO_USERS": "users_file",
     "YIBAO_AUDIT_LOG": "audit_log",
     "YIBAO_LEADS": "leads_file",
@@ -59,6 +60,8 @@ class Settings:
     memory_limit: str | None = None
     threads: int | None = None
     detection_config: Path | None = None
+    code_tables: Path | None = None
+    """A code mapping file (TOML) extending the shipped code tables (``loaders/codes.py``)."""
     users_file: Path | None = None
     audit_log: Path | None = None
     leads_file: Path | None = None
@@ -127,7 +130,8 @@ class Settings:
         parsed: dict[str, Any] = {}
         for name, value in values.items():
             if name == "db" or (
-                name in ("detection_config", "users_file", "audit_log", "leads_file")
+                name in ("detection_config", "code_tables", "users_file", "audit_log",
+                         "leads_file")
                 and value is not None
             ):
                 parsed[name] = Path(value)

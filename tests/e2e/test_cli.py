@@ -54,7 +54,7 @@ def test_nothing_loaded_exits_1_with_one_line_reason(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "persons.csv").write_text(
         "psn_no,psn_name,certno,gend,brdy,insutype,insu_admdvs\n"
-        "34120000000000000001,张三,123,1,1980-01-01,310,341200\n",
+        "3.41200000000000E+19,张三,123,1,1980-01-01,310,341200\n",  # a key Excel mangled
         encoding="utf-8",
     )
     code, _, err = _run("load", str(folder), "--db", str(tmp_path / "b.duckdb"))
@@ -62,15 +62,36 @@ def test_nothing_loaded_exits_1_with_one_line_reason(tmp_path: Path) -> None:
     assert "nothing loaded: all 1 rows were quarantined" in err
 
 
+def test_an_odd_descriptive_value_is_loaded_with_a_note(tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "persons.csv").write_text(
+        "psn_no,psn_name,certno,gend,brdy,insutype,insu_admdvs\n"
+        "34120000000000000001,张三,123,1,1980-01-01,310,341200\n",  # a certno of 3 digits
+        encoding="utf-8",
+    )
+    db = tmp_path / "b.duckdb"
+    code, out, _ = _run("load", str(folder), "--db", str(db), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["loaded"], report["quarantined"], report["noted"]) == (1, 0, 1)
+    assert report["notes"] == {"certno_length": 1}
+    code, out, _ = _run("quarantine", "--db", str(db), "--notes", "--json")
+    assert code == 0
+    listed = json.loads(out)
+    assert listed["total"] == 1
+    assert (listed["rows"][0]["column_name"], listed["rows"][0]["raw_value"]) == ("certno", "123")
+
+
 def test_missing_column_exits_1_and_lists_columns(tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()
-    (folder / "persons.csv").write_text("psn_no,姓名\n1,张三\n", encoding="utf-8")
+    (folder / "persons.csv").write_text("人员ID号,姓名\n1,张三\n", encoding="utf-8")
     code, _, err = _run("load", str(folder), "--db", str(tmp_path / "b.duckdb"))
     assert code == 1
     flat = " ".join(err.split())
-    assert "certno" in flat
-    assert "Columns found: psn_no, 姓名" in flat
+    assert "psn_no (accepted: psn_no, 人员编号" in flat
+    assert "Columns found: 人员ID号, 姓名" in flat
 
 
 def test_empty_folder_exits_1(tmp_path: Path) -> None:

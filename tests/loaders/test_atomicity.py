@@ -21,19 +21,23 @@ def _dirty_rows(tiny: Any) -> dict[str, list[dict[str, str]]]:
     rows = tiny.rows()
     rows["institutions"].append({**rows["institutions"][0], "fixmedins_code": "H34120000033"})
     rows["persons"].append({**rows["persons"][0], "psn_no": "00341200000004", "gend": "x"})
+    rows["persons"].append({**rows["persons"][0], "psn_no": "x"})
     rows["settlements"].append({**rows["settlements"][0], "setl_id": "S000000004"})
     return rows
 
 
 @pytest.fixture
 def loaded(tmp_path: Path, store: Store, tiny: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """The store after a first, committed load with a quarantined row; its snapshot."""
+    """The store after a first, committed load with a quarantined and a noted row; its
+    snapshot."""
     rows = tiny.rows("institutions", "persons")
     rows["persons"][2]["tel"] = "123"
+    rows["persons"].append({**rows["persons"][0], "psn_no": "bad"})
     load_folder(tiny.write_folder(tmp_path / "first", rows), store)
     snapshot: dict[str, list[tuple[Any, ...]]] = tiny.snapshot(store)
     assert snapshot["persons"]
     assert snapshot["quarantine"]
+    assert snapshot["data_notes"]
     return snapshot
 
 

@@ -4,6 +4,7 @@ values conflicts with the store."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +60,17 @@ def test_duplicates_are_found_after_normalisation(tmp_path: Path, store: Store, 
 def test_first_valid_row_wins_over_an_earlier_bad_one(
     tmp_path: Path, store: Store, tiny: Any
 ) -> None:
-    p = tiny.rows("persons")["persons"]
-    bad = {**p[0], "gend": "x"}
-    load_files({"persons": _persons(tmp_path, tiny, [bad, p[0], p[0]])}, store)
-    got = [(q["row_no"], q["reason_code"]) for q in tiny.quarantine(store)]
-    assert got == [(2, "bad_enum"), (4, "duplicate_row")]
-    assert "exact duplicate of row 3" in tiny.quarantine(store)[1]["reason_en"]
-    assert tiny.stored(store, "persons", "psn_no") == [("00341200000001",)]
+    rows = tiny.rows("institutions", "persons", "settlements")
+    s = rows["settlements"][0]
+    bad = {**s, "medfee_sumamt": "999.00"}  # amounts that do not add up: quarantined
+    rows["settlements"] = [bad, s, s]
+    load_folder(tiny.write_folder(tmp_path / "export", rows), store)
+    got = [(q["row_no"], q["reason_code"]) for q in tiny.quarantine(store, "settlements")]
+    assert got == [(2, "amounts_mismatch"), (4, "duplicate_row")]
+    assert "exact duplicate of row 3" in tiny.quarantine(store, "settlements")[1]["reason_en"]
+    assert tiny.stored(store, "settlements", "setl_id, medfee_sumamt") == [
+        ("S000000001", Decimal("150.0000"))
+    ]
 
 
 def test_fee_details_key_is_settlement_and_line(tmp_path: Path, store: Store, tiny: Any) -> None:

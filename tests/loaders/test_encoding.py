@@ -80,7 +80,7 @@ def test_bom_does_not_stick_to_the_first_header(tmp_path: Path, store: Store, ti
 
 def test_crlf_gbk_file_with_blank_lines(tmp_path: Path, store: Store, tiny: Any) -> None:
     rows = tiny.rows("persons")["persons"]
-    rows[1]["gend"] = "未"  # refused, on line 4 after a blank line
+    rows[1]["gend"] = "未"  # noted, on line 4 after a blank line
     text = _persons_csv(tiny, rows).replace("\n", "\r\n")
     lines = text.split("\r\n")
     text = "\r\n".join([*lines[:2], "", *lines[2:]])
@@ -89,7 +89,7 @@ def test_crlf_gbk_file_with_blank_lines(tmp_path: Path, store: Store, tiny: Any)
 
     load_files({"persons": path}, store)
 
-    (q,) = tiny.quarantine(store)
+    (q,) = tiny.notes(store)
     assert (q["row_no"], q["column_name"], q["raw_value"]) == (4, "gend", "未")
     assert "'未'" in q["reason_zh"]
 

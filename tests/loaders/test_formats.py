@@ -1,5 +1,7 @@
-"""Column formats: each accepted spelling stores the right typed value, each refused one is
-quarantined on its row and column with the right reason, and the reason names the value."""
+"""Column formats: each accepted spelling stores the right typed value; a fault that would
+corrupt results is quarantined on its row and column with the right reason; an unknown or oddly
+shaped descriptive value keeps its row, stored as it came, with a data-quality note; every
+reason names the value."""
 
 from __future__ import annotations
 
@@ -60,6 +62,12 @@ ACCEPTED: list[tuple[str, str, str, Any]] = [
     ("institutions", "hosp_lv", "", None),
     ("practitioners", "dr_type", "药师", "2"),
     ("settlements", "med_type", "普通门诊", "11"),
+    # the labels real exports write: short hospital levels, letters for sex
+    ("institutions", "hosp_lv", "三级", "3"),
+    ("institutions", "hosp_lv", "二级", "2"),
+    ("institutions", "hosp_lv", "未定级", "11"),
+    ("institutions", "hosp_lv", "二甲", "05"),
+    ("persons", "gend", "M", "1"),
     # dates in every accepted spelling, Excel serial numbers, full-width digits
     ("persons", "brdy", "1980-01-01", dt.date(1980, 1, 1)),
     ("persons", "brdy", "1980/01/01", dt.date(1980, 1, 1)),
@@ -95,6 +103,26 @@ ACCEPTED: list[tuple[str, str, str, Any]] = [
     # codes
     ("settlements", "dise_codg", "I10.x00", "I10.x00"),
     ("settlements", "dr_codg", "", None),
+    # national code formats: ICD-10 医保版 2.0 extensions, TCM, staff codes of 13 and 14
+    ("settlements", "dise_codg", "C34.900x001", "C34.900x001"),
+    ("settlements", "dise_codg", "J06.900x001", "J06.900x001"),
+    ("settlements", "dise_codg", "A17.01.02", "A17.01.02"),
+    ("settlements", "dise_codg", "BNG010", "BNG010"),
+    ("settlements", "dr_codg", "D510105000123", "D510105000123"),
+    ("settlements", "dr_codg", "N341202000077", "N341202000077"),
+    ("practitioners", "dr_codg", "D341202000123", "D341202000123"),
+    ("practitioners", "dr_codg", "HY341202000012", "HY341202000012"),
+    ("practitioners", "dr_codg", "HJ341202000013", "HJ341202000013"),
+    ("practitioners", "dr_codg", "Y341202000456", "Y341202000456"),
+    ("fee_details", "bilg_dr_codg", "D341202000123", "D341202000123"),
+    # operator and department, optional national columns
+    ("settlements", "opter_id", "OP0012", "OP0012"),
+    ("settlements", "opter_name", " 李收款 ", "李收款"),
+    ("settlements", "dept_codg", "A03", "A03"),
+    ("settlements", "dept_name", "内科", "内科"),
+    # control characters in text are removed, never stored
+    ("institutions", "fixmedins_name", "阜阳\x01市\x1f人民医院", "阜阳市人民医院"),
+    ("persons", "psn_name", "张\x00三", "张三"),
     ("fee_details", "drug_trac_codg",
      " 81234560000000000001 ;81234560000000000002; ",
      "81234560000000000001;81234560000000000002"),
@@ -106,50 +134,64 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("persons", "psn_no", "3.41202E+17", "id_as_number"),
     ("persons", "psn_no", "341200000001.0", "id_as_number"),
     ("persons", "psn_no", "p-1", "bad_format"),
-    ("persons", "psn_name", " \u3000 ", "missing_value"),
-    ("persons", "certno", CERTNO[:17], "certno_length"),
-    ("persons", "certno", CERTNO[:17] + "Y", "certno_format"),
-    ("persons", "certno", CERTNO[:17] + "0", "certno_check_digit"),
-    ("persons", "certno", "3.41202198E+17", "certno_length"),
-    ("persons", "certno", "341202198013011230", "certno_birthdate"),
-    ("persons", "gend", "3", "bad_enum"),
-    ("persons", "gend", "M", "bad_enum"),
-    ("persons", "brdy", "1980-02-30", "bad_date"),
-    ("persons", "brdy", "01/01/1980", "bad_date"),
-    ("persons", "brdy", "1899-12-31", "date_out_of_range"),
-    ("persons", "brdy", "1980-01-02", "brdy_mismatch"),
-    ("persons", "insutype", "31", "bad_enum"),
-    ("persons", "insu_admdvs", "110000", "unknown_division"),
-    ("persons", "insu_admdvs", "341282.0", "unknown_division"),
-    ("persons", "insu_admdvs", "34128", "unknown_division"),
-    ("persons", "tel", "1380000123", "bad_phone"),
-    ("persons", "tel", "12800001234", "bad_phone"),
-    ("institutions", "fixmedins_code", "h34120000017", "bad_format"),
-    ("institutions", "fixmedins_code", "H3412000001", "bad_format"),
-    ("institutions", "fixmedins_name", "", "missing_value"),
-    ("institutions", "hosp_lv", "2", "bad_enum"),
-    ("institutions", "admdvs", "999999", "unknown_division"),
-    ("institutions", "lon", "32.89", "coord_out_of_range"),
-    ("institutions", "lat", "115.81", "coord_out_of_range"),
-    ("institutions", "lat", "北纬32度", "bad_number"),
-    ("institutions", "lon", "nan", "coord_out_of_range"),
-    ("practitioners", "dr_codg", "X34120000123", "bad_format"),
-    ("practitioners", "dr_type", "5", "bad_enum"),
+    ("institutions", "fixmedins_code", "H3.41E+10", "bad_format"),
+    ("institutions", "fixmedins_code", "3.4120000017E+10", "id_as_number"),
+    ("practitioners", "dr_codg", "D-1", "bad_format"),
     ("settlements", "setl_id", "1.23E+5", "id_as_number"),
-    ("settlements", "med_type", "1", "bad_enum"),
     ("settlements", "setl_time", "2024-02-30 10:00:00", "bad_date"),
     ("settlements", "setl_time", "1999-12-31 23:59:59", "date_out_of_range"),
     ("settlements", "setl_time", "", "missing_value"),
     ("settlements", "begndate", (TODAY + dt.timedelta(days=2)).isoformat(), "date_out_of_range"),
     ("settlements", "begndate", "2024-03-06", "dates_reversed"),
-    ("settlements", "dise_codg", "j06.900", "bad_format"),
-    ("settlements", "dr_codg", "D3412000012", "bad_format"),
     ("fee_details", "drug_trac_codg", "8123456000000000000", "bad_trace_code"),
     ("fee_details", "drug_trac_codg", "81234560000000000001;8.12345600000000E+19",
      "bad_trace_code"),
     ("fee_details", "med_list_codg", "阿莫西林", "bad_format"),
     ("fee_details", "cnt", "两盒", "bad_number"),
     ("fee_details", "pric", "25.0000001", "bad_number"),
+]
+
+NOTED: list[tuple[str, str, str, str, Any]] = [
+    # descriptive fields: the row is stored with the value as it came, and a note says why
+    ("persons", "psn_name", " \u3000 ", "missing_value", None),
+    ("persons", "certno", CERTNO[:17], "certno_length", CERTNO[:17]),
+    ("persons", "certno", CERTNO[:17] + "Y", "certno_format", CERTNO[:17] + "Y"),
+    ("persons", "certno", CERTNO[:17] + "0", "certno_check_digit", CERTNO[:17] + "0"),
+    ("persons", "certno", "3.41202198E+17", "certno_length", "3.41202198E+17"),
+    ("persons", "certno", "341202198013011230", "certno_birthdate", "341202198013011230"),
+    ("persons", "gend", "3", "unknown_code", "3"),
+    ("persons", "gend", "X", "unknown_code", "X"),
+    ("persons", "brdy", "1980-02-30", "bad_date", None),
+    ("persons", "brdy", "01/01/1980", "bad_date", None),
+    ("persons", "brdy", "1899-12-31", "date_out_of_range", dt.date(1899, 12, 31)),
+    ("persons", "brdy", "1980-01-02", "brdy_mismatch", dt.date(1980, 1, 2)),
+    ("persons", "insutype", "31", "unknown_code", "31"),
+    ("persons", "insu_admdvs", "110000", "unknown_division", "110000"),
+    ("persons", "insu_admdvs", "341282.0", "unknown_division", "341282.0"),
+    ("persons", "insu_admdvs", "34128", "unknown_division", "34128"),
+    ("persons", "tel", "1380000123", "bad_phone", "1380000123"),
+    ("persons", "tel", "12800001234", "bad_phone", "12800001234"),
+    ("institutions", "fixmedins_code", "h34120000017", "nonstandard_code", "h34120000017"),
+    ("institutions", "fixmedins_code", "H3412000001", "nonstandard_code", "H3412000001"),
+    ("institutions", "fixmedins_name", "", "missing_value", None),
+    ("institutions", "hosp_lv", "甲等", "unknown_code", "甲等"),
+    ("institutions", "hosp_lv", "2", "unknown_code", "2"),  # 02 without its zero, or 二级?
+    ("institutions", "admdvs", "999999", "unknown_division", "999999"),
+    ("institutions", "lon", "32.89", "coord_out_of_range", None),
+    ("institutions", "lat", "115.81", "coord_out_of_range", None),
+    ("institutions", "lat", "北纬32度", "bad_number", None),
+    ("institutions", "lon", "nan", "coord_out_of_range", None),
+    ("practitioners", "dr_codg", "X34120000123", "nonstandard_code", "X34120000123"),
+    ("practitioners", "dr_codg", "DOC0042", "nonstandard_code", "DOC0042"),
+    ("practitioners", "dr_type", "5", "unknown_code", "5"),
+    ("settlements", "med_type", "1", "unknown_code", "1"),
+    ("settlements", "med_type", "9901", "unknown_code", "9901"),
+    ("settlements", "dise_codg", "j06.900", "nonstandard_code", "j06.900"),
+    ("settlements", "dise_codg", "感冒", "nonstandard_code", "感冒"),
+    ("settlements", "dr_codg", "D3412000012", "nonstandard_code", "D3412000012"),
+    ("settlements", "dr_codg", "1.23E+12", "id_as_number", "1.23E+12"),
+    ("fee_details", "bilg_dr_codg", "D-1", "bad_format", "D-1"),
+    ("fee_details", "med_list_name", "", "missing_value", None),
 ]
 
 # reasons whose message quotes the refused value itself
@@ -167,7 +209,9 @@ _KEYS: dict[str, Callable[[int], dict[str, str]]] = {
     "settlements": lambda j: {"setl_id": f"SX{j:06d}"},
     "fee_details": lambda j: {"feedetl_sn": f"FX{j:04d}"},
 }
-_CASES = [(t, c, raw) for t, c, raw, _ in ACCEPTED + REFUSED]
+_CASES = [(t, c, raw) for t, c, raw, _ in ACCEPTED + REFUSED] + [
+    (t, c, raw) for t, c, raw, _, _ in NOTED
+]
 assert len(set(_CASES)) == len(_CASES)
 _ROW = {
     case: 2 + [c for c in _CASES if c[0] == case[0]].index(case) for case in _CASES
@@ -178,6 +222,7 @@ _ROW = {
 class _Batch:
     report: FileReport
     quarantine: dict[int, dict[str, Any]]
+    notes: dict[int, list[dict[str, Any]]]
     stored: list[dict[str, Any]]
     rows: list[dict[str, str]]
 
@@ -186,7 +231,8 @@ class _Batch:
 def batches(tmp_path_factory: pytest.TempPathFactory, tiny: Any) -> dict[str, _Batch]:
     out = {}
     for table in TABLES:
-        template = tiny.rows(table)[table][0]
+        # every contract column, the optional ones the tiny rows leave out included
+        template = {c: "" for c in TABLES[table].column_names} | tiny.rows(table)[table][0]
         rows = [
             {**template, **_KEYS[table](j), column: raw}
             for j, (t, column, raw) in enumerate(c for c in _CASES if c[0] == table)
@@ -196,7 +242,10 @@ def batches(tmp_path_factory: pytest.TempPathFactory, tiny: Any) -> dict[str, _B
         with open_store(root / "store.duckdb") as store:
             report = tiny.file_report(load_folder(folder, store), table)
             quarantine = {q["row_no"]: q for q in tiny.quarantine(store, table)}
-            out[table] = _Batch(report, quarantine, tiny.records(store, table), rows)
+            notes: dict[int, list[dict[str, Any]]] = {}
+            for note in tiny.notes(store, table):
+                notes.setdefault(note["row_no"], []).append(note)
+            out[table] = _Batch(report, quarantine, notes, tiny.records(store, table), rows)
     return out
 
 
@@ -205,7 +254,9 @@ def test_every_case_is_accounted_for(batches: dict[str, _Batch]) -> None:
         r = batch.report
         assert r.rows_in == len(batch.rows), table
         assert r.quarantined == len([c for c in REFUSED if c[0] == table]), table
-        assert r.inserted == len([c for c in ACCEPTED if c[0] == table]), table
+        noted = len([c for c in NOTED if c[0] == table])
+        assert r.inserted == len([c for c in ACCEPTED if c[0] == table]) + noted, table
+        assert r.noted == noted, table
 
 
 @pytest.mark.parametrize(("table", "column", "raw", "expected"), ACCEPTED)
@@ -216,6 +267,7 @@ def test_accepted_values_are_stored_typed(
     row_no = _ROW[(table, column, raw)]
 
     assert row_no not in batch.quarantine, batch.quarantine.get(row_no)
+    assert row_no not in batch.notes, batch.notes.get(row_no)
     written = batch.rows[row_no - 2]
     key = {k: (expected if k == column else written[k]) for k in TABLES[table].key}
     (row,) = [r for r in batch.stored if all(r[k] == v for k, v in key.items())]
@@ -242,18 +294,56 @@ def test_refused_values_are_quarantined_with_their_reason(
     assert "{" not in q["reason_zh"] + q["reason_en"]  # every placeholder filled
 
 
+@pytest.mark.parametrize(("table", "column", "raw", "code", "expected"), NOTED)
+def test_noted_values_keep_their_row_with_a_note(
+    batches: dict[str, _Batch], table: str, column: str, raw: str, code: str, expected: Any
+) -> None:
+    batch = batches[table]
+    row_no = _ROW[(table, column, raw)]
+    assert row_no not in batch.quarantine, batch.quarantine.get(row_no)
+
+    notes = batch.notes[row_no]
+    # an odd birth date is also one that the ID number does not hold
+    assert {n["reason_code"] for n in notes} <= {code, "brdy_mismatch"}, notes
+    (note,) = [n for n in notes if n["reason_code"] == code]
+    assert note["file"] == f"{table}.csv"
+    if code != "brdy_mismatch":  # a check across columns
+        assert note["column_name"] == column
+        assert note["raw_value"] == (raw or None)
+    if code in _QUOTES_VALUE and note["raw_value"]:
+        assert note["raw_value"] in note["reason_zh"]
+        assert note["raw_value"] in note["reason_en"]
+    assert "{" not in note["reason_zh"] + note["reason_en"]
+    written = batch.rows[row_no - 2]
+    key = {k: (expected if k == column else written[k]) for k in TABLES[table].key}
+    (row,) = [r for r in batch.stored if all(r[k] == v for k, v in key.items())]
+    assert row[column] == expected
+    assert note["row_key"] == "/".join(str(row[k]) for k in TABLES[table].key)
+
+
 def test_one_bad_value_costs_one_row(tmp_path: Path, tiny: Any) -> None:
-    report, quarantine, stored = tiny.load_changed(tmp_path, "persons", {"gend": "3"})
+    report, quarantine, stored = tiny.load_changed(tmp_path, "persons", {"psn_no": "p-1"})
     assert (report.rows_in, report.inserted, report.quarantined) == (3, 2, 1)
-    assert report.reasons == {"bad_enum": 1}
+    assert report.reasons == {"bad_format": 1}
     (q,) = quarantine
-    assert (q["row_no"], q["column_name"], q["raw_value"]) == (2, "gend", "3")
+    assert (q["row_no"], q["column_name"], q["raw_value"]) == (2, "psn_no", "p-1")
     assert [r["psn_no"] for r in stored] == ["00341200000002", "00341200000003"]
+
+
+def test_one_odd_descriptive_value_costs_nothing(tmp_path: Path, tiny: Any) -> None:
+    report, quarantine, stored = tiny.load_changed(tmp_path, "persons", {"gend": "3"})
+    assert (report.rows_in, report.inserted, report.quarantined, report.noted) == (3, 3, 0, 1)
+    assert report.notes == {"unknown_code": 1}
+    assert report.noted_columns == {"gend": 1}
+    assert quarantine == []
+    assert [r["gend"] for r in stored] == ["3", "2", "1"]
 
 
 def test_check_digit_reason_gives_the_expected_digit(tmp_path: Path, tiny: Any) -> None:
     wrong = CERTNO[:17] + "0"
-    _, (q,), _ = tiny.load_changed(tmp_path, "persons", {"certno": wrong})
+    tiny.load_changed(tmp_path, "persons", {"certno": wrong})
+    with open_store(tmp_path / "store.duckdb") as store:
+        (q,) = tiny.notes(store, "persons")
     assert q["reason_en"] == (
         f"certno '{wrong}' has a wrong check digit (GB 11643 gives 8): check for a typo"
     )
@@ -269,9 +359,13 @@ def test_bad_trace_code_reason_names_the_bad_code(tmp_path: Path, tiny: Any) -> 
 
 
 def test_enum_reason_lists_the_accepted_codes(tmp_path: Path, tiny: Any) -> None:
-    _, (q,), _ = tiny.load_changed(tmp_path, "institutions", {"hosp_lv": "2"})
-    assert "01/02/03/04/05/06/07/08/09/10/11" in q["reason_en"]
+    tiny.load_changed(tmp_path, "institutions", {"hosp_lv": "4"})
+    with open_store(tmp_path / "store.duckdb") as store:
+        (q,) = tiny.notes(store, "institutions")
+    assert "hosp_lv: 01/02/03/04/05/06/07/08/09/10/11" in q["reason_en"]
     assert "leading zero" in q["reason_en"]
+    assert "--codes" in q["reason_en"]
+    assert "代码映射文件" in q["reason_zh"]
 
 
 def test_trace_codes_are_split_into_their_own_table(tmp_path: Path, tiny: Any) -> None:

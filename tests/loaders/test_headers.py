@@ -82,7 +82,7 @@ def test_missing_required_column_lists_found_and_accepted_names(
 ) -> None:
     rows = tiny.rows("persons")["persons"]
     for r in rows:
-        del r["certno"]
+        del r["psn_no"]
     path = tiny.write_table(tmp_path, "persons", rows)
 
     with pytest.raises(MissingColumnError) as info:
@@ -90,15 +90,29 @@ def test_missing_required_column_lists_found_and_accepted_names(
 
     message = str(info.value)
     assert message.startswith(f"{path}: table 'persons' is missing required column(s): ")
-    assert "certno (accepted: certno, 证件号码, 身份证号, 身份证号码, 公民身份号码)" in message
-    assert ("Columns found: psn_no, psn_name, gend, brdy, insutype, insu_admdvs, tel."
+    assert "psn_no (accepted: psn_no, 人员编号, 个人编号, 人员ID, 参保人编号)" in message
+    assert ("Columns found: psn_name, certno, gend, brdy, insutype, insu_admdvs, tel."
             in message)
     assert "Rename the header" in message
-    assert info.value.missing == {"certno": ("certno", "证件号码", "身份证号", "身份证号码",
-                                             "公民身份号码")}
-    assert info.value.found == ["psn_no", "psn_name", "gend", "brdy", "insutype",
+    assert info.value.missing == {"psn_no": ("psn_no", "人员编号", "个人编号", "人员ID",
+                                             "参保人编号")}
+    assert info.value.found == ["psn_name", "certno", "gend", "brdy", "insutype",
                                 "insu_admdvs", "tel"]
     assert isinstance(info.value, ValueError)
+
+
+def test_a_missing_descriptive_column_costs_no_row(
+    tmp_path: Path, store: Store, tiny: Any
+) -> None:
+    rows = tiny.rows("persons")["persons"]
+    for r in rows:
+        del r["certno"], r["gend"]
+    report = load_files({"persons": tiny.write_table(tmp_path, "persons", rows)}, store)
+
+    (fr,) = report.files
+    assert (fr.rows_in, fr.inserted, fr.quarantined, fr.noted) == (3, 3, 0, 0)
+    assert fr.absent_columns == ("certno", "gend")
+    assert tiny.stored(store, "persons", "certno, gend") == [(None, None)] * 3
 
 
 def test_several_missing_columns_are_all_named(tmp_path: Path, store: Store, tiny: Any) -> None:
@@ -134,7 +148,7 @@ def test_extra_columns_are_reported_and_kept_in_quarantine_records(
     rows = tiny.rows("persons")["persons"]
     for r in rows:
         r["备注"] = "note, with comma"
-    rows[1]["gend"] = "x"
+    rows[1]["psn_no"] = "#x"
     path = tiny.write_table(tmp_path, "persons", rows)
 
     report = load_files({"persons": path}, store)
@@ -145,7 +159,7 @@ def test_extra_columns_are_reported_and_kept_in_quarantine_records(
 
     record = json.loads(q["raw_record"])
     assert record["extra:备注"] == "note, with comma"  # prefixed: never mistaken for a column
-    assert record["gend"] == "x"
+    assert record["psn_no"] == "#x"
 
 
 def test_optional_column_absent_is_null(tmp_path: Path, store: Store, tiny: Any) -> None:

@@ -14,7 +14,8 @@ from loaders.store import Store
 
 def _dirty(tiny: Any) -> dict[str, list[dict[str, str]]]:
     rows = tiny.rows()
-    rows["persons"][0]["certno"] = rows["persons"][0]["certno"][:17] + "0"  # bad check digit
+    rows["settlements"][0]["medfee_sumamt"] = "999.00"  # refused: amounts do not add up
+    rows["persons"][1]["certno"] = rows["persons"][1]["certno"][:17] + "0"  # kept, with a note
     rows["institutions"].append({**rows["institutions"][0], "lat": "99"})  # refused, duplicate
     rows["fee_details"].append({**rows["fee_details"][3]})  # exact duplicate
     return rows
@@ -38,7 +39,8 @@ def test_second_load_of_the_same_folder_adds_nothing(
         assert b.reasons == a.reasons
         assert b.rows_in == b.inserted + b.unchanged + b.quarantined
     after = tiny.snapshot(store)
-    for name in (*tiny.TABLES, "trace_codes", "quarantine"):
+    assert before["data_notes"]
+    for name in (*tiny.TABLES, "trace_codes", "quarantine", "data_notes"):
         assert after[name] == before[name], name
     assert len(after["loads"]) == 2
     assert len(after["load_files"]) == 10
@@ -49,18 +51,20 @@ def test_the_orphans_of_a_fixed_row_load_next_time(
 ) -> None:
     rows = _dirty(tiny)
     first = load_folder(tiny.write_folder(tmp_path / "one", rows), store)
-    # person 1 refused: their settlement, and its two fee lines, are orphans
-    assert tiny.file_report(first, "settlements").reasons == {"reference_quarantined": 1}
+    # settlement 1 refused: its two fee lines are orphans
+    assert tiny.file_report(first, "settlements").reasons == {"amounts_mismatch": 1}
     assert tiny.file_report(first, "fee_details").reasons == {
         "reference_quarantined": 2, "duplicate_row": 1,
     }
     quarantined_before = len(tiny.quarantine(store))
 
-    rows["persons"][0]["certno"] = tiny.rows("persons")["persons"][0]["certno"]
+    rows["settlements"][0]["medfee_sumamt"] = tiny.rows("settlements")["settlements"][0][
+        "medfee_sumamt"
+    ]
     second = load_folder(tiny.write_folder(tmp_path / "two", rows), store)
 
     persons = tiny.file_report(second, "persons")
-    assert (persons.inserted, persons.unchanged, persons.quarantined) == (1, 2, 0)
+    assert (persons.inserted, persons.unchanged, persons.quarantined) == (0, 3, 0)
     settlements = tiny.file_report(second, "settlements")
     assert (settlements.inserted, settlements.unchanged, settlements.quarantined) == (1, 2, 0)
     fee = tiny.file_report(second, "fee_details")
@@ -78,8 +82,10 @@ def test_unchanged_files_are_not_quarantined_twice(tmp_path: Path, store: Store,
     load_folder(folder, store)
     first = {(q["file"], q["row_no"], q["reason_code"]) for q in tiny.quarantine(store)}
 
-    rows["persons"][0]["certno"] = tiny.rows("persons")["persons"][0]["certno"]
-    tiny.write_table(folder, "persons", rows["persons"])  # only persons.csv changes
+    rows["settlements"][0]["medfee_sumamt"] = tiny.rows("settlements")["settlements"][0][
+        "medfee_sumamt"
+    ]
+    tiny.write_table(folder, "settlements", rows["settlements"])  # only settlements.csv changes
     second = load_folder(folder, store)
 
     loaded_again = [q for q in tiny.quarantine(store) if q["load_id"] == second.load_id]

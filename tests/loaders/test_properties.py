@@ -5,16 +5,19 @@ Each record is built from one of the table's valid rows, with its own key, and t
 
 * left clean, or given *harmless* dirt that must be normalised away (full-width digits,
   padding, Chinese labels, thousands separators, other date spellings, Excel serial dates);
-* given *refusing* dirt that must send it to quarantine (a bad code, a wrong check digit, a
-  huge amount, an unknown reference, a duplicate, a wrong number of fields ...);
+* given *faulty* dirt: in a column whose faults corrupt results (keys, references, amounts,
+  dates of a settlement, trace codes) it must send the row to quarantine (a huge amount, an
+  unknown reference, a duplicate, a wrong number of fields ...); in a descriptive column (a
+  code, a check digit, a name, a division) the row must load, stored as it came, with a
+  data-quality note on that column;
 * given random unicode somewhere (the outcome is not predicted, only accounted for).
 
 Blank lines, quoted commas, quotes and line breaks, CRLF, BOMs and GBK come on top. The
 properties: the load never raises; per file ``rows_in`` is the number of records written and
-``rows_in == inserted + unchanged + quarantined``; every quarantined row has a known reason
-with both texts; the rows refused and loaded are exactly the planted ones (where the dirt says
-so); loaded rows hold the typed values of the row they came from; and loading the folder again
-inserts nothing and adds no quarantine row.
+``rows_in == inserted + unchanged + quarantined``; every quarantined row and every note has a
+known reason with both texts; the rows refused, noted and loaded are exactly the planted ones
+(where the dirt says so); loaded rows hold the typed values of the row they came from; and
+loading the folder again inserts nothing and adds no quarantine row and no note.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.contract import TABLES, Column, Kind
+from loaders.contract import TABLES, Column, Kind, Severity
 from loaders.load import load_folder
 from loaders.reasons import REASONS
 from loaders.store import Store, open_store
@@ -72,18 +75,23 @@ class Record:
     keep: set[str] = field(default_factory=set)  # columns whose stored value is predictable
     raw: bool = False  # cells written as they are (a wrong number of fields)
     row_no: int = 0
+    noted: set[str] = field(default_factory=set)  # columns that must carry a note if loaded
 
 
 # --- values ----------------------------------------------------------------------------------
 
 
-def _refusing(col: Column, value: str) -> list[str]:
-    """Values of ``col`` that refuse any row."""
+def _faulty(col: Column, value: str) -> list[str]:
+    """Values of ``col`` that are faults of its :class:`Severity` in any row."""
     kind = col.kind
     out: list[str] = []
     if not col.nullable:
         out += ["", "   "]
-    if kind is Kind.ID:
+    if kind is Kind.ID and col.severity is Severity.NOTE:
+        out += ["1.23E+5", "341200000001.0"]  # digits lost to a spreadsheet
+        if col.formats or not re.fullmatch(col.pattern or ".+", "LOCAL-07"):
+            out.append("LOCAL-07")  # not a national shape
+    elif kind is Kind.ID:
         out += ["1.23E+5", "341200000001.0", "?"]
     elif kind is Kind.CERTNO:
         wrong = str((int(value[17]) + 1) % 10) if value[17].isdigit() else "0"
@@ -91,7 +99,7 @@ def _refusing(col: Column, value: str) -> list[str]:
     elif kind is Kind.PHONE:
         out += ["12345", "电话"]
     elif kind is Kind.ENUM:
-        out += ["0", "?", "9" * 3]
+        out += ["?", "9" * 3, "本地标签"]
     elif kind is Kind.DATE:
         out += ["2024-02-30", "1800-01-01", "3024-01-01", "昨天"]
     elif kind is Kind.DATETIME:
@@ -114,6 +122,11 @@ def _excel_serial(value: str, kind: Kind) -> str:
         return str((dt.date.fromisoformat(value) - dt.date(1899, 12, 30)).days)
     moment = dt.datetime.fromisoformat(value)
     return repr((moment - dt.datetime(1899, 12, 30)).total_seconds() / 86400)
+
+
+def _nonstandard(col: Column) -> list[str]:
+    """Values of an ID column with national formats that keep the row, noted."""
+    return ["LOCAL0042", "x-1234"] if col.formats and col.kind is Kind.ID else []
 
 
 def _harmless(col: Column, value: str) -> list[str]:
@@ -172,12 +185,13 @@ def _records(data: st.DataObject, table: str, templates: list[dict[str, str]],
         status: dict[str, str] = {}  # column -> the dirt it got (each column at most once)
         for _ in range(data.draw(st.integers(0, 3), label="mutations")):
             how = data.draw(st.sampled_from(["harmless", "harmless", "refuse", "any", "text",
-                                             "reference", "empty"]), label="how")
+                                             "reference", "empty", "nonstandard"]), label="how")
             free = [c for c in columns if c.name not in status]
             candidates = {
                 "text": [c for c in free if c in text_cols],
                 "reference": [c for c in free if c.name in references],
                 "empty": [c for c in free if c.nullable],
+                "nonstandard": [c for c in free if _nonstandard(c) and c.name not in references],
             }.get(how, free)
             if not candidates:
                 continue
@@ -185,7 +199,8 @@ def _records(data: st.DataObject, table: str, templates: list[dict[str, str]],
             value = row[col.name]
             choices = {
                 "harmless": _harmless(col, value),
-                "refuse": _refusing(col, value),
+                "refuse": _faulty(col, value),
+                "nonstandard": [f"{v}{i:03d}" for v in _nonstandard(col)],  # keys stay unique
                 "text": [value + dirt + "x" for dirt in _TEXT_DIRT_VALUES],
                 "reference": [_REFERENCES.get(col.name, value)],
                 "empty": [""],
@@ -196,18 +211,24 @@ def _records(data: st.DataObject, table: str, templates: list[dict[str, str]],
                 row[col.name] = data.draw(st.sampled_from(choices), label="value")
             else:
                 continue
-            status[col.name] = "refuse" if how == "reference" else how
+            if how == "reference":
+                how = "refuse"
+            elif how == "nonstandard" or (how == "refuse" and col.severity is Severity.NOTE):
+                how = "note"
+            status[col.name] = how
         outcomes = set(status.values())
         expect = ("refuse" if "refuse" in outcomes
                   else "any" if outcomes & {"any", "empty"} else "load")
         keep = set() if expect == "refuse" else (
             set(names) - {"init_setl_id"} - set(_KEYS[table](i))
-            - {c for c, how in status.items() if how in ("any", "empty", "text")}
+            - {c for c, how in status.items() if how in ("any", "empty", "text", "note")}
         )
+        # a birth date that is odd (or unreadable) also differs from the one in the ID number
+        noted = {c for c, how in status.items() if how == "note"}
         key = tuple(clean[k] for k in key_cols)
         if any(status.get(k, "harmless") != "harmless" for k in key_cols):
             key = ()  # a key cell was changed: where the row goes is not checked by key
-        rec = Record([row[c] for c in names], expect, t, key, keep)
+        rec = Record([row[c] for c in names], expect, t, key, keep, noted=noted)
         out.append(rec)
         if expect == "load":
             loaded.append(rec)
@@ -253,13 +274,13 @@ def _records(data: st.DataObject, table: str, templates: list[dict[str, str]],
                                     for a in ("psn_cash_pay", "medfee_sumamt")):
                     continue
                 rec = Record([row[c] for c in names], "load" if good else "refuse", key=(
-                    row["setl_id"],))
+                    row["setl_id"],), noted=set(original.noted))
             else:
                 row["feedetl_sn"] = f"FX{i:04d}"
                 for a in ("cnt", "det_item_fee_sumamt"):
                     value = Decimal(templates[original.template][a])
                     row[a] = str(-value)
-                rec = Record([row[c] for c in names], "load")
+                rec = Record([row[c] for c in names], "load", noted=set(original.noted))
             out.insert(data.draw(st.integers(0, len(out)), label="at"), rec)
     return out
 
@@ -391,7 +412,8 @@ def test_dirty_rows_are_loaded_or_quarantined_never_lost(
     encoding = data.draw(st.sampled_from(["utf-8", "utf-8-sig", "gbk"]), label="encoding")
     newline = data.draw(st.sampled_from(["\n", "\r\n"]), label="newline")
     header_zh = encoding == "gbk" or data.draw(st.booleans(), label="chinese header")
-    templates = tiny.rows(table)[table]
+    # every contract column, the optional ones the tiny rows leave out as empty cells
+    templates = [{c: "" for c in TABLES[table].column_names} | t for t in tiny.rows(table)[table]]
     records = _records(data, table, templates, fmt)
     written = [r for r in records if r is not None]
 
@@ -420,11 +442,24 @@ def test_dirty_rows_are_loaded_or_quarantined_never_lost(
         refused = {q["row_no"] for q in quarantine}
         assert len(refused) == len(quarantine)  # one entry per row
         assert refused <= {r.row_no for r in written}
+        notes = tiny.notes(ex.store, table)
+        noted: dict[int, set[str]] = {}
+        for note in notes:
+            assert note["reason_code"] in REASONS
+            assert note["reason_zh"]
+            assert note["reason_en"]
+            assert note["file"] == f"{table}.{fmt}"
+            noted.setdefault(note["row_no"], set()).add(note["column_name"])
+        assert not set(noted) & refused  # a note belongs to a stored row
+        assert len(noted) == fr.noted
         for rec in written:
             if rec.expect == "refuse":
                 assert rec.row_no in refused, (rec, quarantine)
             elif rec.expect == "load":
                 assert rec.row_no not in refused, (rec, quarantine)
+                # exactly the planted notes (a birth date may also contradict the ID number)
+                got = noted.get(rec.row_no, set())
+                assert rec.noted <= got <= rec.noted | {"brdy"}, (rec, notes)
 
         stored = tiny.records(ex.store, table)
         assert len(stored) == fr.inserted
@@ -445,4 +480,5 @@ def test_dirty_rows_are_loaded_or_quarantined_never_lost(
             fr.rows_in, 0, fr.inserted, fr.quarantined
         )
         assert tiny.quarantine(ex.store, table) == quarantine
+        assert tiny.notes(ex.store, table) == notes
         assert sorted(tiny.records(ex.store, table), key=repr) == sorted(stored, key=repr)

@@ -51,19 +51,33 @@ def test_unknown_reference_is_quarantined(
 def test_reference_to_a_quarantined_row_says_where(
     tmp_path: Path, store: Store, tiny: Any
 ) -> None:
-    rows = tiny.rows("institutions", "persons", "settlements")
-    rows["persons"][0]["gend"] = "x"  # person 00341200000001 refused, row 2 of persons.csv
+    rows = tiny.rows()
+    rows["settlements"][0]["medfee_sumamt"] = "999.00"  # S000000001 refused, settlements row 2
 
     report = _load(tmp_path, store, tiny, rows)
 
-    assert tiny.file_report(report, "settlements").reasons == {"reference_quarantined": 1}
-    (q,) = tiny.quarantine(store, "settlements")
-    assert (q["row_no"], q["column_name"], q["raw_value"]) == (2, "psn_no", "00341200000001")
+    assert tiny.file_report(report, "fee_details").reasons == {"reference_quarantined": 2}
+    q = tiny.quarantine(store, "fee_details")[0]
+    assert (q["row_no"], q["column_name"], q["raw_value"]) == (2, "setl_id", "S000000001")
     assert q["reason_en"] == (
-        "psn_no '00341200000001' refers to a row that was quarantined "
-        "(persons.csv row 2: bad_enum): fix that row first"
+        "setl_id 'S000000001' refers to a row that was quarantined "
+        "(settlements.csv row 2: amounts_mismatch): fix that row first"
     )
-    assert "persons.csv row 2: bad_enum" in q["reason_zh"]
+    assert "settlements.csv row 2: amounts_mismatch" in q["reason_zh"]
+
+
+def test_a_noted_row_never_orphans_its_dependants(
+    tmp_path: Path, store: Store, tiny: Any
+) -> None:
+    rows = tiny.rows("institutions", "persons", "settlements")
+    rows["persons"][0]["gend"] = "x"  # an unknown code: person 00341200000001 kept, noted
+    rows["institutions"][0]["hosp_lv"] = "甲等"  # the same for the hospital of every settlement
+
+    report = _load(tmp_path, store, tiny, rows)
+
+    assert report.quarantined == 0
+    assert report.noted == 2
+    assert tiny.file_report(report, "settlements").inserted == len(rows["settlements"])
 
 
 def test_references_resolve_against_the_store(tmp_path: Path, store: Store, tiny: Any) -> None:
@@ -84,7 +98,7 @@ def test_fee_lines_of_a_quarantined_settlement_follow_it(
     tmp_path: Path, store: Store, tiny: Any
 ) -> None:
     rows = tiny.rows()
-    rows["settlements"][0]["med_type"] = "99"  # S000000001, with two fee lines
+    rows["settlements"][0]["setl_time"] = "2024-02-30 10:00:00"  # S000000001, two fee lines
 
     _load(tmp_path, store, tiny, rows)
 
@@ -93,7 +107,7 @@ def test_fee_lines_of_a_quarantined_settlement_follow_it(
         (2, "reference_quarantined", "S000000001"),
         (3, "reference_quarantined", "S000000001"),
     ]
-    assert "settlements.csv row 2: bad_enum" in fee[0]["reason_en"]
+    assert "settlements.csv row 2: bad_date" in fee[0]["reason_en"]
     assert tiny.stored(store, "fee_details", "setl_id, feedetl_sn") == [
         ("S000000002", "F0001"), ("S000000003", "F0003"),
     ]
@@ -104,10 +118,10 @@ def test_a_row_with_a_bad_value_is_not_also_checked_for_references(
 ) -> None:
     rows = tiny.rows("institutions", "persons", "settlements")
     rows["settlements"][0]["psn_no"] = "00341200000099"
-    rows["settlements"][0]["med_type"] = "99"
+    rows["settlements"][0]["setl_time"] = "2024-02-30 10:00:00"
     _load(tmp_path, store, tiny, rows)
     (q,) = tiny.quarantine(store, "settlements")
-    assert q["reason_code"] == "bad_enum"  # the first problem found is the one reported
+    assert q["reason_code"] == "bad_date"  # the first problem found is the one reported
 
 
 def test_optional_doctor_codes_are_not_references(tmp_path: Path, store: Store, tiny: Any) -> None:

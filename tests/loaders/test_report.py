@@ -46,7 +46,11 @@ def test_a_real_load_accounts_for_every_row(tmp_path: Path, store: Store, tiny: 
         assert sum(f.reasons.values()) == f.quarantined
         assert f.seconds >= 0
     persons = tiny.file_report(report, "persons")
-    assert persons.reasons == {"bad_date": 1, "duplicate_row": 1}
+    assert persons.reasons == {"duplicate_row": 1}
+    assert (persons.noted, persons.notes, persons.noted_columns) == (1, {"bad_date": 1},
+                                                                     {"brdy": 1})
+    assert report.to_dict()["notes"] == {"bad_date": 1}
+    assert store.table_counts()["data_notes"] == sum(sum(f.notes.values()) for f in report.files)
     fee = tiny.file_report(report, "fee_details")
     assert fee.normalised == {"pric": 1}
     assert report.to_dict()["files"][1]["table"] == "persons"

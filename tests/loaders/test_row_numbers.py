@@ -48,31 +48,31 @@ def _quarantine(store: Store) -> list[dict[str, Any]]:
 
 
 def test_blank_lines_count(tmp_path: Path, store: Store, tiny: Any) -> None:
-    lines = [HEADER, "", _line(_person(tiny, 1)), "", "", _line(_person(tiny, 2, gend="x")),
+    lines = [HEADER, "", _line(_person(tiny, 1)), "", "", _line(_person(tiny, 2, psn_no="#bad")),
              _line(_person(tiny, 3)), "", ""]
-    assert _load_text(tmp_path, store, "\n".join(lines)) == [(6, "bad_enum")]
+    assert _load_text(tmp_path, store, "\n".join(lines)) == [(6, "bad_format")]
 
 
 def test_crlf_blank_lines_count(tmp_path: Path, store: Store, tiny: Any) -> None:
-    lines = [HEADER, _line(_person(tiny, 1)), "", _line(_person(tiny, 2, gend="x")), ""]
-    assert _load_text(tmp_path, store, "\r\n".join(lines)) == [(4, "bad_enum")]
+    lines = [HEADER, _line(_person(tiny, 1)), "", _line(_person(tiny, 2, psn_no="#bad")), ""]
+    assert _load_text(tmp_path, store, "\r\n".join(lines)) == [(4, "bad_format")]
 
 
 def test_no_final_newline(tmp_path: Path, store: Store, tiny: Any) -> None:
-    text = HEADER + "\n" + _line(_person(tiny, 1, gend="x"))
-    assert _load_text(tmp_path, store, text) == [(2, "bad_enum")]
+    text = HEADER + "\n" + _line(_person(tiny, 1, psn_no="#bad"))
+    assert _load_text(tmp_path, store, text) == [(2, "bad_format")]
 
 
 def test_rejected_lines_count(tmp_path: Path, store: Store, tiny: Any) -> None:
     short = ",".join(_person(tiny, 9)[c] for c in COLUMNS[:5])
-    lines = [HEADER, short, "", _line(_person(tiny, 1)), short, _line(_person(tiny, 2, gend="x")),
-             "   ", _line(_person(tiny, 3, gend="y"))]
+    lines = [HEADER, short, "", _line(_person(tiny, 1)), short,
+             _line(_person(tiny, 2, psn_no="#bad")), "   ", _line(_person(tiny, 3, psn_no="#bad"))]
     assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [
         (2, "column_count"),
         (5, "column_count"),
-        (6, "bad_enum"),
+        (6, "bad_format"),
         (7, "column_count"),
-        (8, "bad_enum"),
+        (8, "bad_format"),
     ]
 
 
@@ -90,12 +90,12 @@ def test_quoted_line_breaks_count(tmp_path: Path, store: Store, tiny: Any) -> No
     lines = [
         HEADER,
         _line(_person(tiny, 1, psn_name="张\n三")),  # lines 2-3
-        _line(_person(tiny, 2, gend="x")),  # line 4
-        _line(_person(tiny, 3, psn_name="李\r\n\n四", gend="y")),  # lines 5-7
-        _line(_person(tiny, 4, gend="z")),  # line 8
+        _line(_person(tiny, 2, psn_no="#bad")),  # line 4
+        _line(_person(tiny, 3, psn_name="李\r\n\n四", psn_no="#bad")),  # lines 5-7
+        _line(_person(tiny, 4, psn_no="#bad")),  # line 8
     ]
     assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [
-        (4, "bad_enum"), (5, "bad_enum"), (8, "bad_enum"),
+        (4, "bad_format"), (5, "bad_format"), (8, "bad_format"),
     ]
     assert ("P000001", "张\n三") in tiny.stored(store, "persons", "psn_no, psn_name")
 
@@ -108,25 +108,25 @@ def test_quoted_line_breaks_before_rejected_lines(tmp_path: Path, store: Store, 
         short,  # line 3
         _line(_person(tiny, 1, psn_name="张\n三")),  # lines 4-5
         short,  # line 6
-        _line(_person(tiny, 2, gend="x")),  # line 7
+        _line(_person(tiny, 2, psn_no="#bad")),  # line 7
     ]
     assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [
-        (3, "column_count"), (6, "column_count"), (7, "bad_enum"),
+        (3, "column_count"), (6, "column_count"), (7, "bad_format"),
     ]
 
 
 def test_stray_quote_in_an_unquoted_value(tmp_path: Path, store: Store, tiny: Any) -> None:
     """A lone quote inside a value is text to the reader: it must not shift later rows."""
     raw = _line(_person(tiny, 1)).replace("张三", '张"三')
-    lines = [HEADER, raw, _line(_person(tiny, 2)), _line(_person(tiny, 3, gend="x"))]
-    assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [(4, "bad_enum")]
+    lines = [HEADER, raw, _line(_person(tiny, 2)), _line(_person(tiny, 3, psn_no="#bad"))]
+    assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [(4, "bad_format")]
 
 
 def test_unpaired_opening_quote(tmp_path: Path, store: Store, tiny: Any) -> None:
     raw = _line(_person(tiny, 1)).replace("张三", '"张三')
-    lines = [HEADER, raw, "", _line(_person(tiny, 2)), _line(_person(tiny, 3, gend="x"))]
+    lines = [HEADER, raw, "", _line(_person(tiny, 2)), _line(_person(tiny, 3, psn_no="#bad"))]
     got = _load_text(tmp_path, store, "\n".join(lines) + "\n")
-    assert got[-1] == (5, "bad_enum")
+    assert got[-1] == (5, "bad_format")
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
@@ -137,9 +137,9 @@ def test_stray_carriage_return_costs_its_line_only(
     CSV reader cannot parse it: that line is quarantined, the others load."""
     stray = _line(_person(tiny, 2)).replace("张三", "张\r三")  # unquoted
     lines = [HEADER, _line(_person(tiny, 1)), stray, _line(_person(tiny, 3)),
-             _line(_person(tiny, 4, gend="x"))]
+             _line(_person(tiny, 4, psn_no="#bad"))]
     got = _load_text(tmp_path, store, newline.join(lines) + newline)
-    assert got == [(3, "unparseable_row"), (5, "bad_enum")]
+    assert got == [(3, "unparseable_row"), (5, "bad_format")]
     q = _quarantine(store)[0]
     assert q["raw_value"] == stray
     assert "carriage return" in q["reason_en"]
@@ -149,8 +149,9 @@ def test_stray_carriage_return_costs_its_line_only(
 def test_carriage_return_inside_quotes_is_a_value(
     tmp_path: Path, store: Store, tiny: Any
 ) -> None:
-    lines = [HEADER, _line(_person(tiny, 1, psn_name="张\r三")), _line(_person(tiny, 2, gend="x"))]
-    assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [(3, "bad_enum")]
+    lines = [HEADER, _line(_person(tiny, 1, psn_name="张\r三")),
+             _line(_person(tiny, 2, psn_no="#bad"))]
+    assert _load_text(tmp_path, store, "\n".join(lines) + "\n") == [(3, "bad_format")]
     assert ("P000001", "张\r三") in tiny.stored(store, "persons", "psn_no, psn_name")
 
 
@@ -168,9 +169,9 @@ def test_excel_rows_are_sheet_rows(tmp_path: Path, store: Store, tiny: Any) -> N
         [_person(tiny, 1)[c] for c in COLUMNS],  # sheet row 2
         [None] * len(COLUMNS),  # 3: empty
         [None] * len(COLUMNS),  # 4: empty
-        [_person(tiny, 2, gend="x")[c] for c in COLUMNS],  # 5
+        [_person(tiny, 2, psn_no="#bad")[c] for c in COLUMNS],  # 5
         [*[_person(tiny, 3)[c] for c in COLUMNS], None, "stray"],  # 6: a value past the header
-        [_person(tiny, 4, gend="y")[c] for c in COLUMNS],  # 7
+        [_person(tiny, 4, psn_no="#bad")[c] for c in COLUMNS],  # 7
     ]
     path = tiny.write_xlsx(tmp_path / "persons.xlsx", rows)
 
@@ -179,15 +180,15 @@ def test_excel_rows_are_sheet_rows(tmp_path: Path, store: Store, tiny: Any) -> N
     fr = report.files[0]
     assert (fr.rows_in, fr.inserted, fr.quarantined) == (4, 1, 3)
     got = [(q["row_no"], q["reason_code"]) for q in _quarantine(store)]
-    assert got == [(5, "bad_enum"), (6, "extra_cells"), (7, "bad_enum")]
+    assert got == [(5, "bad_format"), (6, "extra_cells"), (7, "bad_format")]
 
 
 def test_parquet_rows_are_record_numbers(tmp_path: Path, store: Store, tiny: Any) -> None:
     rows = [_person(tiny, i) for i in range(1, 5)]
-    rows[2]["gend"] = "x"
+    rows[2]["psn_no"] = "#bad"
     path = tiny.write_table(tmp_path, "persons", rows, fmt="parquet")
     load_files({"persons": path}, store)
-    assert [(q["row_no"], q["reason_code"]) for q in _quarantine(store)] == [(3, "bad_enum")]
+    assert [(q["row_no"], q["reason_code"]) for q in _quarantine(store)] == [(3, "bad_format")]
 
 
 # --- property: any mix of good, bad, blank, rejected and multi-line rows ----------------------
@@ -208,8 +209,8 @@ def test_row_numbers_are_physical_lines(tiny: Any, items: list[str], crlf: bool)
         if item == "good":
             lines.append(_line(_person(tiny, i)))
         elif item == "bad":
-            lines.append(_line(_person(tiny, i, gend="x")))
-            expected.append((line_no, "bad_enum"))
+            lines.append(_line(_person(tiny, i, psn_no="#bad")))
+            expected.append((line_no, "bad_format"))
         elif item == "blank":
             lines.append("")
         elif item == "short":
@@ -227,8 +228,8 @@ def test_row_numbers_are_physical_lines(tiny: Any, items: list[str], crlf: bool)
         elif item == "multiline":
             lines.append(_line(_person(tiny, i, psn_name=f"张{newline}三")))
         else:
-            lines.append(_line(_person(tiny, i, psn_name=f"李{newline}{newline}四", gend="x")))
-            expected.append((line_no, "bad_enum"))
+            lines.append(_line(_person(tiny, i, psn_name=f"李{newline}{newline}四", psn_no="#bad")))
+            expected.append((line_no, "bad_format"))
     text = newline.join(lines) + newline
     with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "store.duckdb") as store:
         got = _load_text(Path(tmp), store, text)
@@ -239,7 +240,7 @@ def test_row_numbers_are_physical_lines(tiny: Any, items: list[str], crlf: bool)
 def test_every_table_numbers_rows_the_same_way(tmp_path: Path, tiny: Any, table: str) -> None:
     rows = tiny.rows(*tiny.NEEDS[table], table)
     first = rows[table][0]
-    bad_col = {"institutions": "fixmedins_type", "practitioners": "dr_type",
+    bad_col = {"institutions": "fixmedins_code", "practitioners": "dr_codg",
                "fee_details": "cnt"}[table]
     rows[table][-1][bad_col] = "?"
     folder = tiny.write_folder(tmp_path / "export", rows)

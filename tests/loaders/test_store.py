@@ -43,7 +43,7 @@ def test_schema_has_every_contract_column_typed(store: Store) -> None:
 def test_new_store_is_empty(store: Store) -> None:
     assert store.table_counts() == {
         "institutions": 0, "persons": 0, "practitioners": 0, "settlements": 0,
-        "fee_details": 0, "trace_codes": 0, "quarantine": 0,
+        "fee_details": 0, "trace_codes": 0, "quarantine": 0, "data_notes": 0,
     }
     assert store.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() \
         == [(str(SCHEMA_VERSION),)]
@@ -62,9 +62,9 @@ def test_store_keeps_its_rows_across_opens(tmp_path: Path, tiny: Any) -> None:
 
 def test_frames(tmp_path: Path, store: Store, tiny: Any) -> None:
     rows = tiny.rows("persons")
-    rows["persons"][1]["gend"] = "x"
+    rows["persons"][1]["psn_no"] = "#x"
     first = load_folder(tiny.write_folder(tmp_path / "a", rows), store)
-    rows["persons"][2]["gend"] = "y"
+    rows["persons"][2]["psn_no"] = "#y"
     second = load_folder(tiny.write_folder(tmp_path / "b", rows), store)
 
     # the second file is other bytes: its copy of the bad row is quarantined again
@@ -86,9 +86,30 @@ def test_other_schema_version_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     with open_store(db) as store:
         store.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="store schema version 99 is not 1: load the data into "
+    with pytest.raises(StoreError, match="store schema version 99 is not 2: load the data into "
                        "a new --db file"):
         open_store(db)
+
+
+def test_a_version_1_store_is_upgraded_in_place(tmp_path: Path, tiny: Any) -> None:
+    db = tmp_path / "store.duckdb"
+    with open_store(db) as store:
+        load_folder(tiny.write_folder(tmp_path / "export"), store)
+        # what a version-1 store looked like: no notes, no operator or department columns
+        store.con.execute("DROP TABLE data_notes")
+        for col in ("opter_id", "opter_name", "dept_codg", "dept_name"):
+            store.con.execute(f"ALTER TABLE settlements DROP COLUMN {col}")
+        store.con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        before = store.con.execute("SELECT * FROM settlements ORDER BY setl_id").fetchall()
+    with open_store(db) as store:
+        assert store.con.execute("SELECT value FROM meta WHERE key = 'schema_version'")\
+            .fetchall() == [(str(SCHEMA_VERSION),)]
+        after = store.con.execute("SELECT * FROM settlements ORDER BY setl_id").fetchall()
+        assert [row[:-4] for row in after] == before  # same rows, new empty columns
+        assert {row[-4:] for row in after} == {(None, None, None, None)}
+        assert store.table_counts()["data_notes"] == 0
+        report = load_folder(tiny.write_folder(tmp_path / "again"), store)
+        assert report.inserted == 0
 
 
 def test_store_in_use_by_another_process(tmp_path: Path) -> None:

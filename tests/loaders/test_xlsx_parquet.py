@@ -102,12 +102,15 @@ def test_ids_excel_turned_into_numbers_are_caught(tmp_path: Path, store: Store, 
 
     load_files({"persons": path}, store)
 
-    got = [(q["row_no"], q["column_name"], q["reason_code"], q["raw_value"])
-           for q in tiny.quarantine(store)]
-    assert got[0] == (3, "psn_no", "id_as_number", "3.412e+17")
-    assert got[1][:3] == (4, "certno", "certno_length")
-    assert re.fullmatch(r"3\.10104200002\d*e\+17", got[1][3])  # 15 significant digits kept
+    (got,) = [(q["row_no"], q["column_name"], q["reason_code"], q["raw_value"])
+              for q in tiny.quarantine(store)]
+    assert got == (3, "psn_no", "id_as_number", "3.412e+17")
     assert "Excel" in tiny.quarantine(store)[0]["reason_en"]
+    (note,) = tiny.notes(store)  # a mangled ID number keeps the person, noted
+    assert (note["row_no"], note["column_name"], note["reason_code"]) == (
+        4, "certno", "certno_length"
+    )
+    assert re.fullmatch(r"3\.10104200002\d*e\+17", note["raw_value"])  # 15 digits kept
 
 
 def test_only_the_first_sheet_is_read(tmp_path: Path, store: Store, tiny: Any) -> None:
@@ -172,12 +175,15 @@ def test_parquet_numbers_where_codes_belong(tmp_path: Path, store: Store, tiny: 
 
     load_files({"institutions": path}, store)
 
-    (q,) = tiny.quarantine(store)
+    assert tiny.quarantine(store) == []
+    (q,) = tiny.notes(store)  # kept as it came, not guessed to be 02 or 二级
     assert (q["row_no"], q["column_name"], q["raw_value"], q["reason_code"]) == (
-        1, "hosp_lv", "2", "bad_enum"
+        1, "hosp_lv", "2", "unknown_code"
     )
     assert "leading zero" in q["reason_en"]
-    assert tiny.stored(store, "institutions", "fixmedins_code, lon") == [("P34120000025", None)]
+    assert tiny.stored(store, "institutions", "fixmedins_code, hosp_lv, lon") == [
+        ("H34120000017", "2", 115.81), ("P34120000025", None, None)
+    ]
 
 
 def test_unreadable_parquet_is_refused(tmp_path: Path, store: Store) -> None:

@@ -1,6 +1,7 @@
 """Synthetic sets shared by the synth tests (made once per session at the smallest scale).
 
-``clean`` and ``dirty`` use the same seed, so the dirty copy can be compared with the clean one.
+``clean`` and ``dirty`` use the same seed and the default (real) export formats, so the dirty
+copy can be compared with the clean one; ``legacy`` is the same seed in the legacy formats.
 Frames are read as text (``dtype=str``, empty cells as ``""``), as a careful user would.
 """
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from synth_helpers import SCALE, SEED, SynthSet, fen, load_set
 
-from yibao.synth import SynthSummary, synthesize
+from yibao.synth import ExportFormats, SynthSummary, synthesize
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +21,21 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> SynthSet:
     folder = tmp_path_factory.mktemp("synth_clean")
     summary = synthesize(folder, scale=SCALE, seed=SEED)
     return load_set(folder, summary)
+
+
+@pytest.fixture(scope="session")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> SynthSet:
+    folder = tmp_path_factory.mktemp("synth_legacy")
+    summary = synthesize(folder, scale=SCALE, seed=SEED, formats=ExportFormats.legacy())
+    return load_set(folder, summary)
+
+
+@pytest.fixture(scope="session", params=["real", "legacy"])
+def either(request: pytest.FixtureRequest) -> SynthSet:
+    """The clean set in the real formats, then in the legacy formats."""
+    name = "clean" if request.param == "real" else "legacy"
+    found: SynthSet = request.getfixturevalue(name)
+    return found
 
 
 @pytest.fixture(scope="session")

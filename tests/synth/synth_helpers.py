@@ -35,6 +35,26 @@ class SynthSet:
         return [s for s in self.truth["scenarios"] if s["pattern"] == pattern]
 
 
+def icd_core(codes: pd.Series) -> pd.Series:
+    """Diagnosis codes without their ICD-10 医保版 2.0 extension (``J06.900x001``: ``J06.900``)."""
+    return codes.str.replace(r"x\d{3}$", "", regex=True)
+
+
+_LEVEL_CLASS = {"01": "3", "02": "3", "03": "3", "04": "3", "05": "2", "06": "2", "07": "2",
+                "08": "1", "09": "1", "10": "1", "11": "0"}
+
+
+def level_class(hosp_lv: pd.Series) -> pd.Series:
+    """3 三级, 2 二级, 1 一级, 0 无等级/未定级, "" empty: from codes, full and short labels."""
+    def one(value: str) -> str:
+        if value in _LEVEL_CLASS:
+            return _LEVEL_CLASS[value]
+        if value in ("无等级", "未定级"):
+            return "0"
+        return {"三": "3", "二": "2", "一": "1"}.get(value[:1], "") if value else ""
+    return hosp_lv.map(one)
+
+
 def read_text_csv(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
 

@@ -1,4 +1,8 @@
-"""Every row of the clean set honours the data contract: patterns, enums, check digits, sums."""
+"""Every row of the clean set honours the data contract: patterns, enums, check digits, sums.
+
+The checks run on the real formats (``clean``) and, where shapes matter, on the legacy formats
+(``legacy``) too; ``test_synth_formats`` checks the shares and meaning of the real shapes.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ import pytest
 import shapely
 from synth_helpers import SynthSet, fen
 
-from loaders.contract import TABLES, Kind
+from loaders.contract import TABLES, CodeFormat, Kind
 from yibao.divisions import division_geometries, is_known_division
+from yibao.synth._code_tables import LEGACY_STAFF_PATTERN
+from yibao.synth._format import table_columns
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _AMOUNT = re.compile(r"-?\d+\.\d{2}")
@@ -21,12 +27,29 @@ def _check_char(first17: str) -> str:
     return "10X98765432"[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
+def _matches_a_format(values: pd.Series, formats: tuple[CodeFormat, ...]) -> pd.Series:
+    ok = pd.Series(False, index=values.index)
+    for f in formats:
+        ok |= values.str.fullmatch(f.pattern)
+    return ok
+
+
 @pytest.mark.parametrize("table", list(TABLES))
-def test_columns_patterns_enums_and_required_cells(clean: SynthSet, table: str) -> None:
-    frame = clean[table]
+def test_columns_patterns_enums_and_required_cells(either: SynthSet, table: str) -> None:
+    """The legacy set holds the contract's codes only; the real set may also hold the labels of
+    the contract's code tables, and every ID matches one of the contract's national formats (so
+    clean data never earns a ``nonstandard_code`` note)."""
+    frame = either[table]
+    real = "opter_id" in either["settlements"].columns
     contract = TABLES[table]
-    assert list(frame.columns) == list(contract.column_names)
+    assert list(frame.columns) == list(table_columns(table, operators=real))
+    in_contract = [c for c in frame.columns if c in contract.column_names]
+    assert in_contract == [c for c in contract.column_names if c in in_contract], "contract order"
+    assert {c.name for c in contract.columns if c.required} <= set(frame.columns)
     for col in contract.columns:
+        if col.name not in frame.columns:
+            assert not col.required
+            continue
         values = frame[col.name]
         present = values[values != ""]
         if not col.nullable:
@@ -34,8 +57,12 @@ def test_columns_patterns_enums_and_required_cells(clean: SynthSet, table: str) 
         if col.pattern and col.kind != Kind.CODE_LIST:
             bad = present[~present.str.fullmatch(col.pattern)]
             assert bad.empty, f"{table}.{col.name}: {bad.head().tolist()}"
+        if col.formats:
+            bad = present[~_matches_a_format(present, col.formats)]
+            assert bad.empty, f"{table}.{col.name} outside the national formats: {bad.head()}"
         if col.kind == Kind.ENUM:
-            bad = present[~present.isin(col.choices)]
+            allowed = set(col.choices) | (set(dict(col.labels)) if real else set())
+            bad = present[~present.isin(allowed)]
             assert bad.empty, f"{table}.{col.name}: {bad.unique()[:5].tolist()}"
         if col.kind == Kind.AMOUNT:
             assert present.str.fullmatch(_AMOUNT).all(), f"{table}.{col.name}"
@@ -67,8 +94,8 @@ def test_persons(clean: SynthSet) -> None:
     assert brdy.max() < pd.Timestamp("2024-01-01")
 
 
-def test_institutions_and_practitioners(clean: SynthSet) -> None:
-    inst = clean["institutions"]
+def test_institutions_and_practitioners(legacy: SynthSet) -> None:
+    inst = legacy["institutions"]
     assert inst["fixmedins_code"].is_unique
     assert (inst["fixmedins_code"].str[1:7] == inst["admdvs"]).all()
     pharmacy = inst["fixmedins_code"].str.startswith("P")
@@ -82,8 +109,9 @@ def test_institutions_and_practitioners(clean: SynthSet) -> None:
     assert top["admdvs"].str[:4].nunique() == 41, "a 三级甲等 hospital in every city"
     assert inst["addr"].ne("").all()
 
-    prac = clean["practitioners"]
+    prac = legacy["practitioners"]
     assert prac["dr_codg"].is_unique
+    assert prac["dr_codg"].str.fullmatch(LEGACY_STAFF_PATTERN).all()
     kind = prac["fixmedins_code"].map(inst.set_index("fixmedins_code")["fixmedins_type"])
     assert kind.notna().all(), "every practitioner works at a listed institution"
     assert ((prac["dr_codg"].str[0] == "D") == (kind == "1")).all()

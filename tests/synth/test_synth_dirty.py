@@ -1,8 +1,10 @@
 """The dirty copy: faults sit exactly where ``faults.json`` says, and nothing else changed.
 
 The files are re-read raw (CSV lines, Excel cells) and each listed cell is checked for its fault.
-Then the listed quarantine rows are dropped and the listed normalise cells are normalised by an
-independent implementation here: what remains must equal the clean set (same seed) row by row.
+Then the listed quarantine and note rows (extra rows) are dropped and the listed normalise cells
+are normalised by an independent implementation here: what remains must equal the clean set
+(same seed) row by row. The noted rows carry fresh keys that nothing refers to, so a loader that
+keeps them stores the clean data plus those rows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,19 @@ from synth_helpers import SynthSet
 from loaders.contract import TABLES, Kind
 from yibao.divisions import is_known_division
 from yibao.synth import SynthSummary, synthesize
-from yibao.synth.dirty import FILE_KINDS, NORMALISE_KINDS, QUARANTINE_KINDS
+from yibao.synth._code_tables import (
+    ICD_PATTERN,
+    LEGACY_STAFF_PATTERN,
+    NATIONAL_STAFF_PATTERN,
+    TCM_PATTERN,
+)
+from yibao.synth.dirty import (
+    FILE_KINDS,
+    NORMALISE_KINDS,
+    NOTE_KINDS,
+    QUARANTINE_KINDS,
+    expect_of,
+)
 
 Rows = list[list[Any]]
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -82,13 +96,19 @@ def dirty(dirty_folder: tuple[Path, SynthSummary]) -> dict[str, Any]:
 def test_faults_json_lists_every_kind(dirty: dict[str, Any]) -> None:
     faults = dirty["faults"]
     kinds = [f["fault"] for f in faults]
-    assert set(kinds) == set(QUARANTINE_KINDS) | set(NORMALISE_KINDS) | set(FILE_KINDS)
-    for kind in set(QUARANTINE_KINDS) | set(NORMALISE_KINDS):
+    row_kinds = set(QUARANTINE_KINDS) | set(NOTE_KINDS) | set(NORMALISE_KINDS)
+    assert set(kinds) == row_kinds | set(FILE_KINDS)
+    for kind in row_kinds:
         assert kinds.count(kind) >= 3, kind
     for f in faults:
         assert set(f) == {"file", "row", "column", "fault", "expect"}
-        assert f["expect"] == ("quarantine" if f["fault"] in QUARANTINE_KINDS else "normalise")
+        assert f["expect"] == expect_of(_table_of(f["file"]), f["fault"], f["column"])
         assert (f["row"] is None) == (f["fault"] in FILE_KINDS)
+    expects = {f["expect"] for f in faults}
+    assert expects == {"quarantine", "note", "normalise"}
+    for table in ("persons", "institutions", "practitioners", "settlements"):
+        of_table = {f["expect"] for f in faults if _table_of(f["file"]) == table}
+        assert {"quarantine", "note"} <= of_table, table
     rows = [(f["file"], f["row"]) for f in faults if f["row"] is not None]
     assert len(rows) == len(set(rows)), "one fault per row"
     assert dirty["summary"].faults == len(faults)
@@ -183,6 +203,14 @@ def _check_cell(kind: str, column: str | None, row: list[Any], header: list[str]
         assert value in dict(col.labels)
     elif kind == "lowercase_x":
         assert value.endswith("x")
+    elif kind == "local_code" and column == "dise_codg":
+        assert value
+        assert not re.fullmatch(ICD_PATTERN, value)
+        assert not re.fullmatch(TCM_PATTERN, value)
+    elif kind == "local_code":
+        assert re.fullmatch(r"[0-9A-Za-z]{4,40}", value), "an identifier, in a local shape"
+        assert not re.fullmatch(NATIONAL_STAFF_PATTERN, value)
+        assert not re.fullmatch(LEGACY_STAFF_PATTERN, value)
     else:  # pragma: no cover - a new kind needs a check here
         pytest.fail(f"no check for {kind}")
 
@@ -245,7 +273,7 @@ def test_dirty_minus_faults_is_the_clean_set(dirty: dict[str, Any], clean: Synth
     kept: Rows = []
     for i, row in enumerate(rows):
         fault = listed.get(i + 2)
-        if fault and fault["expect"] == "quarantine":
+        if fault and fault["expect"] in ("quarantine", "note"):
             continue
         if fault:
             col = header.index(fault["column"]) if fault["column"] in header else \
@@ -281,6 +309,41 @@ def test_normalise_faults_spare_the_planted_rows(dirty: dict[str, Any], clean: S
             assert key not in planted[table], f
             touched += 1
     assert touched
+
+
+_KEY = {"persons": "psn_no", "institutions": "fixmedins_code", "practitioners": "dr_codg",
+        "settlements": "setl_id"}
+_REFERRED = {"persons": [("settlements", "psn_no")],
+             "institutions": [("settlements", "fixmedins_code"),
+                              ("practitioners", "fixmedins_code")],
+             "practitioners": [("settlements", "dr_codg"), ("fee_details", "bilg_dr_codg")],
+             "settlements": [("fee_details", "setl_id"), ("settlements", "init_setl_id")]}
+
+
+def test_noted_rows_are_extra_rows_referenced_by_nothing(dirty: dict[str, Any],
+                                                         clean: SynthSet) -> None:
+    """A kept (noted) row adds itself to the store and changes nothing else: a fresh key that
+    no clean row has and no clean row refers to, in no scenario."""
+    noted = [f for f in dirty["faults"] if f["expect"] == "note"]
+    assert noted
+    truth = clean.truth["scenarios"]
+    planted = {i for s in truth for k in ("persons", "institutions", "practitioners", "setl_ids")
+               for i in s[k]}
+    for f in noted:
+        table = _table_of(f["file"])
+        assert table in _KEY, f
+        header, rows = dirty["read"][table]
+        row = rows[f["row"] - 2]
+        key = str(row[header.index(_KEY[table])])
+        assert key, f
+        assert key not in set(clean[table][_KEY[table]]), f
+        assert key not in planted
+        for other, column in _REFERRED[table]:
+            assert key not in set(clean[other][column]), (f, other, column)
+    keys = [(f["file"], str(dirty["read"][_table_of(f["file"])][1][f["row"] - 2][
+        dirty["read"][_table_of(f["file"])][0].index(_KEY[_table_of(f["file"])])]))
+            for f in noted]
+    assert len(keys) == len(set(keys)), "each noted row has a key of its own"
 
 
 @pytest.mark.parametrize("file_format", ["parquet", "xlsx"])

@@ -1,8 +1,12 @@
-"""The generator's building blocks: identifiers, payments, trace codes, calendar, batches."""
+"""The generator's building blocks: identifiers, payments, trace codes, calendar, batches, code
+tables, fault expectations, operators' shifts."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from yibao.synth._batch import Batch, Lines, TraceAllocator, split_payments
@@ -99,3 +103,97 @@ def test_batch_take_keeps_lines_and_codes_with_their_rows() -> None:
     assert swapped.lines.row.tolist() == [0, 0, 1]
     assert swapped.lines.code_ser.tolist() == [8, 9, 7]
     assert swapped.medfee.tolist() == [107, 100]
+
+
+def test_code_tables_cover_the_catalogue() -> None:
+    from yibao.synth import _catalog as cat
+    from yibao.synth._code_tables import (
+        DEPARTMENT_OF_DIAGNOSIS,
+        DEPARTMENTS,
+        HOSP_LV_LABELS,
+        HOSP_LV_SHORT,
+        ICD_EXTENSIONS,
+        ICD_PATTERN,
+        TCM_DIAGNOSES,
+        TCM_PATTERN,
+    )
+
+    core = {d.code for d in cat.DIAGNOSES}
+    assert set(DEPARTMENT_OF_DIAGNOSIS) == core
+    assert set(DEPARTMENT_OF_DIAGNOSIS.values()) <= {name for _, name in DEPARTMENTS}
+    assert set(ICD_EXTENSIONS) <= core
+    assert set(TCM_DIAGNOSES) <= core
+    for code, ext in ICD_EXTENSIONS.items():
+        for e in ext:
+            assert re.fullmatch(ICD_PATTERN, code + e)
+            assert re.fullmatch(r"x\d{3}", e)
+    for (disease, _), syndromes in TCM_DIAGNOSES.values():
+        assert re.fullmatch(TCM_PATTERN, disease)
+        assert disease.startswith("A")
+        assert disease.count(".") == 2
+        assert all(s.startswith("B") and s.count(".") == 3 for s, _ in syndromes)
+    assert set(HOSP_LV_LABELS) == set(HOSP_LV_SHORT) == {f"{i:02d}" for i in range(1, 12)}
+    assert all(re.fullmatch(r"A\d{2}(\.\d{2})?", c) for c, _ in DEPARTMENTS)
+    assert len({n for _, n in DEPARTMENTS}) == len(DEPARTMENTS), "one local name, one index"
+
+
+def test_expectations_cover_every_injected_fault() -> None:
+    from yibao.synth.dirty import _KINDS, NORMALISE_KINDS, expect_of
+
+    for table, kinds in _KINDS.items():
+        for kind in kinds:
+            assert expect_of(table, kind, None) in ("quarantine", "note", "normalise")
+    assert expect_of("persons", "bad_check_digit", "certno") == "note"
+    assert expect_of("persons", "missing_value", "psn_no") == "quarantine"
+    assert expect_of("persons", "missing_value", "brdy") == "note"
+    assert expect_of("persons", "sci_notation_id", "psn_no") == "quarantine"
+    assert expect_of("institutions", "missing_value", "fixmedins_code") == "quarantine"
+    assert expect_of("institutions", "bad_enum", "fixmedins_type") == "note"
+    assert expect_of("practitioners", "unknown_institution", "fixmedins_code") == "quarantine"
+    assert expect_of("practitioners", "missing_value", "dr_name") == "note"
+    assert expect_of("settlements", "bad_enum", "med_type") == "note"
+    assert expect_of("settlements", "missing_value", "med_type") == "note"
+    assert expect_of("settlements", "missing_value", "setl_time") == "quarantine"
+    assert expect_of("settlements", "local_code", "dise_codg") == "note"
+    assert expect_of("fee_details", "missing_value", "med_list_name") == "note"
+    assert expect_of("fee_details", "missing_value", "cnt") == "quarantine"
+    assert all(expect_of("fee_details", k, "pric") == "normalise" for k in NORMALISE_KINDS)
+    with pytest.raises(KeyError, match="'local_code' in 'fee_details'"):
+        expect_of("fee_details", "local_code", "bilg_dr_codg")
+
+
+def test_operators_on_duty_rotate_by_shift_and_week() -> None:
+    from yibao.synth._operators import Operators, operator_of_rows
+
+    ops = Operators(opter_id=pa.array(["a", "b", "c", "d", "e", "f", "g"]),
+                    name=pa.array(list("ABCDEFG")), inst_start=np.array([0, 2]),
+                    inst_count=np.array([2, 5]), groups=np.array([2, 2]),
+                    offset=np.array([0, 1]))
+    day = np.array([0, 0, 1, 7, 0, 0, 0, 0])
+    hour = np.array([9, 16, 9, 9, 9, 9, 9, 9])
+    inst = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    time = day * 86_400 + hour * 3600
+    counter = np.arange(len(day))
+    ring = np.zeros(len(day), dtype=bool)
+    who = operator_of_rows(ops, inst, time, counter, 42, ring, counter)
+    # pharmacy 0: early and late shifts differ, the next day likewise, a week later swapped
+    assert who[:4].tolist() == [0, 1, 0, 1]
+    # hospital 1 (5 operators in 2 groups: 2, 4, 6 and 3, 5): at 9:00 on day 0 group 1 works
+    assert set(who[4:].tolist()) <= {3, 5}
+    ring[4:] = True
+    keyed = operator_of_rows(ops, inst, time, counter, 42, ring, np.full(len(day), 9))
+    assert len(set(keyed[4:].tolist())) == 1, "one ring, one operator, any shift"
+    assert 2 <= keyed[4] < 7
+
+
+def test_reserved_staff_codes_keep_the_shape() -> None:
+    from types import SimpleNamespace
+
+    from yibao.synth.dirty import FaultInjector
+
+    inj = SimpleNamespace(_extra_serial=0)
+    make = FaultInjector.reserved_staff_code
+    assert make(inj, "D34120212345") == "D34120290001"  # type: ignore[arg-type]
+    assert make(inj, "D341202012345") == "D341202090002"  # type: ignore[arg-type]
+    assert make(inj, "HY341202000012") == "HY341202090003"  # type: ignore[arg-type]
+    assert FaultInjector.local_staff_code(inj) == "GH900004"  # type: ignore[arg-type]

@@ -1,8 +1,8 @@
 """Fault recipes per table: which rows get which export fault, for :mod:`yibao.synth.dirty`.
 
-Quarantine faults go on EXTRA rows built from an ordinary row (new identifiers from reserved
-counters, so they collide with nothing) or on duplicated rows; normalise faults edit ordinary
-rows in place. Planted rows, persons, institutions and practitioners are never edited.
+Quarantine and note faults go on EXTRA rows built from an ordinary row (new identifiers from
+reserved counters, so they collide with nothing) or on duplicated rows; normalise faults edit
+ordinary rows in place. Planted rows, persons, institutions and practitioners are never edited.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from loaders.contract import HOSP_LEVELS, INSUTYPES, MED_TYPES
+from loaders.contract import INSUTYPES, MED_TYPES
 from yibao.synth._batch import Batch
+from yibao.synth._code_tables import HOSP_LV_LABELS
 from yibao.synth._format import trace_codes
 from yibao.synth._ids import certno_check_char
 from yibao.synth.writer import Cell, TableWriter
@@ -183,6 +184,16 @@ def settlement_faults(inj: FaultInjector, data: pa.Table, batch: Batch, placed: 
             d[a] = _yuan(-_fen(d[a]))
         d["init_setl_id"] = inj.next_setl(UNMATCHED_ORIGINAL)[0]
     extra("unmatched_reversal", "init_setl_id", unmatched)
+    coded = np.flatnonzero((batch.scen < 0) & ~batch.is_reversal & (batch.dise >= 0)
+                           & (batch.dr >= 0))
+    for r in inj.pick(coded, used, inj.take("settlements", "local_code")):
+        d = _record(data, r)
+        d["setl_id"], d["mdtrt_id"] = inj.next_setl()
+        if rng.random() < 0.5:  # ICD written without its dot, as some hospital systems do
+            column, d["dise_codg"] = "dise_codg", d["dise_codg"].replace(".", "")
+        else:
+            column, d["dr_codg"] = "dr_codg", inj.local_staff_code()
+        placed.inserts.append((inj.after(n, r), cells(d), column, "local_code"))
 
     editable = np.flatnonzero(batch.scen < 0)
     times = data.column("setl_time").to_pylist()
@@ -302,7 +313,7 @@ def planted_keys(inj: FaultInjector, key: str) -> set[str]:
                   "practitioners": "practitioners"}[key]
     w = inj.run.world
     source = {"persons": w.persons.psn_no, "institutions": w.inst.code,
-              "practitioners": w.prac.code}[key]
+              "practitioners": inj.run.view.prac_code}[key]
     out: set[str] = set()
     for scen in inj.run.plan.scenarios:
         ids = getattr(scen, truth_keys)
@@ -330,7 +341,7 @@ def person_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
 
     def fresh(r: int) -> dict[str, Any]:
         d = _record(data, r)
-        d["psn_no"] = inj.new_psn(d["insu_admdvs"])
+        d["psn_no"] = inj.new_psn(d["insu_admdvs"])  # a fresh key: the row is kept when noted
         seq = 901 + 2 * (inj._extra_person % 49) + (0 if d["gend"] == "1" else 1)
         first17 = d["certno"][:14] + f"{min(seq, 999):03d}"
         d["certno"] = first17 + certno_check_char(first17)
@@ -363,7 +374,7 @@ def person_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
     extra("date_out_of_range", "brdy", lambda d: d.update(brdy="1850" + d["brdy"][4:]))
     for r in inj.pick(ordinary, used, inj.take("persons", "missing_value")):
         d = fresh(r)
-        column = str(rng.choice(["psn_name", "certno", "gend", "brdy", "insutype",
+        column = str(rng.choice(["psn_no", "psn_name", "certno", "gend", "brdy", "insutype",
                                  "insu_admdvs"]))
         d[column] = None
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], column,
@@ -378,6 +389,7 @@ def person_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
                                "duplicate_key"))
     extra("column_count", None, lambda d: None, extra_field=True)
     extra("bad_enum", "gend", lambda d: d.update(gend="3"))
+    extra("sci_notation_id", "psn_no", lambda d: d.update(psn_no=_sci(d["psn_no"])))
 
 
     brdy = data.column("brdy").to_pylist()
@@ -429,7 +441,8 @@ def institution_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
           lambda d: d.update(admdvs=str(rng.choice(_UNKNOWN_DIVISIONS))))
     for r in inj.pick(ordinary, used, inj.take("institutions", "missing_value")):
         d = fresh(r)
-        column = str(rng.choice(["fixmedins_name", "fixmedins_type", "admdvs"]))
+        column = str(rng.choice(["fixmedins_code", "fixmedins_name", "fixmedins_type",
+                                 "admdvs"]))
         d[column] = None
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], column,
                                "missing_value"))
@@ -445,9 +458,9 @@ def institution_faults(inj: FaultInjector, data: pa.Table, placed: Placed,
     types = data.column("fixmedins_type").to_pylist()
     levels = data.column("hosp_lv").to_pylist()
     for r in inj.pick(ordinary, used, inj.take("institutions", "enum_label")):
-        if levels[r] is not None and rng.random() < 0.5:
+        if levels[r] in HOSP_LV_LABELS and rng.random() < 0.5:
             placed.edits.setdefault(r, []).append(
-                ("hosp_lv", dict(HOSP_LEVELS)[levels[r]], "enum_label"))
+                ("hosp_lv", HOSP_LV_LABELS[levels[r]], "enum_label"))
         else:
             label = "定点零售药店" if types[r] == "2" else "定点医疗机构"
             placed.edits.setdefault(r, []).append(("fixmedins_type", label, "enum_label"))
@@ -464,7 +477,7 @@ def practitioner_faults(inj: FaultInjector, data: pa.Table, placed: Placed, writ
 
     def fresh(r: int) -> dict[str, Any]:
         d = _record(data, r)
-        d["dr_codg"] = inj.reserved_code(d["dr_codg"][0], d["dr_codg"][1:7], 90_000)
+        d["dr_codg"] = inj.reserved_staff_code(d["dr_codg"])
         return d
 
     def extra(kind: str, column: str | None, change: Callable[[dict[str, Any]], None],
@@ -482,7 +495,7 @@ def practitioner_faults(inj: FaultInjector, data: pa.Table, placed: Placed, writ
                                            d["fixmedins_code"][1:7], 95_000)))
     for r in inj.pick(ordinary, used, inj.take("practitioners", "missing_value")):
         d = fresh(r)
-        column = str(rng.choice(["dr_name", "fixmedins_code", "dr_type"]))
+        column = str(rng.choice(["dr_codg", "dr_name", "fixmedins_code", "dr_type"]))
         d[column] = None
         placed.inserts.append((inj.after(n, r), [d[c] for c in cols], column,
                                "missing_value"))
@@ -492,6 +505,7 @@ def practitioner_faults(inj: FaultInjector, data: pa.Table, placed: Placed, writ
                                "duplicate_row"))
     extra("column_count", None, lambda d: None, extra_field=True)
     extra("bad_enum", "dr_type", lambda d: d.update(dr_type="7"))
+    extra("local_code", "dr_codg", lambda d: d.update(dr_codg=inj.local_staff_code()))
     names = data.column("dr_name").to_pylist()
     for r in inj.pick(ordinary, used, inj.take("practitioners", "padded_whitespace")):
         placed.edits.setdefault(r, []).append(("dr_name", f" {names[r]} ", "padded_whitespace"))

@@ -3,7 +3,10 @@
 Identifiers: ``setl_id`` = ``2024`` + 10 digits and ``mdtrt_id`` = ``JZ2024`` + 10 digits, each a
 permuted row counter; traceability codes = 7-digit product prefix + 9-digit permuted serial +
 4 check digits. Money: yuan with two decimals; times ``YYYY-MM-DD HH:MM:SS``; dates
-``YYYY-MM-DD``; coordinates with six decimals.
+``YYYY-MM-DD``; coordinates with six decimals. Practitioner codes, hospital levels, diagnosis
+codes, departments and operators are written as the run's
+:class:`~yibao.synth._export.ExportView` says. Columns follow the data contract's order; a
+column the contract does not (yet) know comes after the contract's.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pyarrow.compute as pc
 from yibao.synth import _catalog as cat
 from yibao.synth._batch import Batch
 from yibao.synth._calendar import EPOCH_UNIX
+from yibao.synth._export import DEPARTMENT_CODES, DEPARTMENT_NAMES, ExportView, department_rows
 from yibao.synth._fees import catalog
 from yibao.synth._ids import TRACE_SERIAL_MODULUS, lpad_digits, permute, splitmix64
 from yibao.synth.persons import DAY_2024, Persons
@@ -23,7 +27,9 @@ from yibao.synth.population import Geography, Institutions, Practitioners
 
 __all__ = [
     "FEE_COLUMNS",
+    "OPERATOR_COLUMNS",
     "SETTLEMENT_COLUMNS",
+    "column_label_zh",
     "fee_table",
     "institutions_table",
     "mdtrt_ids",
@@ -31,6 +37,7 @@ __all__ = [
     "practitioners_table",
     "setl_ids",
     "settlements_table",
+    "table_columns",
     "trace_codes",
     "yuan",
 ]
@@ -46,10 +53,45 @@ SETTLEMENT_COLUMNS = (
     "enddate", "medfee_sumamt", "fund_pay_sumamt", "hifp_pay", "acct_pay", "psn_cash_pay",
     "dise_codg", "dr_codg", "init_setl_id",
 )
+OPERATOR_COLUMNS = ("opter_id", "opter_name", "dept_codg", "dept_name")
+"""Settlement columns written with ``ExportFormats(operators=True)``."""
 FEE_COLUMNS = (
     "feedetl_sn", "setl_id", "med_list_codg", "med_list_name", "cnt", "pric",
     "det_item_fee_sumamt", "bilg_dr_codg", "drug_trac_codg",
 )
+_SMALL_COLUMNS = {
+    "persons": ("psn_no", "psn_name", "certno", "gend", "brdy", "insutype", "insu_admdvs", "tel"),
+    "institutions": ("fixmedins_code", "fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs",
+                     "addr", "lon", "lat"),
+    "practitioners": ("dr_codg", "dr_name", "fixmedins_code", "dr_type"),
+}
+_LABELS_ZH = {"opter_id": "经办人ID", "opter_name": "经办人姓名", "dept_codg": "科室编码",
+              "dept_name": "科室名称"}
+"""Chinese headers of columns the contract may not know."""
+
+
+def table_columns(table: str, *, operators: bool = False) -> tuple[str, ...]:
+    """The columns the generator writes for ``table``, in file order (``operators``: the
+    settlements' operator and department columns too)."""
+    from loaders.contract import TABLES
+
+    if table == "settlements":
+        written = SETTLEMENT_COLUMNS + (OPERATOR_COLUMNS if operators else ())
+    elif table == "fee_details":
+        written = FEE_COLUMNS
+    else:
+        written = _SMALL_COLUMNS[table]
+    known = TABLES[table].column_names
+    return (*(c for c in known if c in written), *(c for c in written if c not in known))
+
+
+def column_label_zh(table: str, column: str) -> str:
+    """The Chinese header of ``column`` (the contract's, else the generator's own)."""
+    from loaders.contract import TABLES
+
+    if column in TABLES[table].column_names:
+        return TABLES[table].column(column).label_zh
+    return _LABELS_ZH[column]
 
 
 def _join(*parts: pa.Array) -> pa.StringArray:
@@ -117,18 +159,14 @@ def _coord_text(degrees: npt.NDArray[np.float64]) -> pa.StringArray:
                  lpad_digits(micro % 1_000_000, 6))
 
 
-def _diagnosis_codes() -> pa.StringArray:
-    return pa.array([d.code for d in cat.DIAGNOSES], type=pa.string())
-
-
 def settlements_table(
     b: Batch, counter: I64, init_counter: I64, persons: Persons, inst: Institutions,
-    prac: Practitioners,
+    view: ExportView,
 ) -> pa.Table:
     """Settlements of ``b`` with their global counters (``init_counter``: original's, or -1)."""
     mdtrt = np.where(init_counter >= 0, init_counter, counter)
     medfee = b.fund + b.acct + b.cash
-    columns = [
+    columns: list[pa.Array] = [
         setl_ids(counter),
         mdtrt_ids(mdtrt),
         _take(persons.psn_no, b.person),
@@ -142,15 +180,25 @@ def settlements_table(
         yuan(b.hifp),
         yuan(b.acct),
         yuan(b.cash),
-        _take(_diagnosis_codes(), b.dise),
-        _take(prac.code, b.dr),
+        view.diagnosis_texts(b),
+        _take(view.prac_code, b.dr),
         pc.if_else(pa.array(init_counter >= 0), setl_ids(np.maximum(init_counter, 0)),
                    pa.scalar(None, pa.string())),
     ]
-    return pa.table(columns, names=list(SETTLEMENT_COLUMNS))
+    names = list(SETTLEMENT_COLUMNS)
+    if view.operators is not None:
+        opter = view.operator_rows(b, counter)
+        dept = department_rows(view, b, inst, persons)
+        columns += [view.operators.opter_id.take(pa.array(opter)),
+                    view.operators.name.take(pa.array(opter)),
+                    _take(DEPARTMENT_CODES, dept), _take(DEPARTMENT_NAMES, dept)]
+        names += OPERATOR_COLUMNS
+    table = pa.table(columns, names=names)
+    order = table_columns("settlements", operators=view.operators is not None)
+    return table if tuple(names) == order else table.select(list(order))
 
 
-def fee_table(b: Batch, setl: pa.StringArray, prac: Practitioners) -> pa.Table:
+def fee_table(b: Batch, setl: pa.StringArray, view: ExportView) -> pa.Table:
     """Fee details of ``b``; ``setl`` holds each settlement's ``setl_id``."""
     lines = b.lines
     n = len(lines)
@@ -175,10 +223,17 @@ def fee_table(b: Batch, setl: pa.StringArray, prac: Practitioners) -> pa.Table:
         _int_text(lines.cnt),
         yuan(lines.pric),
         yuan(lines.amount),
-        _take(prac.code, lines.dr),
+        _take(view.prac_code, lines.dr),
         pc.if_else(has, joined, pa.scalar(None, pa.string())),
     ]
-    return pa.table(columns, names=list(FEE_COLUMNS))
+    table = pa.table(columns, names=list(FEE_COLUMNS))
+    order = table_columns("fee_details")
+    return table if order == FEE_COLUMNS else table.select(list(order))
+
+
+def _in_order(table: pa.Table, name: str) -> pa.Table:
+    order = table_columns(name)
+    return table if tuple(table.column_names) == order else table.select(list(order))
 
 
 def persons_table(persons: Persons, geo: Geography) -> pa.Table:
@@ -188,29 +243,39 @@ def persons_table(persons: Persons, geo: Geography) -> pa.Table:
     table = pa.table(
         [persons.psn_no, persons.name, persons.certno, _int_text(persons.gend),
          _date_text(persons.brdy), _int_text(persons.insutype), insu, persons.tel],
-        names=["psn_no", "psn_name", "certno", "gend", "brdy", "insutype", "insu_admdvs", "tel"],
+        names=list(_SMALL_COLUMNS["persons"]),
     )
-    return table.take(order)
+    return _in_order(table.take(order), "persons")
 
 
-def institutions_table(inst: Institutions, geo: Geography) -> tuple[pa.Table, I64]:
-    """Institutions sorted by code, and the generator index of each file row."""
-    order = pc.sort_indices(inst.code).to_numpy()
+def institutions_table(inst: Institutions, geo: Geography, view: ExportView) -> pa.Table:
+    """Institutions sorted by code, ``hosp_lv`` as the view writes it."""
+    order = pc.sort_indices(inst.code)
     table = pa.table(
-        [inst.code, inst.name, _int_text(inst.fixmedins_type), inst.hosp_lv,
+        [inst.code, inst.name, _int_text(inst.fixmedins_type), view.hosp_lv,
          pa.array(np.array(geo.county_code)[inst.county]), inst.addr, _coord_text(inst.lon),
          _coord_text(inst.lat)],
-        names=["fixmedins_code", "fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs", "addr",
-               "lon", "lat"],
+        names=list(_SMALL_COLUMNS["institutions"]),
     )
-    return table.take(pa.array(order)), order.astype(np.int64)
+    return _in_order(table.take(order), "institutions")
 
 
-def practitioners_table(prac: Practitioners, inst: Institutions) -> tuple[pa.Table, I64]:
-    """Practitioners sorted by code, and the generator index of each file row."""
-    order = pc.sort_indices(prac.code).to_numpy()
+def practitioners_table(prac: Practitioners, inst: Institutions, view: ExportView) -> pa.Table:
+    """Practitioners sorted by code: doctors and pharmacists, and (with national staff codes)
+    nurses, technicians and pharmacy staff."""
+    codes = [view.prac_code]
+    names = [prac.name]
+    owners = [prac.inst]
+    types = [prac.dr_type]
+    if view.staff is not None and view.staff_code is not None:
+        codes.append(view.staff_code)
+        names.append(view.staff.name)
+        owners.append(view.staff.inst)
+        types.append(view.staff.dr_type)
+    code = pa.concat_arrays(codes)
     table = pa.table(
-        [prac.code, prac.name, inst.code.take(pa.array(prac.inst)), _int_text(prac.dr_type)],
-        names=["dr_codg", "dr_name", "fixmedins_code", "dr_type"],
+        [code, pa.concat_arrays(names), inst.code.take(pa.array(np.concatenate(owners))),
+         _int_text(np.concatenate(types))],
+        names=list(_SMALL_COLUMNS["practitioners"]),
     )
-    return table.take(pa.array(order)), order.astype(np.int64)
+    return _in_order(table.take(pc.sort_indices(code)), "practitioners")

@@ -1,4 +1,9 @@
-"""The five planted fraud patterns (see :mod:`yibao.synth.scenarios`)."""
+"""The five planted fraud patterns (see :mod:`yibao.synth.scenarios`).
+
+Where one hand swipes the cards (the pooled cards, the borrowed cards used far from home, the
+colluding pharmacy's fills), the institution goes into ``Scenario.keyed_by_one``: all of the
+scenario's settlements there are keyed by one operator (经办人), whoever is on duty.
+"""
 
 from __future__ import annotations
 
@@ -82,10 +87,12 @@ def _city_name(pl: Planter, city: int) -> str:
 
 
 def card_pooling(pl: Planter) -> None:
-    """10-40 cards from distant cities swiped at one pharmacy in bursts of minutes, repeatedly."""
+    """10-40 cards from distant cities swiped at one pharmacy in bursts of minutes, repeatedly,
+    by one operator."""
     rng = pl.rng
     scen = pl.open("card_pooling")
     pharmacy = pl.pick_institution((Category.PHARMACY,))
+    scen.keyed_by_one.append(pharmacy)
     city = pl.county_city(int(pl.inst.county[pharmacy]))
     province = pl.geo.city_province[city]
     base_city = pl.geo.county_city[pl.base.home_county]
@@ -187,6 +194,7 @@ def cross_province_card_use(pl: Planter) -> None:
     away_city = int(rng.choice(np.flatnonzero(far[home_city])))
     away = [pl.pick_institution((Category.PHARMACY,), city=away_city)
             for _ in range(int(rng.integers(1, 4)))]
+    scen.keyed_by_one.extend(away)  # the borrowed cards are swiped by the same hand
     persons = _persons_of_city(pl, int(rng.integers(5, 16)), home_city, (20, 75))
     away_drugs = ("sacubitril", "glargine", "semaglutide", "tiotropium", "seretide",
                   "dapagliflozin", "albumin")
@@ -285,6 +293,7 @@ def doctor_pharmacy_collusion(pl: Planter) -> None:
     scen.practitioners.append(doctor)
     county = int(pl.inst.county[hospital])
     pharmacy = pl.pick_institution((Category.PHARMACY,), county=county)
+    scen.keyed_by_one.append(pharmacy)
     patients = _persons_of_city(pl, int(rng.integers(15, 51)), pl.county_city(county), (30, 85))
     favourites = rng.choice(["semaglutide", "adalimumab", "sacubitril", "albumin", "glargine",
                              "osimertinib", "tiotropium", "seretide"], size=2, replace=False)

@@ -56,6 +56,8 @@ class Scenario:
     """Plant ids of the scenario's settlements."""
     codes: list[tuple[int, int]] = field(default_factory=list)
     """Traceability codes as (drug item, serial counter)."""
+    keyed_by_one: list[int] = field(default_factory=list)
+    """Institutions where one operator (经办人) keys all of the scenario's settlements."""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,25 @@
 """Export faults (脏数据) for the dirty copy, each recorded where it was written.
 
-The dirty copy holds exactly the clean data plus faults, so a loader that quarantines and
-normalises correctly gets the clean data back. Faults that must be quarantined sit on EXTRA rows
-(fresh identifiers, referenced by nothing, in no scenario) or on duplicated rows; faults that
-must be normalised edit ordinary (never planted) rows in place. ``faults.json`` lists every fault
-with its file, physical row (header = 1; the Excel row for xlsx; data row + 1 for Parquet) and
-column. File-level faults: persons as GBK with Chinese headers, practitioners as UTF-8 with BOM,
-institutions as xlsx (which has no date column, so no real Excel date cell there). Rows with a
-wrong number of fields (``column_count``) are only written to CSV files.
+The dirty copy holds exactly the clean data plus faults. Each fault in ``faults.json`` says what
+a loader must do with it (``expect``, decided by table, kind and column in :func:`expect_of`,
+following the loader's severity model):
+
+- ``quarantine``: the fault would corrupt results (keys, references to rows that do not exist,
+  amounts, settlement dates and times, the person or institution of a settlement, trace codes,
+  duplicates, column counts): the row must not be stored;
+- ``note``: a descriptive field is unknown or oddly shaped (a person's ID number or birth date,
+  a level, a staff type, a diagnosis, a name, an unknown division, a local code): the row is
+  stored with the raw value and a data-quality note;
+- ``normalise``: the value is right once normalised (full-width digits, Excel dates, labels ...).
+
+Quarantine and note faults sit on EXTRA rows (fresh identifiers, referenced by nothing, in no
+scenario) or on duplicated rows; normalise faults edit ordinary (never planted) rows in place.
+So a loader that quarantines, notes and normalises correctly stores the clean data plus the
+noted extra rows. ``faults.json`` lists every fault with its file, physical row (header = 1;
+the Excel row for xlsx; data row + 1 for Parquet) and column. File-level faults: persons as GBK
+with Chinese headers, practitioners as UTF-8 with BOM, institutions as xlsx (which has no date
+column, so no real Excel date cell there). Rows with a wrong number of fields
+(``column_count``) are only written to CSV files.
 
 When ``dirty`` is false the injector only passes tables through to their writers.
 """
@@ -42,42 +54,118 @@ from yibao.synth.writer import FileFormat, TableWriter
 if TYPE_CHECKING:
     from yibao.synth.generate import _Run
 
-__all__ = ["NORMALISE_KINDS", "QUARANTINE_KINDS", "Fault", "FaultInjector"]
+__all__ = [
+    "FILE_KINDS",
+    "NORMALISE",
+    "NORMALISE_KINDS",
+    "NOTE",
+    "NOTE_KINDS",
+    "QUARANTINE",
+    "QUARANTINE_KINDS",
+    "Fault",
+    "FaultInjector",
+    "expect_of",
+]
 
 I64 = npt.NDArray[np.int64]
 
-QUARANTINE_KINDS = (
-    "bad_check_digit", "certno_length", "sci_notation_id", "unknown_division", "unknown_person",
-    "unknown_institution", "amounts_mismatch", "invalid_date", "date_out_of_range",
-    "missing_value", "duplicate_row", "duplicate_key", "column_count", "bad_enum",
-    "orphan_fee_detail", "bad_trace_code", "fee_amount_mismatch", "unmatched_reversal",
-)
-NORMALISE_KINDS = (
-    "fullwidth_digits", "thousands_separator", "excel_serial_date", "alt_date_format",
-    "padded_whitespace", "enum_label", "lowercase_x",
-)
+QUARANTINE, NOTE, NORMALISE = "quarantine", "note", "normalise"
+
+_NORMALISE = ("fullwidth_digits", "thousands_separator", "excel_serial_date", "alt_date_format",
+              "padded_whitespace", "enum_label", "lowercase_x")
+_EXPECT: dict[str, dict[str, str]] = {
+    "persons": {
+        "sci_notation_id": QUARANTINE, "duplicate_row": QUARANTINE, "duplicate_key": QUARANTINE,
+        "column_count": QUARANTINE, "missing_value": NOTE, "bad_check_digit": NOTE,
+        "certno_length": NOTE, "unknown_division": NOTE, "invalid_date": NOTE,
+        "date_out_of_range": NOTE, "bad_enum": NOTE,
+    },
+    "institutions": {
+        "duplicate_row": QUARANTINE, "missing_value": NOTE, "unknown_division": NOTE,
+        "bad_enum": NOTE,
+    },
+    "practitioners": {
+        "unknown_institution": QUARANTINE, "duplicate_row": QUARANTINE,
+        "column_count": QUARANTINE, "missing_value": NOTE, "bad_enum": NOTE, "local_code": NOTE,
+    },
+    "settlements": {
+        "sci_notation_id": QUARANTINE, "unknown_person": QUARANTINE,
+        "unknown_institution": QUARANTINE, "amounts_mismatch": QUARANTINE,
+        "invalid_date": QUARANTINE, "date_out_of_range": QUARANTINE,
+        "missing_value": QUARANTINE, "duplicate_row": QUARANTINE, "duplicate_key": QUARANTINE,
+        "column_count": QUARANTINE, "unmatched_reversal": QUARANTINE, "bad_enum": NOTE,
+        "local_code": NOTE,
+    },
+    "fee_details": {
+        "orphan_fee_detail": QUARANTINE, "bad_trace_code": QUARANTINE,
+        "fee_amount_mismatch": QUARANTINE, "missing_value": QUARANTINE,
+        "duplicate_row": QUARANTINE, "column_count": QUARANTINE,
+    },
+}
+"""table -> fault kind -> what the loader must do; :data:`_BY_COLUMN` refines by column."""
+_BY_COLUMN: dict[tuple[str, str, str], str] = {
+    ("persons", "missing_value", "psn_no"): QUARANTINE,
+    ("institutions", "missing_value", "fixmedins_code"): QUARANTINE,
+    ("practitioners", "missing_value", "dr_codg"): QUARANTINE,
+    ("practitioners", "missing_value", "fixmedins_code"): QUARANTINE,
+    ("settlements", "missing_value", "med_type"): NOTE,
+    ("fee_details", "missing_value", "med_list_name"): NOTE,
+}
+"""Where the column decides: a missing key or reference quarantines, a missing description is
+noted."""
 FILE_KINDS = ("gbk_encoding", "chinese_headers", "utf8_bom", "xlsx_format")
+
+
+def expect_of(table: str, kind: str, column: str | None) -> str:
+    """What a loader must do with a fault of ``kind`` in ``table``'s ``column``:
+    ``"quarantine"``, ``"note"`` or ``"normalise"``."""
+    if kind in _NORMALISE or kind in FILE_KINDS:
+        return NORMALISE
+    if column is not None and (table, kind, column) in _BY_COLUMN:
+        return _BY_COLUMN[(table, kind, column)]
+    try:
+        return _EXPECT[table][kind]
+    except KeyError:
+        raise KeyError(f"no expectation for fault {kind!r} in {table!r}") from None
+
+
+def _kinds_expecting(expect: str) -> tuple[str, ...]:
+    found = {k for rules in _EXPECT.values() for k, e in rules.items() if e == expect}
+    found |= {k for (_, k, _), e in _BY_COLUMN.items() if e == expect}
+    return tuple(sorted(found))
+
+
+QUARANTINE_KINDS = _kinds_expecting(QUARANTINE)
+"""Kinds that quarantine their row in some table or column."""
+NOTE_KINDS = _kinds_expecting(NOTE)
+"""Kinds that keep their row with a data-quality note in some table or column."""
+NORMALISE_KINDS = _NORMALISE
 
 _KINDS: dict[str, tuple[str, ...]] = {
     "persons": ("bad_check_digit", "certno_length", "unknown_division", "invalid_date",
                 "date_out_of_range", "missing_value", "duplicate_row", "duplicate_key",
                 "column_count", "bad_enum", "fullwidth_digits", "excel_serial_date",
-                "alt_date_format", "padded_whitespace", "enum_label", "lowercase_x"),
+                "alt_date_format", "padded_whitespace", "enum_label", "lowercase_x",
+                "sci_notation_id"),
     "institutions": ("unknown_division", "missing_value", "duplicate_row", "bad_enum",
                      "padded_whitespace", "enum_label"),
     "practitioners": ("unknown_institution", "missing_value", "duplicate_row", "column_count",
-                      "bad_enum", "padded_whitespace", "enum_label"),
+                      "bad_enum", "padded_whitespace", "enum_label", "local_code"),
     "settlements": ("sci_notation_id", "unknown_person", "unknown_institution",
                     "amounts_mismatch", "invalid_date", "date_out_of_range", "missing_value",
                     "duplicate_row", "duplicate_key", "column_count", "bad_enum",
                     "unmatched_reversal", "fullwidth_digits", "thousands_separator",
-                    "excel_serial_date", "alt_date_format", "padded_whitespace", "enum_label"),
+                    "excel_serial_date", "alt_date_format", "padded_whitespace", "enum_label",
+                    "local_code"),
     "fee_details": ("orphan_fee_detail", "bad_trace_code", "fee_amount_mismatch",
                     "missing_value", "duplicate_row", "column_count", "fullwidth_digits",
                     "thousands_separator", "padded_whitespace"),
 }
+"""The faults injected into each table (in this order, which the random draws follow)."""
 _TABLE_SHARE = {"persons": 0.25, "institutions": 0.1, "practitioners": 0.1, "settlements": 0.35,
                 "fee_details": 0.2}
+
+
 @dataclass(frozen=True)
 class Fault:
     """One fault as listed in ``faults.json``."""
@@ -87,10 +175,6 @@ class Fault:
     column: str | None
     fault: str
     expect: str
-
-
-def _expect(kind: str) -> str:
-    return "quarantine" if kind in QUARANTINE_KINDS else "normalise"
 
 
 class FaultInjector:
@@ -155,7 +239,7 @@ class FaultInjector:
             for r in edited:
                 if cursor <= r < upto:
                     for column, _, kind in placed.edits[r]:
-                        self._record(name, first_line + r - cursor, column, kind)
+                        self._record(table, name, first_line + r - cursor, column, kind)
             writer.write(data.slice(cursor, upto - cursor))
             cursor = upto
 
@@ -163,21 +247,20 @@ class FaultInjector:
             if order == 0:
                 flush(row)
                 cells, column, kind = placed.raws[row]
-                self._record(name, writer.rows + 2, column, kind)
+                self._record(table, name, writer.rows + 2, column, kind)
                 writer.write_row(cells)
                 cursor = row + 1
             else:
                 flush(row + 1)
                 _, extra_cells, extra_column, extra_kind = placed.inserts[index]
-                self._record(name, writer.rows + 2, extra_column, extra_kind)
+                self._record(table, name, writer.rows + 2, extra_column, extra_kind)
                 writer.write_row(extra_cells)
         flush(data.num_rows)
         self.rows_written[table] = writer.rows
 
-    def _record(self, name: str, row: int, column: str | None, kind: str) -> None:
-        self.faults.append(Fault(name, row, column, kind, _expect(kind)))
+    def _record(self, table: str, name: str, row: int, column: str | None, kind: str) -> None:
+        self.faults.append(Fault(name, row, column, kind, expect_of(table, kind, column)))
 
-    @staticmethod
     @staticmethod
     def _apply_edits(data: pa.Table, edits: dict[int, list[tuple[str, str | None, str]]]
                      ) -> pa.Table:
@@ -240,6 +323,19 @@ class FaultInjector:
     def reserved_code(self, letter: str, county: str, base: int) -> str:
         self._extra_serial += 1
         return f"{letter}{county}{base + self._extra_serial:05d}"
+
+    def reserved_staff_code(self, like: str) -> str:
+        """A fresh practitioner code in the shape of ``like`` (``D`` + division + 5 or 6 digits,
+        ``HY``/``HJ`` + division + 6 digits) with a serial from the reserved range."""
+        letters = len(like) - len(like.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        prefix, county, serial = like[:letters], like[letters:letters + 6], like[letters + 6:]
+        self._extra_serial += 1
+        return f"{prefix}{county}{90_000 + self._extra_serial:0{len(serial)}d}"
+
+    def local_staff_code(self) -> str:
+        """A practitioner code in a local system's own shape (a job number, 工号)."""
+        self._extra_serial += 1
+        return f"GH{900_000 + self._extra_serial:06d}"
 
     # -- settlements ---------------------------------------------------------------------
     def settlements(self, writer: TableWriter, data: pa.Table, batch: Batch) -> None:

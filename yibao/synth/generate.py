@@ -1,10 +1,12 @@
 """``synthesize``: write a synthetic Yangtze-Delta year of settlements, with planted truth.
 
 Order of work: geography and institutions, practitioners, the ordinary population, the planted
-scenarios (which may add persons), identifiers for everyone, chronic schedules, then the year in
-chunks of days, each written as soon as it is made. Randomness comes from one
-``numpy.random.SeedSequence(seed)`` split into independent streams per stage and per chunk, so
-the same arguments give byte-identical files, and the dirty copy contains exactly the clean data.
+scenarios (which may add persons), identifiers for everyone, chronic schedules, the export view
+(how codes are written, :mod:`yibao.synth._export`), then the year in chunks of days, each
+written as soon as it is made. Randomness comes from one ``numpy.random.SeedSequence(seed)``
+split into independent streams per stage and per chunk, so the same arguments give
+byte-identical files, the dirty copy contains exactly the clean data, and the export formats
+change only the columns they are about.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from loaders.contract import TABLES
 from yibao.errors import SynthError
 from yibao.synth._batch import Batch, TraceAllocator
+from yibao.synth._export import ExportView, export_view
 from yibao.synth._format import (
+    column_label_zh,
     fee_table,
     institutions_table,
     persons_table,
     practitioners_table,
     setl_ids,
     settlements_table,
+    table_columns,
     trace_codes,
 )
 from yibao.synth.background import (
@@ -42,6 +46,7 @@ from yibao.synth.background import (
     chronic_plan,
     chunk_plan,
 )
+from yibao.synth.formats import ExportFormats
 from yibao.synth.persons import assemble_persons, concat_specs, person_specs
 from yibao.synth.population import (
     Pools,
@@ -123,16 +128,18 @@ class _Run:
     """State of one call of :func:`synthesize`."""
 
     def __init__(self, out_dir: Path, scale: int, seed: int, file_format: FileFormat,
-                 progress: Progress | None) -> None:
+                 formats: ExportFormats, progress: Progress | None) -> None:
         self.out_dir = out_dir
         self.scale = scale
         self.seed = seed
         self.file_format = file_format
+        self.formats = formats
         self.progress = progress or (lambda stage, done, total: None)
+        # streams added later come after the first eight, which therefore never change
         self.streams = dict(zip(
             ("institutions", "practitioners", "persons", "scenarios", "identities", "chronic",
-             "background", "dirty"),
-            np.random.SeedSequence(seed).spawn(8), strict=True))
+             "background", "dirty", "formats", "staff", "operators"),
+            np.random.SeedSequence(seed).spawn(11), strict=True))
 
     def rng(self, stream: str) -> np.random.Generator:
         return np.random.default_rng(self.streams[stream])
@@ -156,6 +163,9 @@ class _Run:
         persons = assemble_persons(spec, geo, pools, self.rng("identities"))
         self.world = World(geo, inst, pools, prac, persons)
         report("population", 4, 4)
+        key = int(self.streams["formats"].generate_state(1, dtype=np.uint64)[0]) >> 1
+        self.view: ExportView = export_view(self.formats, key, geo, inst, prac, self.plan,
+                                            self.rng("staff"), self.rng("operators"))
         planted = len(self.plan.batch)
         budget = self.scale - planted
         if budget < self.scale // 2:
@@ -201,8 +211,8 @@ class _Run:
             if (init[planted_rev] < 0).any():
                 raise RuntimeError("a planted reversal precedes its original")
             w = self.world
-            setl = settlements_table(merged, counter, init, w.persons, w.inst, w.prac)
-            fees = fee_table(merged, setl.column("setl_id").combine_chunks(), w.prac)
+            setl = settlements_table(merged, counter, init, w.persons, w.inst, self.view)
+            fees = fee_table(merged, setl.column("setl_id").combine_chunks(), self.view)
             done += len(merged)
             logger.debug("chunk %d: %d settlements, %d fee lines in %.2f s", c, len(merged),
                          len(merged.lines), time.perf_counter() - t0)
@@ -212,7 +222,8 @@ class _Run:
             raise RuntimeError(f"wrote {done} settlements instead of {self.scale}")
 
     def truth(self) -> dict[str, Any]:
-        """The answer key: each scenario's persons, institutions, practitioners, rows and codes."""
+        """The answer key: each scenario's persons, institutions, practitioners, rows and codes,
+        and (with operator columns) the ``opter_id`` of each ring's one operator."""
         w = self.world
         plan = self.plan
         order_by_plant = np.empty(plan.n_planted, dtype=np.int64)
@@ -233,20 +244,23 @@ class _Run:
                 "label_zh": LABELS_ZH[scen.pattern],
                 "persons": w.persons.psn_no.take(pa.array(scen.persons)).to_pylist(),
                 "institutions": w.inst.code.take(pa.array(scen.institutions)).to_pylist(),
-                "practitioners": w.prac.code.take(pa.array(scen.practitioners,
-                                                           type=pa.int64())).to_pylist(),
+                "practitioners": self.view.prac_code.take(
+                    pa.array(scen.practitioners, type=pa.int64())).to_pylist(),
                 "setl_ids": ids,
                 "trace_codes": list(dict.fromkeys(codes)),
                 "amount_yuan": round(fen / 100, 2),
                 "description": scen.description,
             })
+            if self.view.operators is not None:
+                entries[-1]["operators"] = [self.view.ring_operator(scen.index, i)
+                                            for i in scen.keyed_by_one]
         return {"seed": int(self.seed), "scale": int(self.scale), "period": list(PERIOD),
                 "scenarios": entries}
 
 
-def _header(table: str, chinese: bool = False) -> list[str]:
-    cols = TABLES[table].columns
-    return [c.label_zh if chinese else c.name for c in cols]
+def _header(table: str, formats: ExportFormats, chinese: bool = False) -> list[str]:
+    cols = table_columns(table, operators=formats.operators)
+    return [column_label_zh(table, c) if chinese else c for c in cols]
 
 
 def synthesize(
@@ -256,6 +270,7 @@ def synthesize(
     seed: int,
     dirty: bool = False,
     file_format: Literal["csv", "parquet", "xlsx"] = "csv",
+    formats: ExportFormats | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SynthSummary:
     """Write a synthetic year (2024) of 沪苏浙皖 medical-insurance data into ``out_dir``.
@@ -264,15 +279,21 @@ def synthesize(
     reversals included. Writes ``persons``, ``institutions``, ``practitioners``, ``settlements``
     and ``fee_details`` in ``file_format`` plus ``truth.json``; with ``dirty`` the same data
     with export faults, listed in ``faults.json`` (persons as GBK CSV with Chinese headers,
-    practitioners as UTF-8 CSV with BOM, institutions as xlsx). ``progress(stage, done,
-    total)`` is called as work advances. Raises :class:`~yibao.errors.SynthError` for unusable
-    arguments.
+    practitioners as UTF-8 CSV with BOM, institutions as xlsx). ``formats`` chooses the shapes
+    of codes and the extra columns (:class:`~yibao.synth.formats.ExportFormats`; default: every
+    real shape; ``ExportFormats.legacy()``: the earlier generator's shapes, byte for byte);
+    other output does not depend on it. ``progress(stage, done, total)`` is called as work advances.
+    Raises :class:`~yibao.errors.SynthError` for unusable arguments.
     """
     out_dir = Path(out_dir)
+    formats = ExportFormats() if formats is None else formats
+    if not isinstance(formats, ExportFormats):
+        raise SynthError(f"formats must be an ExportFormats, got {formats!r}; use "
+                         "ExportFormats.parse('real') or ExportFormats.legacy()")
     _validate(out_dir, scale, seed, file_format)
     _clear(out_dir)
     started = time.perf_counter()
-    run = _Run(out_dir, int(scale), int(seed), file_format, progress)
+    run = _Run(out_dir, int(scale), int(seed), file_format, formats, progress)
     run.build()
     from yibao.synth.dirty import FaultInjector
 
@@ -282,7 +303,8 @@ def synthesize(
     try:
         for table in ("settlements", "fee_details"):
             path = out_dir / f"{table}.{file_format}"
-            writers[table] = open_writer(path, _header(table), file_format, table=table)
+            writers[table] = open_writer(path, _header(table, formats), file_format,
+                                         table=table)
             files[table] = path
         for merged, setl, fees in run.settlement_chunks():
             injector.settlements(writers["settlements"], setl, merged)
@@ -293,13 +315,13 @@ def synthesize(
         layout = injector.layout(file_format)
         frames = {
             "persons": persons_table(w.persons, w.geo),
-            "institutions": institutions_table(w.inst, w.geo)[0],
-            "practitioners": practitioners_table(w.prac, w.inst)[0],
+            "institutions": institutions_table(w.inst, w.geo, run.view),
+            "practitioners": practitioners_table(w.prac, w.inst, run.view),
         }
         for table, frame in frames.items():
             fmt, encoding, bom, chinese = layout[table]
             path = out_dir / f"{table}.{fmt}"
-            writers[table] = open_writer(path, _header(table, chinese), fmt, table=table,
+            writers[table] = open_writer(path, _header(table, formats, chinese), fmt, table=table,
                                          encoding=encoding, bom=bom)
             files[table] = path
             injector.small_table(table, writers[table], frame)

@@ -4,7 +4,9 @@ Institutions of every level are placed inside their real county (``random_points
 tertiary hospitals (三级) concentrated in the big cities, secondary (二级) county hospitals,
 township hospitals and community health centres (一级, 社区卫生服务中心), village clinics
 (村卫生室) and many retail pharmacies. Hospitals employ insurance doctors (医保医师, ``D``),
-pharmacies employ pharmacists (``Y``). Persons live in :mod:`yibao.synth.persons`.
+pharmacies employ pharmacists (``Y``); they are the ones who bill. Nurses (医保护士, ``N``),
+technicians (``HJ``) and pharmacy staff (``HY``) are listed too (:func:`staff_for`); in real data
+they rarely bill, here they never do. Persons live in :mod:`yibao.synth.persons`.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ __all__ = [
     "Institutions",
     "Pools",
     "Practitioners",
+    "Staff",
     "geography",
     "institutions_for_scale",
     "practitioners_for",
+    "staff_for",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -444,6 +448,9 @@ class Practitioners:
     county_doctors: I64
     """Doctors grouped by the county of their institution (CSR with ``county_start``)."""
     county_start: I64
+    serial: I64
+    """The code's serial (1 to 89,999, unique within the county); the code is the letter, the
+    county and the serial."""
 
     def __len__(self) -> int:
         return len(self.inst)
@@ -505,5 +512,66 @@ def practitioners_for(
     return Practitioners(
         code=code, name=names, inst=owner, dr_type=dr_type, inst_start=start,
         inst_count=count, county_doctors=doc_order.astype(np.int64),
-        county_start=county_start.astype(np.int64),
+        county_start=county_start.astype(np.int64), serial=serial,
     )
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Staff with insurance codes who do not bill here: nurses (``N``, ``dr_type`` 3),
+    technicians (``HJ``, 4) and pharmacy staff (``HY``, 2), sorted by institution."""
+
+    prefix: tuple[str, ...]
+    """Code prefix of each kind (index = ``kind``)."""
+    kind: I64
+    inst: I64
+    serial: I64
+    """Unique within (county, prefix): 1 to 89,999."""
+    name: pa.StringArray
+
+    def __len__(self) -> int:
+        return len(self.inst)
+
+    @property
+    def dr_type(self) -> I64:
+        out: I64 = np.array([3, 4, 2], dtype=np.int64)[self.kind]
+        return out
+
+
+_NURSES_PER_DOCTOR = np.array([1.2, 1.1, 1.0, 0.8, 0.7, 0.3, 0.0])
+_TECHNICIANS_PER_DOCTOR = np.array([0.15, 0.12, 0.1, 0.1, 0.08, 0.0, 0.0])
+_PHARMACY_STAFF_PER_DOCTOR = np.array([0.06, 0.05, 0.05, 0.05, 0.04, 0.0, 0.0])
+
+
+def staff_for(inst: Institutions, prac: Practitioners, geo: Geography,
+              rng: np.random.Generator) -> Staff:
+    """Nurses and technicians in proportion to each institution's doctors (a village clinic
+    has a nurse now and then), pharmacy staff at hospital pharmacies and 0-2 per pharmacy."""
+    from yibao.synth.persons import random_names
+
+    doctors = prac.inst_count.astype(np.float64)
+    cat_ = inst.category
+    pharmacy = cat_ == Category.PHARMACY
+    jitter = rng.lognormal(0.0, 0.25, (3, len(inst)))
+    nurses = rng.poisson(_NURSES_PER_DOCTOR[cat_] * doctors * jitter[0])
+    technicians = rng.poisson(_TECHNICIANS_PER_DOCTOR[cat_] * doctors * jitter[1])
+    counter = rng.random(len(inst))
+    shop_staff = np.where(pharmacy, (counter < 0.5).astype(np.int64) + (counter < 0.15), 0)
+    pharmacy_staff = np.where(pharmacy, shop_staff,
+                              rng.poisson(_PHARMACY_STAFF_PER_DOCTOR[cat_] * doctors * jitter[2]))
+    counts = np.stack([nurses, technicians, pharmacy_staff]).astype(np.int64)  # (kind, inst)
+    per_inst = counts.T.reshape(-1)
+    owner = np.repeat(np.repeat(np.arange(len(inst), dtype=np.int64), 3), per_inst)
+    kind = np.repeat(np.tile(np.arange(3, dtype=np.int64), len(inst)), per_inst)
+    county = inst.county[owner]
+    serial = np.zeros(len(owner), dtype=np.int64)
+    group = county * 3 + kind
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(geo.county_code) * 3 + 1))
+    for g in np.flatnonzero(np.diff(bounds)):
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        serial[order[lo:hi]] = rng.choice(RESERVED_SERIAL - 1, size=hi - lo, replace=False) + 1
+    names = random_names(len(owner), rng, birth_year=rng.integers(1965, 2002, len(owner)),
+                         sex=np.where((kind == 0) & (rng.random(len(owner)) < 0.92), 2,
+                                      rng.integers(1, 3, len(owner))))
+    return Staff(prefix=("N", "HJ", "HY"), kind=kind, inst=owner, serial=serial, name=names)

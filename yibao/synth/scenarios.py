@@ -6,7 +6,10 @@ Fraud (the tool must expose): ``card_pooling`` (聚集性刷卡), ``recruited_in
 (医药串通). Honest look-alikes (a good detector leaves them alone): ``family_visits``,
 ``dialysis_cohort``, ``nursing_home``, ``refund_resale``, ``split_pack`` and
 ``cross_border_commuters``. The rows are built by :class:`Planter` and merged into the
-ordinary stream by time, with identifiers from the same spaces as every other row.
+ordinary stream by time, with identifiers from the same spaces as every other row. The rings of
+card pooling, cross-province card use and doctor-pharmacy collusion are keyed at their
+pharmacies by one operator each (``operators`` in ``truth.json``); the honest look-alikes by
+whoever is on duty, as every ordinary settlement.
 """
 
 from __future__ import annotations
