@@ -172,7 +172,9 @@ def _counts(store: Store, table: str, file: str) -> dict[str, dict[str, Any]]:
         [table, file],
     ).fetchall()
     for col, code, n in quarantined:
-        entry = out.setdefault(str(col), {"quarantined": 0, "noted": 0, "reasons": {}})
+        # a composite key's problem ("setl_id+feedetl_sn") is shown on the key's last column
+        entry = out.setdefault(str(col).split("+")[-1],
+                               {"quarantined": 0, "noted": 0, "reasons": {}})
         entry["quarantined"] += int(n)
         entry["reasons"][str(code)] = int(n)
     noted = store.con.execute(

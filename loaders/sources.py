@@ -6,12 +6,22 @@ over the Parquet file itself): one VARCHAR column per contract column (absent
 optional columns are NULL), plus ``_row``, the row number a user sees (the header is row 1;
 for CSV the physical line, for Excel the sheet row, for Parquet the record number). Rows that
 cannot be split into fields go to the temporary table ``raw_rejects`` with their text.
+
+A CSV file's names and field separator are read from its header here, and DuckDB reads the rows
+in that dialect (a guessed dialect lost every quoted value of a file with one stray quote near
+the top). A file the reader cannot read straight through (a quote that does not pair up, a
+stray carriage return, lines ending now in CRLF and now in LF) is read record by record
+(:func:`loaders._scan.csv_layout`): the first line of each record that cannot be parsed is
+quarantined, the rest is read from a copy, and row numbers stay the user's. Workbooks are read
+through the guard of :mod:`loaders.workbook`. A header naming a column twice is refused in every
+format, naming both columns and their positions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +29,20 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from loaders._scan import CHUNK, FileScan, LineAnomalies, line_anomalies, scan_file
+from loaders._scan import (
+    CHUNK,
+    MAX_RECORD,
+    CsvLayout,
+    FileScan,
+    LineAnomalies,
+    csv_header,
+    csv_layout,
+    line_anomalies,
+    scan_file,
+)
 from loaders._sql import ident, literal
 from loaders.contract import TABLES, Table
+from loaders.workbook import read_sheet
 from yibao.errors import DataFileError, MissingColumnError
 
 __all__ = [
@@ -86,29 +107,48 @@ def _header_key(name: str) -> str:
     return "".join(half.split()).casefold().lstrip("\ufeff")
 
 
+def _refuse_repeated_names(names: list[str], path: Path) -> None:
+    """Refuse a header naming a column twice: a reader would rename or drop one of them."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataFileError(
+                f"two columns are named '{name}' (columns {seen[name]} and {position} of the "
+                "header): rename or delete one",
+                path=str(path),
+            )
+        seen[name] = position
+
+
 def map_header(found: list[str], table: Table, *, path: Path) -> tuple[dict[str, str], list[str]]:
     """Map the file's header names to contract columns.
 
     Returns ``{column: header name in the file}`` and the header names that were ignored.
-    Raises :class:`MissingColumnError` listing what was found and what is accepted.
+    Raises :class:`DataFileError` when two header names mean one column (a name repeated, or a
+    column and its alias), naming both and their positions, and :class:`MissingColumnError`
+    listing what was found and what is accepted.
     """
+    _refuse_repeated_names(found, path)
     accepted: dict[str, str] = {}
     for col in table.columns:
         for alias in col.accepted_names:
             accepted[_header_key(alias)] = col.name
     mapping: dict[str, str] = {}
+    positions: dict[str, int] = {}
     ignored: list[str] = []
-    for name in found:
+    for position, name in enumerate(found, start=1):
         col_name = accepted.get(_header_key(name))
         if col_name is None:
             ignored.append(name)
         elif col_name in mapping:
             raise DataFileError(
-                f"columns '{mapping[col_name]}' and '{name}' both mean {col_name}: keep one",
+                f"columns '{mapping[col_name]}' and '{name}' both mean {col_name}: keep one "
+                f"(columns {positions[col_name]} and {position} of the header)",
                 path=str(path),
             )
         else:
             mapping[col_name] = name
+            positions[col_name] = position
     missing = {
         c.name: c.accepted_names for c in table.columns if c.required and c.name not in mapping
     }
@@ -145,20 +185,15 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     return out
 
 
-def _without_lines(
-    path: Path, lines: tuple[int, ...], workdir: Path
-) -> tuple[Path, list[tuple[int, str]]]:
-    """A copy of the UTF-8 file ``path`` without ``lines``; and those lines' text."""
-    out = workdir / (path.stem + ".parsable.csv")
-    drop = set(lines)
-    taken: list[tuple[int, str]] = []
+def _cr_to_lf(path: Path, workdir: Path) -> Path:
+    """A copy of a file whose lines end in a bare CR, with LF instead (one line for one: the
+    line numbers stay the user's; a CR inside a quoted value becomes LF too, the same line
+    break)."""
+    out = workdir / (path.stem + ".lf.csv")
     with open(path, "rb") as src, open(out, "wb") as dst:
-        for number, line in enumerate(src, start=1):
-            if number in drop:
-                taken.append((number, line.rstrip(b"\r\n").decode("utf-8", errors="replace")))
-            else:
-                dst.write(line)
-    return out, taken
+        while chunk := src.read(CHUNK):
+            dst.write(chunk.replace(b"\r", b"\n"))
+    return out
 
 
 def _row_number_sql(source: str, skipped: str) -> str:
@@ -183,22 +218,33 @@ def _row_number_sql(source: str, skipped: str) -> str:
     """
 
 
-def _stage_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, workdir: Path
-) -> list[str]:
-    source = path
+@dataclass(frozen=True)
+class _Dialect:
+    """The header's names and the field separator, both read from the header (not guessed by
+    DuckDB's sniffer from the top lines: one stray quote there made it drop quoting for the
+    whole file, so that every row with a quoted comma lost its columns)."""
+
+    names: list[str]
+    delimiter: str
+
+    def options(self) -> str:
+        """``read_csv`` options: the columns, all text, and the dialect."""
+        columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in self.names) + "}"
+        return (f"columns = {columns}, header = true, auto_detect = false, "
+                f"delim = {literal(self.delimiter)}, quote = '\"', escape = '\"', "
+                f"max_line_size = {MAX_RECORD}")
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, source: Path, dialect: _Dialect, *,
+              lf_only: bool) -> None:
+    """Read ``source`` into ``_src`` (its rejects into ``raw_rejects``) in ``dialect``."""
+    new_line = "new_line = '\\n'," if lf_only else ""  # DuckDB reads the escape itself
     con.execute("DROP TABLE IF EXISTS _rej")
     con.execute("DROP TABLE IF EXISTS _rej_scan")
-    if scan.encoding == "gb18030":
-        source = _transcode_to_utf8(path, "gb18030", workdir)
-    stray: list[tuple[int, str]] = []
-    if scan.anomalies and scan.anomalies.cr_lines:
-        source, stray = _without_lines(source, scan.anomalies.cr_lines, workdir)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM read_csv({literal(str(source))},
-            all_varchar = true, header = true, auto_detect = true,
-            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan',
-            max_line_size = 16777216)"""
+            {dialect.options()}, {new_line}
+            store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan')"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE raw_rejects AS
@@ -210,8 +256,70 @@ def _stage_csv(
                   any_value(csv_line) AS text
            FROM _rej GROUP BY line"""
     )
+
+
+def _csv_dialect(source: Path, path: Path) -> _Dialect:
+    """The header's names and separator, read here (DuckDB would rename a repeated name)."""
+    try:
+        found, delimiter = csv_header(source)
+    except ValueError as exc:
+        raise DataFileError(
+            f"the header (line 1) cannot be read ({exc}): fix the header row so that it "
+            "lists the column names separated by commas",
+            path=str(path),
+        ) from exc
+    names = [name or f"column{i + 1}" for i, name in enumerate(found)]
+    _refuse_repeated_names(names, path)
+    return _Dialect(names, delimiter)
+
+
+def _reads_whole(con: duckdb.DuckDBPyConnection, source: Path, dialect: _Dialect,
+                 path: Path) -> bool:
+    """Whether the CSV reader reads ``source`` to its end, tried on a connection of its own: a
+    reader that stops (mixed line ends) would abort the load's transaction."""
+    probe = con.cursor()
+    try:
+        probe.execute(
+            f"""SELECT count(*) FROM read_csv({literal(str(source))}, {dialect.options()},
+                ignore_errors = true)"""
+        ).fetchall()
+    except duckdb.Error as exc:
+        log.info("%s: %s; reading record by record", path, str(exc).splitlines()[0])
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, workdir: Path
+) -> list[str]:
+    source = path
+    if scan.encoding == "gb18030":
+        source = _transcode_to_utf8(path, "gb18030", workdir)
+    if scan.cr_ends:
+        source = _cr_to_lf(source, workdir)
+    dialect = _csv_dialect(source, path)
+    if not dialect.names:
+        return []
+    anomalies: LineAnomalies | None = None
+    layout: CsvLayout | None = None
+    # a stray carriage return stops the CSV reader, and so may mixed line ends: such files are
+    # read record by record (or tried first), never inside the transaction at the risk of
+    # aborting it
+    if not scan.bare_cr and (not scan.mixed_ends or _reads_whole(con, source, dialect, path)):
+        _read_csv(con, source, dialect, lf_only=False)
+        if not _scalar(con, "SELECT count(*) FROM _rej WHERE error_type = 'UNQUOTED VALUE'"):
+            anomalies = _uncounted_lines(con, source, scan, path)
+    if anomalies is None:
+        # a quote that does not pair up, a stray CR, mixed line ends, or records the quick
+        # count cannot place: read record by record, take out the first line of each record
+        # that cannot be parsed, and read a copy of the rest
+        layout = csv_layout(source, workdir / (path.stem + ".parsable.csv"),
+                            delimiter=dialect.delimiter)
+        _read_csv(con, layout.path, dialect, lf_only=True)
+        anomalies = layout.anomalies
     # lines the reader does not count: those inside a record, and those taken out
-    anomalies = _uncounted_lines(con, path, scan)
     quoted = tuple(sorted(set(anomalies.quoted_lines) | set(anomalies.cr_lines)))
     if quoted:
         # the reader numbers a record spanning several lines as one line: move each reject
@@ -226,11 +334,10 @@ def _stage_csv(
             """UPDATE raw_rejects SET _row = _row
                    + (SELECT count(*) FROM _quoted q WHERE q.t < raw_rejects._row)"""
         )
-    if stray:
+    if layout is not None and layout.taken:
         con.executemany(
             "INSERT INTO raw_rejects VALUES (?, 'unparseable_row', ?, ?)",
-            [[line, "a carriage return (\\r) inside the row, outside quotes", text]
-             for line, text in stray],
+            [[line, why, text] for line, why, text in layout.taken],
         )
     con.execute("CREATE OR REPLACE TEMP TABLE _skipped (line BIGINT)")
     con.execute("INSERT INTO _skipped SELECT _row FROM raw_rejects")
@@ -253,37 +360,31 @@ def _stage_csv(
             "internal error: the CSV reader did not number records contiguously; please report",
             path=str(path),
         )
-    names = [d[0] for d in con.execute("SELECT * FROM _src LIMIT 0").description]
-    return names
+    return dialect.names
 
 
-def _uncounted_lines(con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan) -> LineAnomalies:
-    """The lines the reader did not count as records or rejects, as far as they matter.
+def _uncounted_lines(
+    con: duckdb.DuckDBPyConnection, source: Path, scan: FileScan, path: Path
+) -> LineAnomalies | None:
+    """The lines the reader did not count as records or rejects, as far as they matter
+    (``source``: the file read, whose lines are those of the user's file ``path``).
 
     When header + records + rejects make up every line, there are none (the usual case, no
-    second pass). Otherwise the second pass finds the blank and quoted lines. The reader may not
-    treat ``"`` as a quote (its sniffer drops quoting for a file with an unpaired quote) or may
-    keep a stray quote inside an unquoted value: then the quoted lines do not exist for it, the
-    count still does not add up, and they are ignored with a warning.
+    second pass). Otherwise the quick second pass finds the blank and quoted lines; ``None``
+    when even these do not add up (a lone quote inside an unquoted value flips the quick pass's
+    count of quotes), so that the caller reads the file record by record instead.
     """
     ((read,),) = con.execute(
         "SELECT (SELECT count(*) FROM _src) + (SELECT count(*) FROM raw_rejects)"
     ).fetchall()
-    anomalies = scan.anomalies
-    if anomalies is None:
-        if 1 + read == scan.lines:
-            return LineAnomalies()
-        anomalies = line_anomalies(path, scan.lines)
+    if 1 + read == scan.lines:
+        return LineAnomalies()
+    anomalies = line_anomalies(source, scan.lines)
     known = set(anomalies.blank_lines) | set(anomalies.cr_lines)
     if 1 + read + len(known | set(anomalies.quoted_lines)) == scan.lines:
         return anomalies
-    if anomalies.quoted_lines:
-        log.warning(
-            "%s: the quotes do not pair up as the CSV reader read them; row numbers after a "
-            "line break inside a value may be off",
-            path,
-        )
-    return LineAnomalies(anomalies.blank_lines, (), anomalies.cr_lines)
+    log.info("%s: the quick count of lines does not add up; reading record by record", path)
+    return None
 
 
 def _cell_text(value: object) -> str | None:
@@ -306,15 +407,7 @@ def _cell_text(value: object) -> str | None:
 
 
 def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own untyped errors
-        raise DataFileError(
-            f"cannot read the workbook ({exc}): save it again as .xlsx", path=str(path)
-        ) from exc
+    rows = read_sheet(path)  # guarded: a sheet declaring a billion empty cells is refused
     if not rows:
         raise DataFileError("the first sheet is empty: put the header in row 1", path=str(path))
     header = [_cell_text(v) or f"column{i + 1}" for i, v in enumerate(rows[0])]
@@ -322,6 +415,7 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     while width and rows[0][width - 1] in (None, ""):
         width -= 1
     header = header[:width]
+    _refuse_repeated_names(header, path)
     columns: list[list[str | None]] = [[] for _ in header]
     row_numbers: list[int] = []
     rejects: list[tuple[int, str, str, str]] = []
@@ -366,6 +460,13 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         ]
     except duckdb.Error as exc:
         raise DataFileError(f"cannot read the Parquet file ({exc})", path=str(path)) from exc
+    import pyarrow.parquet as pq
+
+    try:  # the names as written: DuckDB renames a repeated one (psn_name, psn_name_1)
+        written = [str(name) for name in pq.read_schema(path).names]
+    except (pa.ArrowException, OSError) as exc:
+        raise DataFileError(f"cannot read the Parquet file ({exc})", path=str(path)) from exc
+    _refuse_repeated_names(written, path)
     casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW _numbered AS
@@ -391,6 +492,7 @@ def stage_raw(
     contract = TABLES[table]
     scan = scan or scan_file(path)
     suffix = path.suffix.lower()
+    file_format = suffix.lstrip(".")
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         try:
             if suffix in (".csv", ".txt"):
@@ -408,11 +510,12 @@ def stage_raw(
                     path=str(path),
                 )
         except duckdb.Error as exc:
-            raise DataFileError(
-                f"cannot read the file ({str(exc).splitlines()[0]}): check that it is a "
-                "comma-separated text file with a header row",
-                path=str(path),
-            ) from exc
+            # the reader may have read a copy (GBK made UTF-8, lines taken out): name the
+            # user's file, never the copy in the temporary folder
+            said = re.sub(re.escape(tmp) + r"[^\s\"']*", path.name, str(exc).splitlines()[0])
+            hint = ("check that it is a comma-separated text file with a header row"
+                    if file_format == "csv" else f"save it again as .{file_format}")
+            raise DataFileError(f"cannot read the file ({said}): {hint}", path=str(path)) from exc
     mapping, ignored = map_header(names, contract, path=path)
     select = ", ".join(
         f"{ident(mapping[c.name])} AS {ident(c.name)}"

@@ -17,6 +17,11 @@ __all__ = ["user_group", "workbench_command"]
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
 
+MAX_UPLOAD_MB = 50
+"""The largest file the workbench accepts (megabytes; Streamlit's default is 200): a filled
+ledger of tens of thousands of leads or an inspector roster is a few megabytes. The same value
+is in ``.streamlit/config.toml`` for ``streamlit run dashboards/app.py`` from the repository."""
+
 
 @click.command("workbench", context_settings=CONTEXT,
                short_help="启动工作台 / start the workbench")
@@ -43,7 +48,7 @@ def workbench_command(db: Path | None, users: Path | None, port: int, address: s
               f"users {settings.users_path})", highlight=False)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", address, "--server.port", str(port),
-           "--browser.gatherUsageStats", "false"]
+           "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false"]
     raise SystemExit(subprocess.call(cmd, env=env))
 
 

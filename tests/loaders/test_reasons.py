@@ -33,6 +33,7 @@ def _codes_in_source() -> set[str]:
 def test_every_code_the_loader_gives_has_a_reason() -> None:
     codes = _codes_in_source() | {
         "bad_amount",  # chosen by kind: problem(name, code, ...)
+        "bad_enum", "unknown_code",  # an unknown code, by the column's severity
         "invalid_encoding", "column_count", "unparseable_row",  # the CSV reader's rejects
         "extra_cells",  # the xlsx reader's
     }

@@ -8,10 +8,11 @@
   违规例(次)数, 违规金额(万元), 备注), one row per violation type, one lead counted as one case;
 * **变更记录** — every event of the exported leads (who, when, from, to, what, note, hash).
 
-:func:`import_workbook` reads the 线索台账 sheet of a filled workbook (python-calamine) and
-applies each row as one ledger write (all or nothing per row), with the row's 版本 as the
-expected version: a row equal to its lead *as it was at that version* is ``unchanged`` (so rows
-nobody touched never conflict with changes made since the export); otherwise its changes
+:func:`import_workbook` reads the 线索台账 sheet of a filled workbook (python-calamine, behind
+the guard of :mod:`loaders.workbook`) and applies each row as one ledger write (all or nothing
+per row), with the row's 版本 as the expected version: a row equal to its lead *as it was at
+that version* is ``unchanged`` (so rows nobody touched never conflict with changes made since
+the export); otherwise its changes
 (state moves through the lifecycle, dispositions, owner, due date, amounts, title …; 备注 is the
 note recorded with them) are applied, and a lead changed since the export rejects the row with
 the conflict message. A row without 线索编号 becomes a new lead (state empty or 待核查). Every
@@ -33,6 +34,7 @@ from typing import Any, Literal, cast
 import pandas as pd
 
 from yibao.errors import (
+    DataFileError,
     LeadConflictError,
     LeadError,
     LeadNotFoundError,
@@ -327,20 +329,25 @@ def _cell(value: object) -> object:
 
 
 def _read_sheet(path: Path) -> tuple[int, list[str], list[tuple[int, list[object]]]]:
-    """The header row number, the headers and the data rows (Excel row number, cells)."""
-    from python_calamine import CalamineWorkbook
+    """The header row number, the headers and the data rows (Excel row number, cells).
+
+    Read through :func:`loaders.workbook.read_sheet`: a workbook declaring a billion empty
+    cells is refused before python-calamine would allocate them (and abort the process).
+    """
+    from loaders.workbook import read_sheet, sheet_names
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own untyped errors
-        raise LedgerImportError(f"cannot read the workbook ({exc}): save it as .xlsx",
-                                path=str(path), reason="unreadable", value=str(exc)) from exc
-    if LEDGER_SHEET not in book.sheet_names:
-        raise LedgerImportError(
-            f"no sheet {LEDGER_SHEET!r} (found: {', '.join(book.sheet_names)}): import a "
-            "workbook exported with 'yibao leads export'", path=str(path), reason="no_sheet",
-            value=tuple(book.sheet_names))
-    rows = book.get_sheet_by_name(LEDGER_SHEET).to_python(skip_empty_area=False)
+        names = sheet_names(path)
+        if LEDGER_SHEET not in names:
+            raise LedgerImportError(
+                f"no sheet {LEDGER_SHEET!r} (found: {', '.join(names)}): import a workbook "
+                "exported with 'yibao leads export'", path=str(path), reason="no_sheet",
+                value=names)
+        rows = read_sheet(path, sheet=LEDGER_SHEET, alternative=None)
+    except DataFileError as exc:
+        detail = str(exc).removeprefix(f"{exc.path}: ")
+        raise LedgerImportError(detail, path=str(path), reason="unreadable",
+                                value=detail) from exc
     key = _h("lead_id")
     for k, cells in enumerate(rows[:20]):
         headers = ["" if c is None else str(c).strip() for c in cells]
