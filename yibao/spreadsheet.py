@@ -13,6 +13,7 @@ any string starting with ``=`` as a formula.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -24,7 +25,17 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-__all__ = ["FORMULA_PREFIXES", "is_formula_like", "write_cell", "write_workbook"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "cell_text",
+    "is_formula_like",
+    "write_cell",
+    "write_workbook",
+]
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters an .xlsx cannot hold (tab, LF and CR it can): openpyxl refuses them,
+so one such character in a ledger note or a loaded name would break every later export."""
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters that make a spreadsheet program treat text as a formula."""
@@ -33,6 +44,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def is_formula_like(text: str) -> bool:
     """True when spreadsheet software would evaluate ``text`` as a formula."""
     return text.startswith(FORMULA_PREFIXES)
+
+
+def cell_text(text: str) -> str:
+    """``text`` with each control character an .xlsx cannot hold shown as its Unicode control
+    picture (U+0001 as ␁): the export never fails and the character stays visible."""
+    return _XML_ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
 
 
 def write_cell(cell: Cell, value: Any) -> None:
@@ -45,7 +62,7 @@ def write_cell(cell: Cell, value: Any) -> None:
     elif isinstance(value, pd.Timestamp):
         cell.value = value.to_pydatetime()
     else:
-        cell.value = str(value)
+        cell.value = cell_text(str(value))
         cell.data_type = "s"  # openpyxl marks text starting with "=" as a formula; undo it
 
 

@@ -35,3 +35,19 @@ def test_no_formula_survives(tmp_path: Path) -> None:
     assert all(sheet.cell(row=r, column=1).data_type == "s" for r in range(3, 9))
     assert sheet["B3"].value == 1.5
     assert sheet["C3"].value == datetime(2024, 7, 1)
+
+
+def test_every_c0_control_character_is_exported_visibly(tmp_path: Path) -> None:
+    """A control character in a ledger note or a loaded name never breaks an export."""
+    controls = [chr(c) for c in range(0x20)]
+    frame = pd.DataFrame({"备注": [f"核查{c}完毕" for c in controls]})
+    path = write_workbook(tmp_path / "c.xlsx", {"台账": frame})
+    sheet = openpyxl.load_workbook(path)["台账"]
+    got = [sheet.cell(row=r, column=1).value for r in range(2, 2 + len(controls))]
+    for c, value in zip(controls, got, strict=True):
+        if c in "\t\n":
+            assert value == f"核查{c}完毕"  # an .xlsx holds these as they are
+        elif c == "\r":
+            assert value == "核查\n完毕"  # XML reads a line end as LF
+        else:
+            assert value == f"核查{chr(0x2400 + ord(c))}完毕"  # e.g. ␁ for U+0001
