@@ -22,13 +22,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
+
+import tomli_w
 
 from yibao.errors import AuthError
 
@@ -143,10 +144,6 @@ def user_by_email(path: Path, email: str) -> User | None:
     return None
 
 
-def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # JSON strings are valid TOML basic strings
-
-
 def add_user(path: Path, username: str, *, role: str, password: str | None = None,
              display_name: str | None = None, email: str | None = None) -> User:
     """Add or replace a user in the file (written atomically, mode 0600)."""
@@ -163,14 +160,13 @@ def add_user(path: Path, username: str, *, role: str, password: str | None = Non
     if password is not None:
         rec["password"] = hash_password(password)
     users[username] = rec
-    lines = ["# yibao-graph workbench users (passwords are scrypt hashes)", ""]
-    for name, r in users.items():
-        lines.append(f"[users.{name}]")
-        lines.extend(f"{k} = {_toml_string(str(v))}" for k, v in r.items())
-        lines.append("")
+    # a TOML library quotes what needs quoting (a Chinese user name is not a bare key)
+    text = "# yibao-graph workbench users (passwords are scrypt hashes)\n\n" + tomli_w.dumps(
+        {"users": {name: {k: str(v) for k, v in r.items()} for name, r in users.items()}}
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.chmod(tmp, 0o600)
     tmp.replace(path)
     return _user(username, rec, path)
