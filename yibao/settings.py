@@ -7,6 +7,7 @@ from the environment only and never appear in ``repr`` or logs.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -142,6 +143,8 @@ class Settings:
                         "(YIBAO_BACKEND)"
                     )
                 parsed[name] = value
+            elif name == "memory_limit" and value is not None:
+                parsed[name] = _memory_limit(str(value))
             elif name == "threads":
                 try:
                     parsed[name] = int(value)
@@ -154,3 +157,32 @@ class Settings:
             else:
                 parsed[name] = None if value is None else str(value)
         return replace(self, **parsed)
+
+
+_MEMORY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.I)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MEMORY_LIMIT_MIN = 256 * 10**6
+"""The smallest store memory limit accepted: below it DuckDB cannot run a load's checks."""
+
+
+def _memory_limit(text: str) -> str:
+    """``text`` as a DuckDB memory limit ("6GB", "500MiB"), else :class:`SettingsError`.
+
+    The limit bounds the store's own memory (DuckDB's buffers for loads and queries, spilled to
+    disk beyond it), not the Python process: frames and arrays the workbench and detection
+    build come on top of it.
+    """
+    match = _MEMORY.fullmatch(text)
+    if match is None:
+        raise SettingsError(
+            f"memory limit {text!r} is not a size: write a number and a unit such as 6GB or "
+            "500MB (YIBAO_MEMORY_LIMIT)"
+        )
+    size = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if size < MEMORY_LIMIT_MIN:
+        raise SettingsError(
+            f"memory limit {text!r} is below 256MB, too little for a load: give at least 256MB "
+            "(YIBAO_MEMORY_LIMIT)"
+        )
+    return f"{match.group(1)}{match.group(2).upper().replace('I', 'i')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,31 @@ def test_password_never_in_repr() -> None:
     settings = Settings.from_env({"NEO4J_PASSWORD": "s3cret-pw"})
     assert settings.neo4j_password == "s3cret-pw"
     assert "s3cret-pw" not in repr(settings)
+
+
+@pytest.mark.parametrize(("text", "stored"), [("6GB", "6GB"), ("500mb", "500MB"),
+                                              ("1.5GiB", "1.5GiB"), (" 2 GB ", "2GB")])
+def test_memory_limit_sizes(text: str, stored: str) -> None:
+    assert Settings.from_env({"YIBAO_MEMORY_LIMIT": text}).memory_limit == stored
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("abc", "memory limit 'abc' is not a size: write a number and a unit such as 6GB"),
+    ("10MB", "memory limit '10MB' is below 256MB, too little for a load"),
+    ("6", "memory limit '6' is not a size"),
+])
+def test_memory_limit_refused_with_a_fix(text: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env({"YIBAO_MEMORY_LIMIT": text})
+
+
+def test_the_cli_refuses_a_bad_memory_limit_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from yibao.cli import cli
+
+    result = CliRunner().invoke(cli, ["load", str(tmp_path), "--db", str(tmp_path / "s.duckdb")],
+                                env={"YIBAO_MEMORY_LIMIT": "10MB"})
+    assert result.exit_code == 2
+    assert "below 256MB" in result.output
+    assert "Traceback" not in result.output
