@@ -96,10 +96,11 @@ def plan_command(db: Path | None, roster: Path, team_days: int, weeks: int, out:
     if (first is None) != (last is None):
         _fail("give both --start and --end, or neither")
     try:
+        inspectors = inspectors_from_csv(roster)  # the user's file first: a bad one fails fast
         with open_store(settings.db, read_only=True) as store:
             candidates = candidates_from_store(
                 store.con, period=(first, last) if first and last else None, region=region)
-        inputs = PlanInputs(candidates, inspectors_from_csv(roster), PlanOptions(
+        inputs = PlanInputs(candidates, inspectors, PlanOptions(
             team_days=team_days, weeks=weeks, team_size=team_size,
             days_per_week=days_per_week, joint=joint, cross_province=cross_province,
             max_spread_days=max_spread))

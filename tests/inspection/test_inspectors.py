@@ -72,3 +72,39 @@ def test_synthetic_roster_spreads_over_the_four_provinces() -> None:
     assert roster != synthetic_inspectors(62, seed=4)
     frame = inspectors_to_frame(roster)
     assert frame.loc[0, "province_name"] in {"上海市", "江苏省", "浙江省", "安徽省"}
+
+
+def test_a_huge_field_or_a_nul_byte_is_a_named_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text("id,name,city\nA,甲,320500\nB," + "乙" * 200_000 + ",320500\n",
+                    encoding="utf-8")
+    # the csv module's field limit is process-wide: past it the line cannot be read, below it
+    # the name is too long; either way the row is named
+    with pytest.raises(DataFileError, match=r"line 3(: name longer than 200 characters "
+                                            r"\(200,000\): is it the right column\?| cannot be "
+                                            r"read as CSV \(field larger than field limit)"):
+        inspectors_from_csv(path)
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"id,name,city\nA,\x00,320500\n")
+    with pytest.raises(DataFileError, match=r"line 2: name holds a control character"):
+        inspectors_from_csv(nul)
+
+
+def test_the_plan_command_says_so_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from loaders.store import open_store
+
+    path = tmp_path / "roster.csv"
+    path.write_text("id,name,city\nB," + "x" * 200_000 + ",320500\n", encoding="utf-8")
+    open_store(tmp_path / "store.duckdb").close()
+    done = subprocess.run(
+        [sys.executable, "-m", "yibao.cli", "plan", "--db", str(tmp_path / "store.duckdb"),
+         "--inspectors", str(path), "--team-days", "10", "--weeks", "1",
+         "--out", str(tmp_path / "plan.xlsx")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "line 2" in done.stderr  # the roster's own line, in one message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,11 @@ def _home(raw_city: str, raw_province: str) -> tuple[str, str, str | None]:
     return city, province, None
 
 
+_LONGEST = 200
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+"""The longest inspector id, name or division accepted (characters)."""
+
+
 def inspectors_from_csv(path: Path) -> tuple[Inspector, ...]:
     """Inspectors from a CSV roster (UTF-8, with or without BOM, or GBK/GB18030).
 
@@ -79,7 +85,13 @@ def inspectors_from_csv(path: Path) -> tuple[Inspector, ...]:
     else:
         raise DataFileError("neither UTF-8 nor GBK text: save the roster as UTF-8 CSV",
                             path=str(path))
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote, a field past the limit
+        raise DataFileError(f"line {reader.line_num} cannot be read as CSV ({exc}): save the "
+                            "roster as plain CSV text, one inspector a line",
+                            path=str(path)) from exc
     if not rows:
         raise DataFileError("the roster is empty: one header line, then one inspector a line",
                             path=str(path))
@@ -101,6 +113,17 @@ def inspectors_from_csv(path: Path) -> tuple[Inspector, ...]:
         if not any(cell.strip() for cell in row):
             continue
         cells = {f: (row[i].strip() if i < len(row) else "") for f, i in index.items()}
+        long = [f for f, v in cells.items() if len(v) > _LONGEST]
+        if long:
+            problems.append(f"line {line}: {', '.join(long)} longer than {_LONGEST} "
+                            f"characters ({max(len(cells[f]) for f in long):,}): is it the "
+                            "right column?")
+            continue
+        garbled = [f for f, v in cells.items() if _CONTROL.search(v)]
+        if garbled:
+            problems.append(f"line {line}: {', '.join(garbled)} holds a control character "
+                            "(binary data?): save the roster as plain text")
+            continue
         ident = cells["inspector_id"]
         if not ident:
             problems.append(f"line {line}: empty inspector id")
