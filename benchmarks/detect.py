@@ -24,7 +24,6 @@ Figures, not pass/fail: the targets are printed beside them for reading, and liv
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -216,8 +215,11 @@ def _as_engine(name: str) -> Engine:
 
 def _engines(default: Engine) -> tuple[list[Engine], list[Engine]]:
     """Engines to time (the default first) and the ones skipped because they are missing."""
+    from graph.community import installed_engines
+
     order = [default, *(e for e in ENGINES if e != default)]
-    found = [e for e in order if importlib.util.find_spec(e) is not None]
+    installed = set(installed_engines())
+    found = [e for e in order if e in installed]
     return found, [e for e in order if e not in found]
 
 

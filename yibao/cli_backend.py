@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["graph_group"]
 
-_ENGINES = ["networkit", "igraph", "networkx", "gds"]
+_ENGINES = ["networkit", "igraph", "networkx", "infomap", "leiden-cpm", "gds"]
 
 
 def _connect(db: Path | None = None) -> Neo4jBackend:

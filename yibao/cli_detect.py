@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["detect_command", "evaluate_command", "print_rings", "run_detection"]
 
-_ENGINES = ["igraph", "networkx", "networkit"]
+_ENGINES = ["igraph", "networkx", "networkit", "infomap", "leiden-cpm"]
+"""graph.community.ENGINES (not imported here: the CLI starts without the graph libraries)."""
 
 
 def run_detection(db: Path | None, config: Path | None, engine: str | None,
