@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -48,8 +47,14 @@ def workbench_command(db: Path | None, users: Path | None, port: int, address: s
               f"users {settings.users_path})", highlight=False)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", address, "--server.port", str(port),
-           "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false"]
-    raise SystemExit(subprocess.call(cmd, env=env))
+           "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false",
+           # a failure shows a plain message in the browser; the traceback goes to this log
+           "--client.showErrorDetails", "none"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Streamlit replaces this process: a SIGTERM or Ctrl-C reaches the server itself, and no
+    # parent can die leaving a server behind
+    os.execve(sys.executable, cmd, env)
 
 
 @click.group("user", context_settings=CONTEXT, short_help="工作台用户 / workbench users")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -73,3 +74,37 @@ def test_workbench_serves_the_app(detected: Detected, tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def _serving(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return bool(r.read() == b"ok")
+    except OSError:
+        return False
+
+
+def test_sigterm_to_the_workbench_stops_the_server(detected: Detected, tmp_path: Path) -> None:
+    """A SIGTERM to 'yibao workbench' (not to its process group) stops the server too."""
+    port = _free_port()
+    yibao = Path(sys.executable).with_name("yibao")
+    proc = subprocess.Popen(
+        [str(yibao), "workbench", "--db", str(detected.db), "--users",
+         str(tmp_path / "users.toml"), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _serving(port):
+            time.sleep(0.5)
+        assert _serving(port)
+        proc.send_signal(signal.SIGTERM)  # as a service manager or 'kill PID' would
+        proc.wait(timeout=20)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _serving(port):
+            time.sleep(0.5)
+        assert not _serving(port), "the Streamlit server outlived 'yibao workbench'"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
