@@ -33,6 +33,7 @@ def test_amounts_become_exact_yuan(given: object, yuan: str) -> None:
 @pytest.mark.parametrize(("given", "why"), [
     (-1, "zero or more"), ("1.234", "more than two decimals"), ("abc", "not a number"),
     (True, "amount in yuan"), (float("nan"), "not an amount"), (0.125, "more than two"),
+    ("1e300", "too large"), (1e300, "too large"), (Decimal("1E+15"), "too large"),
 ])
 def test_bad_amounts_are_refused(given: object, why: str) -> None:
     with pytest.raises(LeadError, match=why):

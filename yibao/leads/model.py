@@ -102,6 +102,11 @@ def risk_from_score(score: float) -> Risk:
     return "low"
 
 
+_MOST_YUAN = Decimal(10) ** 15
+"""Amounts at or above this are refused (a quadrillion yuan: no lead involves more, and a
+typo such as 1e300 cannot be rounded to the fen)."""
+
+
 def to_yuan(value: object, *, what: str = "amount", field: str | None = None) -> Decimal:
     """``value`` (a number or text such as ``"1,234.50"``) as yuan with two places; refuses
     what is not an amount (:class:`LeadError` reason ``"not_amount"``), negative amounts
@@ -120,9 +125,10 @@ def to_yuan(value: object, *, what: str = "amount", field: str | None = None) ->
         if not math.isfinite(value):
             raise refuse(f"{what} {value!r} is not an amount in yuan", "not_amount")
         amount = Decimal(repr(value))  # the shortest text of the float: what the user typed
-        near = amount.quantize(_FEN, rounding=ROUND_HALF_UP)
-        if abs(amount - near) < Decimal("0.000001"):  # a spreadsheet sum's binary noise
-            amount = near
+        if abs(amount) < _MOST_YUAN:
+            near = amount.quantize(_FEN, rounding=ROUND_HALF_UP)
+            if abs(amount - near) < Decimal("0.000001"):  # a spreadsheet sum's binary noise
+                amount = near
     elif isinstance(value, str):
         try:
             amount = Decimal(value.strip().replace(",", "").replace("，", "") or "0")
@@ -135,6 +141,9 @@ def to_yuan(value: object, *, what: str = "amount", field: str | None = None) ->
         raise refuse(f"{what} {value!r} is not an amount in yuan", "not_amount")
     if amount < 0:
         raise refuse(f"{what} {value!r} must be a yuan amount of zero or more", "negative")
+    if amount >= _MOST_YUAN:
+        raise refuse(f"{what} {value!r} is too large: amounts are yuan below "
+                     f"{_MOST_YUAN:,.0f}", "not_amount")
     rounded = amount.quantize(_FEN, rounding=ROUND_HALF_UP)
     if rounded != amount:
         raise refuse(f"{what} {value!r} has more than two decimals: amounts are yuan to the "
