@@ -285,6 +285,22 @@ class TinyTables:
         return {n: TinyTables.stored(store, n) for n in names}
 
 
+_LANE_FIXTURES = {"detected": "integration", "bolt_server": "server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its lane: ``integration`` (it needs the detected store), ``server``
+    (a Bolt server), ``browser`` (tests/browser), so that the fast lane
+    ``-m "not integration and not server and not browser"`` runs without them."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _LANE_FIXTURES.items():
+            if fixture in names:
+                item.add_marker(marker)
+        if "browser" in Path(str(item.fspath)).parts:
+            item.add_marker("browser")
+
+
 @pytest.fixture(scope="session")
 def tiny() -> type[TinyTables]:
     """The tiny-table helpers (see :class:`TinyTables`)."""

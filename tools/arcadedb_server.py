@@ -178,7 +178,7 @@ def start_arcadedb(
         proc = subprocess.Popen(
             _command(pkg, root, password, bolt_port, http_port, heap),
             cwd=root, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_die_with_parent,
         )
     server = ArcadeDBServer(uri=f"bolt://127.0.0.1:{bolt_port}", password=password,
                             pid=proc.pid, root=root, log=log, bolt_port=bolt_port,
@@ -194,6 +194,16 @@ def start_arcadedb(
     server.stop()
     raise RuntimeError(f"ArcadeDB did not answer on {server.uri} within {timeout:.0f} s; last "
                        f"lines of {log}:\n{_tail(log)}")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to send SIGTERM when the starting process dies, so an
+    interrupted or killed test run never leaves a JVM behind (``PR_SET_PDEATHSIG``)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
