@@ -1,6 +1,6 @@
 """Streamlit plumbing shared by the pages: the store, the graph backend, the signed-in user,
 language, the period filter and state kept in the URL, cached data calls, masking and audited
-unmasking.
+unmasking (one function, :func:`reveals`, decides what a view shows in full).
 
 Tables and aggregates come from the embedded store (DuckDB); graph questions (a ring's
 network, a neighbourhood, a connection) go to the backend the settings choose
@@ -36,7 +36,7 @@ from dashboards.sessions import COOKIE, LIFETIME_SECONDS, SessionKeys
 from graph.backend import GraphBackend, open_backend
 from yibao.errors import BackendAuthError, BackendUnavailableError
 from yibao.leads import LeadLedger, open_ledger
-from yibao.masking import mask_frame
+from yibao.masking import Personal, mask_frame, mask_value
 from yibao.settings import Settings
 
 __all__ = [
@@ -56,11 +56,13 @@ __all__ = [
     "require_detection",
     "restore_sign_in",
     "retry_backend",
+    "reveals",
     "revoke_capture_cookie",
     "set_param",
     "settings",
     "shot_mode",
     "show_masked",
+    "show_personal",
     "sign_in_as",
     "sign_out",
     "table_height",
@@ -363,32 +365,67 @@ def require_detection() -> None:
         st.stop()
 
 
-def _unmasked() -> set[str]:
+def _revealed_subjects() -> set[str]:
+    """The subjects (``kind:subject``) this session's investigator revealed with
+    :func:`unmask_toggle`: the only place that reads them, for :func:`reveals` to decide."""
     return cast(set[str], st.session_state.setdefault("unmasked", set()))
 
 
-def unmask_toggle(subject_kind: str, subject: str) -> bool:
-    """For investigators: a toggle that reveals personal data of ``subject`` (each reveal is
-    written to the audit log). Leadership never sees it. Returns whether data is revealed."""
+def reveals(subject_kind: str, subject: str) -> bool:
+    """Whether this view shows the personal data of ``subject`` (names, ID numbers, phones) in
+    full: the one decision every table, network label, hover text, map label and download of
+    personal data asks, through :func:`show_masked` and :func:`show_personal`.
+
+    Never on a slide (截图模式, ``?shot=1``), never while the server's browser takes its PNG
+    (:func:`capturing`), never for the leadership role; for an investigator only once they
+    revealed this subject (:func:`unmask_toggle`, audited), in a normal view.
+
+    Parameters
+    ----------
+    subject_kind, subject
+        What the reveal covers, as the page passed it to :func:`unmask_toggle`: ``"ring"``
+        and a ring id, ``"person"`` and a person number, ``"lead"`` and a lead id...
+    """
+    if shot_mode() or capturing() or not current_user().may_unmask:
+        return False
+    return f"{subject_kind}:{subject}" in _revealed_subjects()
+
+
+def unmask_toggle(subject_kind: str, subject: str) -> None:
+    """The switch 显示完整个人信息 for investigators: it reveals the personal data of ``subject``
+    (each reveal is written to the audit log); leadership gets a note that data is masked
+    instead, and a slide (screenshot mode) neither. What the page then shows is
+    :func:`reveals`' decision."""
+    if shot_mode():
+        return
     user = current_user()
     lg = lang()
     if not user.may_unmask:
         st.caption(t("masked_note", lg))
-        return False
+        return
     key = f"{subject_kind}:{subject}"
-    shown = st.toggle(t("unmask", lg), value=key in _unmasked(), key=f"unmask-{key}")
-    if shown and key not in _unmasked():
+    before = reveals(subject_kind, subject)
+    shown = st.toggle(t("unmask", lg), value=before, key=f"unmask-{key}")
+    if shown and not before:
         append_audit(settings().audit_path, user=user.username, role=user.role,
                      action="unmask", subject_kind=subject_kind, subject=subject,
                      context=st.query_params.to_dict().__repr__())
-        _unmasked().add(key)
+        _revealed_subjects().add(key)
     elif not shown:
-        _unmasked().discard(key)
-    if shown:
+        _revealed_subjects().discard(key)
+    if reveals(subject_kind, subject):
         st.caption(t("unmasked_note", lg))
-    return shown
 
 
-def show_masked(frame: pd.DataFrame, revealed: bool) -> pd.DataFrame:
-    """``frame`` with personal columns masked unless the user revealed them."""
-    return frame if revealed and current_user().may_unmask else mask_frame(frame)
+def show_masked(frame: pd.DataFrame, subject_kind: str, subject: str) -> pd.DataFrame:
+    """A copy of ``frame`` as this view may show it: every personal column
+    (:data:`yibao.masking.PERSONAL_COLUMNS`: persons' names, ID numbers and phones, doctors'
+    names) masked unless :func:`reveals` ``(subject_kind, subject)``."""
+    return frame.copy() if reveals(subject_kind, subject) else mask_frame(frame)
+
+
+def show_personal(value: str | None, kind: Personal, subject_kind: str, subject: str
+                  ) -> str | None:
+    """One personal value (a ``name``, ``certno`` or ``phone``) as this view may show it:
+    masked unless :func:`reveals` ``(subject_kind, subject)``."""
+    return value if reveals(subject_kind, subject) else mask_value(value, kind)

@@ -31,12 +31,11 @@ from loaders.load import load_folder
 from loaders.report import FileReport
 from loaders.sources import stage_raw
 from loaders.store import Store, open_store
-from yibao.masking import mask_certno, mask_name, mask_phone
+from yibao.masking import PERSONAL_COLUMNS, mask_value
 
 __all__ = ["ColumnProfile", "FileProfile", "FolderProfile", "Shape", "profile_folder"]
 
 _SHAPES_SHOWN = 6
-_PERSONAL = {Kind.NAME: mask_name, Kind.CERTNO: mask_certno, Kind.PHONE: mask_phone}
 
 
 @dataclass(frozen=True)
@@ -151,9 +150,10 @@ def _shapes(con: duckdb.DuckDBPyConnection, table: str,
                       WHERE {v} IS NOT NULL AND trim({v}) <> '')
                 GROUP BY shape ORDER BY n DESC, shape LIMIT {_SHAPES_SHOWN}"""
         ).fetchall()
-        mask = _PERSONAL.get(col.kind)
+        personal = PERSONAL_COLUMNS.get(col.name)
         shapes = tuple(
-            Shape(str(shape), int(n), tuple(str(mask(e) if mask else e) for e in examples))
+            Shape(str(shape), int(n),
+                  tuple(str(mask_value(e, personal) if personal else e) for e in examples))
             for shape, n, examples, _ in rows
         )
         out[col.name] = (int(rows[0][3]) if rows else 0, shapes)

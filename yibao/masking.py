@@ -14,19 +14,26 @@ Values too short to keep anything are masked completely. ``None`` stays ``None``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Literal
 
 import pandas as pd
 
 __all__ = [
     "PERSONAL_COLUMNS",
     "REMOVED",
+    "Personal",
     "mask_certno",
     "mask_frame",
     "mask_name",
     "mask_phone",
+    "mask_value",
     "redact_text",
 ]
+
+
+Personal = Literal["name", "certno", "phone"]
+"""What a personal value is: a name, an ID number (证件号码) or a phone number."""
 
 
 def mask_name(name: str | None) -> str | None:
@@ -57,15 +64,26 @@ def mask_phone(phone: str | None) -> str | None:
     return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
-#: Column names (national field names and the workbench's own) holding personal data.
-PERSONAL_COLUMNS: dict[str, str] = {
+#: Column names (national field names and the workbench's own) holding personal data, and
+#: what each holds (``name``, ``certno`` or ``phone``): the insured person's name, ID number
+#: and phone, the doctor's name (医师姓名) and the operator's (经办人姓名).
+PERSONAL_COLUMNS: dict[str, Personal] = {
     "psn_name": "name",
     "name": "name",
     "certno": "certno",
     "tel": "phone",
+    "dr_name": "name",
+    "opter_name": "name",
 }
 
-_MASKERS = {"name": mask_name, "certno": mask_certno, "phone": mask_phone}
+_MASKERS: dict[Personal, Callable[[str | None], str | None]] = {
+    "name": mask_name, "certno": mask_certno, "phone": mask_phone}
+
+
+def mask_value(value: str | None, kind: Personal) -> str | None:
+    """``value`` masked as what it is: a ``name``, an ID number (``certno``) or a ``phone``
+    (:func:`mask_name`, :func:`mask_certno`, :func:`mask_phone`)."""
+    return _MASKERS[kind](value)
 
 
 def mask_frame(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -14,15 +14,12 @@ import duckdb
 import pandas as pd
 
 from graph.claims import has_table
-from loaders.contract import TABLES, Kind
-from yibao.masking import mask_certno, mask_name, mask_phone
+from yibao.masking import PERSONAL_COLUMNS, mask_value
 
 __all__ = ["Source", "issue_rows", "issues_by_reason", "load_history"]
 
 Source = Literal["quarantine", "data_notes"]
 """``quarantine``: rows refused; ``data_notes``: notes on rows kept (descriptive fields)."""
-
-_MASKS = {Kind.NAME: mask_name, Kind.CERTNO: mask_certno, Kind.PHONE: mask_phone}
 
 
 def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -49,16 +46,6 @@ def issues_by_reason(con: duckdb.DuckDBPyConnection, source: Source) -> pd.DataF
     ).df()
 
 
-def _personal_kind(table: str, column: str | None) -> Kind | None:
-    if table not in TABLES or not column:
-        return None
-    try:
-        kind = TABLES[table].column(column).kind
-    except KeyError:
-        return None
-    return kind if kind in _MASKS else None
-
-
 def issue_rows(con: duckdb.DuckDBPyConnection, source: Source, *, table: str | None = None,
                reason: str | None = None, limit: int = 200) -> pd.DataFrame:
     """The latest rows of ``source`` (optionally of one table and reason), personal values
@@ -75,11 +62,11 @@ def issue_rows(con: duckdb.DuckDBPyConnection, source: Source, *, table: str | N
         {"table": table, "reason": reason, "limit": int(limit)},
     ).df()
     for i, row in frame.iterrows():
-        kind = _personal_kind(str(row["table_name"]), row["column_name"])
+        kind = PERSONAL_COLUMNS.get(str(row["column_name"]))
         raw = row["raw_value"]
         if kind is None or raw is None or pd.isna(raw):
             continue
-        masked = _MASKS[kind](str(raw))
+        masked = mask_value(str(raw), kind)
         frame.at[i, "raw_value"] = masked
         for text in ("reason_zh", "reason_en"):
             frame.at[i, text] = str(row[text]).replace(str(raw), str(masked))

@@ -284,11 +284,11 @@ def _chain_page(code: str) -> None:
                      first=chain.first_time.date(), last=chain.last_time.date(),
                      days=(chain.last_time - chain.first_time).total_seconds() / 86400))
     _rings(chain.code)
-    revealed = ui.unmask_toggle("chain", chain.code)
+    ui.unmask_toggle("chain", chain.code)
     times = pd.to_datetime(everything["setl_time"])
     inside = (times >= pd.Timestamp(period.start)) & (
         times < pd.Timestamp(period.end) + pd.Timedelta(days=1))
-    hops = ui.show_masked(everything[inside].reset_index(drop=True), revealed)
+    hops = ui.show_masked(everything[inside].reset_index(drop=True), "chain", chain.code)
     if hops.empty:
         st.info(text(L, "no_hops", lg))
     else:

@@ -171,8 +171,8 @@ def _trips() -> None:
     if trips.empty:
         st.info(text(L, "no_trips", lg))
         return
-    revealed = ui.unmask_toggle("impossible_trips", str(period))
-    shown = ui.show_masked(trips, revealed)
+    ui.unmask_toggle("impossible_trips", str(period))
+    shown = ui.show_masked(trips, "impossible_trips", str(period))
     lines = shown.rename(columns={"from_lon": "lon0", "from_lat": "lat0", "to_lon": "lon1",
                                   "to_lat": "lat1"}).dropna(subset=["lon0", "lon1"])
     lines = lines.assign(width=2.0)

@@ -817,11 +817,11 @@ def _who(lead: Lead) -> None:
     if not lead.persons:
         st.caption(text(L, "no_persons", lg))
         return
-    revealed = ui.unmask_toggle("lead", lead.lead_id)
+    ui.unmask_toggle("lead", lead.lead_id)
     codes = tuple(lead.persons[:MAX_PERSONS])
     if len(lead.persons) > MAX_PERSONS:
         st.caption(text(L, "persons_more", lg, n=len(lead.persons), k=MAX_PERSONS))
-    persons = ui.show_masked(ui.cached(lead_data.lead_persons, codes), revealed)
+    persons = ui.show_masked(ui.cached(lead_data.lead_persons, codes), "lead", lead.lead_id)
     persons["gend"] = persons["gend"].map(lambda g: text(L, f"sex_{g}", lg)
                                           if f"sex_{g}" in L else g)
     st.dataframe(columns(persons.drop(columns=["insu_admdvs"]), lg), hide_index=True,

@@ -17,7 +17,6 @@ from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, perso
 from dashboards.i18n import columns, pattern_label, t, text
 from graph.rings import PATTERNS
 from graph.scoring import FEATURES, load_detection_settings
-from yibao.masking import mask_name
 
 L = {
     "title": ("团伙：可疑团伙排行", "Rings: suspicious rings, ranked"),
@@ -140,10 +139,20 @@ def _why(ring: ring_data.RingRecord) -> None:
     right.dataframe(feats, hide_index=True, width="stretch")
 
 
+def _persons(ring_id: str) -> pd.DataFrame:
+    """The ring's persons as this view may show them (masked unless :func:`ui.reveals`)."""
+    return ui.show_masked(ui.cached(ring_data.ring_persons, ring_id, period), "ring", ring_id)
+
+
+def _doctors(ring_id: str) -> pd.DataFrame:
+    """The ring's doctors as this view may show them (masked unless :func:`ui.reveals`)."""
+    return ui.show_masked(ui.cached(ring_data.ring_practitioners, ring_id, period), "ring",
+                          ring_id)
+
+
 def _who(ring: ring_data.RingRecord) -> None:
-    revealed = ui.unmask_toggle("ring", ring.ring_id)
-    persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
-    persons = ui.show_masked(persons, revealed)
+    ui.unmask_toggle("ring", ring.ring_id)
+    persons = _persons(ring.ring_id)
     persons["role"] = persons["role"].map(lambda r: text(L, r, lg) if r in L else r)
     persons["gend"] = persons["gend"].map(lambda g: text(L, f"sex_{g}", lg) if f"sex_{g}" in L
                                           else g)
@@ -153,9 +162,7 @@ def _who(ring: ring_data.RingRecord) -> None:
     institutions = ui.cached(ring_data.ring_institutions, ring.ring_id, period)
     tabs[1].dataframe(columns(institutions.drop(columns=["lon", "lat"]), lg), hide_index=True,
                       width="stretch", height=ui.table_height(len(institutions)))
-    doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
-    if not revealed:
-        doctors = doctors.assign(dr_name=doctors["dr_name"].map(mask_name))
+    doctors = _doctors(ring.ring_id)
     tabs[2].dataframe(columns(doctors, lg), hide_index=True, width="stretch",
                       height=ui.table_height(len(doctors)))
 
@@ -203,17 +210,15 @@ def _how_much(settlements: pd.DataFrame) -> None:
                     height=ui.table_height(len(monthly), 300))
 
 
-def _network(ring: ring_data.RingRecord, revealed: bool) -> None:
+def _network(ring: ring_data.RingRecord) -> None:
     graph = ui.graph_call("ring_subgraph", ring.ring_id)
-    persons = ui.cached(ring_data.ring_persons, ring.ring_id, period)
-    doctors = ui.cached(ring_data.ring_practitioners, ring.ring_id, period)
+    persons, doctors = _persons(ring.ring_id), _doctors(ring.ring_id)
     names: dict[tuple[str, str], str] = {}
     for kind, codes, people in (("person", persons["psn_no"], persons["psn_name"]),
                                 ("practitioner", doctors["dr_codg"], doctors["dr_name"])):
         for code, name in zip(codes, people, strict=True):
-            shown = name if revealed else mask_name(name)
-            if isinstance(shown, str) and shown:
-                names[(kind, code)] = shown
+            if isinstance(name, str) and name:
+                names[(kind, code)] = name
 
     def label(node: tuple[str, str], data: Mapping[str, object]) -> str:
         if node[0] == "institution":
@@ -252,7 +257,6 @@ def _ring_page(ring_id: str) -> None:
     _why(ring)
     st.header(text(L, "who", lg))
     _who(ring)
-    revealed = f"ring:{ring.ring_id}" in st.session_state.get("unmasked", set())
     if not settlements.empty:
         st.header(text(L, "where", lg))
         _where(settlements)
@@ -261,7 +265,7 @@ def _ring_page(ring_id: str) -> None:
         st.header(text(L, "how_much", lg))
         _how_much(settlements)
     st.header(text(L, "network", lg))
-    _network(ring, revealed)
+    _network(ring)
     _lead_section(ring.ring_id)
 
 

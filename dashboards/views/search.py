@@ -25,7 +25,6 @@ from dashboards.figures.network import network_figure, network_layout, network_t
 from dashboards.i18n import pattern_label, t, text
 from graph.backend import Expansion, Window
 from loaders.contract import HOSP_LEVELS
-from yibao.masking import mask_certno, mask_name, mask_phone
 
 L = {
     "title": ("查询：人员、机构、医师与追溯码",
@@ -200,6 +199,13 @@ def _search_form() -> tuple[str, str | None]:
                       index=modes.index(url_by) if url_by in modes else 0, key="search_by"))
     ui.set_param("by", None if by == "code" else by)
     url_q = ui.url_param("q", "") or ""
+    if url_by == "name" and kind in ("person", "practitioner") and not names_allowed:
+        # the URL's query is a person's or doctor's name, which this view may not show (a
+        # slide, or a leadership user opening an investigator's link): start empty, also
+        # when the box still holds it from before the slide
+        if st.session_state.get("search_q") == url_q:
+            st.session_state["search_q"] = ""
+        url_q = ""
     q = c3.text_input(text(L, "query", lg), value=url_q, placeholder=text(L, "query_ph", lg),
                       key="search_q").strip()
     if kind in ("person", "practitioner") and not user.may_unmask:
@@ -226,10 +232,8 @@ def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
     st.caption(text(L, "candidates", lg, n=int(found["matches"].iloc[0]), shown=len(found)))
     shown = found.drop(columns=["matches", "insu_admdvs", "admdvs"], errors="ignore")
     if kind in ("person", "practitioner"):
-        revealed = ui.unmask_toggle("search", f"{kind}:{by}:{q}")
-        shown = ui.show_masked(shown, revealed)
-        if kind == "practitioner" and not revealed:
-            shown["dr_name"] = shown["dr_name"].map(mask_name)
+        ui.unmask_toggle("search", f"{kind}:{by}:{q}")
+        shown = ui.show_masked(shown, "search", f"{kind}:{by}:{q}")
     for column, table in (("gend", GENDERS), ("fixmedins_type", INST_TYPES),
                           ("dr_type", DR_TYPES), ("hit_class", CHAIN_CLASSES)):
         if column in shown.columns:
@@ -266,14 +270,12 @@ def _field(where: DeltaGenerator, label: str, value: str, *, hint: str | None = 
         f'padding-bottom:0.5rem">{html.escape(value)}</div></div>', unsafe_allow_html=True)
 
 
-def _person_card(code: str, revealed: bool) -> bool:
-    frame = ui.cached(data.person_profile, code, period)
+def _person_card(code: str) -> bool:
+    frame = ui.show_masked(ui.cached(data.person_profile, code, period), "person", code)
     if frame.empty:
         return False
     p = frame.iloc[0]
     name, certno, tel = p["psn_name"], p["certno"], p["tel"]
-    if not (revealed and user.may_unmask):
-        name, certno, tel = mask_name(name), mask_certno(certno), mask_phone(tel)
     with st.container(border=True):
         c = st.columns(4)
         _field(c[0], text(L, "name", lg), _shown(name))
@@ -308,15 +310,15 @@ def _institution_card(code: str) -> bool:
     return True
 
 
-def _practitioner_card(code: str, revealed: bool) -> bool:
-    frame = ui.cached(data.practitioner_profile, code, period)
+def _practitioner_card(code: str) -> bool:
+    frame = ui.show_masked(ui.cached(data.practitioner_profile, code, period), "practitioner",
+                           code)
     if frame.empty:
         return False
     d = frame.iloc[0]
-    name = d["dr_name"] if revealed and user.may_unmask else mask_name(d["dr_name"])
     with st.container(border=True):
         c = st.columns(4)
-        _field(c[0], text(L, "dr_name", lg), _shown(name))
+        _field(c[0], text(L, "dr_name", lg), _shown(d["dr_name"]))
         _field(c[1], text(L, "dr_type", lg), _zh_en(DR_TYPES, d["dr_type"]))
         _field(c[2], text(L, "dr_inst", lg), _shown(d["fixmedins_name"]),
                hint=_shown(d["fixmedins_code"]))
@@ -364,15 +366,23 @@ def _keep_params() -> dict[str, str]:
     return {k: v for k in ("lang", "from", "to") if (v := ui.url_param(k))}
 
 
-def _labeller(graph_nodes: list[Node], revealed: bool, *, with_code: bool
+def _names_of(nodes: tuple[Node, ...], subject: Node) -> dict[Node, str | None]:
+    """The names of ``nodes`` (persons' and doctors' masked unless :func:`ui.reveals`
+    ``subject``, the entity searched for; institutions' as they are)."""
+    if not nodes:
+        return {}
+    frame = ui.cached(data.names_of, nodes)
+    return {(k, c): n if k == "institution" else ui.show_personal(n, "name", *subject)
+            for k, c, n in frame.itertuples(index=False)}
+
+
+def _labeller(graph_nodes: list[Node], subject: Node, *, with_code: bool
               ) -> Callable[[Node, Mapping[str, object]], str]:
     """A ``label_of(node, attributes)`` for the network: institution names; person and
-    doctor names masked unless revealed (``with_code``: kind and code too, for hovers)."""
-    personal = tuple(sorted(n for n in graph_nodes if n[0] in ("person", "practitioner")))
-    names_frame = ui.cached(data.names_of, personal) if personal else pd.DataFrame(
-        columns=["kind", "code", "name"])
-    names = {(k, c): n for k, c, n in names_frame.itertuples(index=False)}
-    show_full = revealed and user.may_unmask
+    doctor names masked unless ``subject`` is revealed (``with_code``: kind and code too, for
+    hovers)."""
+    names = _names_of(tuple(sorted(n for n in graph_nodes
+                                   if n[0] in ("person", "practitioner"))), subject)
 
     def label(node: tuple[str, str], attrs: Mapping[str, object]) -> str:
         kind, code = node
@@ -380,8 +390,7 @@ def _labeller(graph_nodes: list[Node], revealed: bool, *, with_code: bool
             return str(attrs.get("label", code))
         if kind == "trace_code":
             return f"{text(L, 'trace_code', lg)} {code}" if with_code else ""
-        name = names.get(node)
-        shown = (name if show_full else mask_name(name)) or ""
+        shown = names.get(node) or ""
         return f"{_kind_name(kind)} {shown} {code}".replace("  ", " ") if with_code else shown
 
     return label
@@ -414,7 +423,7 @@ def _mark_centre(fig: go.Figure, graph: nx.Graph, center: Node, label: str) -> N
                     "line": {"width": 3, "color": "#111111"}}))
 
 
-def _neighbourhood(kind: str, code: str, revealed: bool) -> None:
+def _neighbourhood(kind: str, code: str) -> None:
     st.header(text(L, "neighbourhood", lg))
     url_hops = ui.url_param("hops", str(HOPS_DEFAULT)) or str(HOPS_DEFAULT)
     slot, _ = st.columns([1, 2])
@@ -436,14 +445,14 @@ def _neighbourhood(kind: str, code: str, revealed: bool) -> None:
     if graph.number_of_edges() == 0:
         st.caption(text(L, "alone", lg))
         return
-    label = _labeller(list(graph.nodes), revealed, with_code=True)
+    label = _labeller(list(graph.nodes), (kind, code), with_code=True)
     center = (kind, code)
     kind_names = {k: _kind_name(k) for k in ("person", "institution", "practitioner")}
     fig = network_figure(graph, label_of=label, kind_names=kind_names,
                          highlight=center if kind != "trace_code" else None)
     _mark_centre(fig, graph, center, label(center, graph.nodes[center]))
     fig.update_layout(legend={"itemsizing": "constant"})
-    table = network_table(graph, label_of=_labeller(list(graph.nodes), revealed,
+    table = network_table(graph, label_of=_labeller(list(graph.nodes), (kind, code),
                                                     with_code=False))
     first = (table["kind"] == kind) & (table["code"] == code)
     table = pd.concat([table[first], table[~first]], ignore_index=True)
@@ -484,7 +493,7 @@ def _rings(kind: str, code: str) -> None:
         c2.markdown(_md(line))
 
 
-def _connection(kind: str, code: str, revealed: bool) -> None:
+def _connection(kind: str, code: str) -> None:
     with st.expander(text(L, "connection", lg), expanded=bool(ui.url_param("other"))):
         kinds = ["person", "institution", "practitioner"]
         url_other_kind = ui.url_param("other_kind", "person") or "person"
@@ -508,15 +517,10 @@ def _connection(kind: str, code: str, revealed: bool) -> None:
         if not path:
             st.info(text(L, "no_path", lg, hops=CONNECTION_HOPS))
             return
-        names_frame = ui.cached(data.names_of, tuple(path))
-        names = {(k, c): n for k, c, n in names_frame.itertuples(index=False)}
-        show_full = revealed and user.may_unmask
+        names = _names_of(tuple(path), (kind, code))
 
         def label(node: tuple[str, str]) -> str:
-            name = names.get(node)
-            if node[0] != "institution" and not show_full:
-                name = mask_name(name)
-            return f"{_kind_name(node[0])} {name or ''}（{node[1]}）"
+            return f"{_kind_name(node[0])} {names.get(node) or ''}（{node[1]}）"
 
         st.markdown(text(L, "path", lg, n=len(path) - 1) + "  \n"
                     + " → ".join(f"**{_md(label(n))}**" for n in path))
@@ -526,17 +530,17 @@ kind, code = _search_form()
 if code:
     st.divider()
     st.subheader(text(L, "profile", lg, kind=_kind_name(kind), code=code))
-    revealed = ui.unmask_toggle(kind, code)
+    ui.unmask_toggle(kind, code)
     found = {
-        "person": lambda: _person_card(code, revealed),
+        "person": lambda: _person_card(code),
         "institution": lambda: _institution_card(code),
-        "practitioner": lambda: _practitioner_card(code, revealed),
+        "practitioner": lambda: _practitioner_card(code),
         "trace_code": lambda: _trace_card(code),
     }[kind]()
     if not found:
         st.warning(text(L, "not_found", lg, kind=_kind_name(kind), code=code))
     else:
-        _neighbourhood(kind, code, revealed)
+        _neighbourhood(kind, code)
         _rings(kind, code)
         if kind != "trace_code":
-            _connection(kind, code, revealed)
+            _connection(kind, code)

@@ -38,3 +38,15 @@ def test_frame_masks_personal_columns_only() -> None:
     out = mask_frame(frame)
     assert out.iloc[0].tolist() == ["P1", "王**", "3401**********1234", "138****5678"]
     assert frame.iloc[0]["psn_name"] == "王小明"  # the input is not changed
+
+
+def test_doctors_and_operators_are_personal_and_mask_value_masks_by_kind() -> None:
+    from yibao.masking import PERSONAL_COLUMNS, mask_value
+
+    frame = pd.DataFrame({"dr_name": ["赵医生"], "opter_name": ["钱收款"], "dept_name": ["内科"]})
+    masked = mask_frame(frame)
+    assert (masked["dr_name"][0], masked["opter_name"][0]) == ("赵**", "钱**")
+    assert masked["dept_name"][0] == "内科"
+    assert {PERSONAL_COLUMNS[c] for c in ("dr_name", "opter_name")} == {"name"}
+    assert mask_value("13800001234", "phone") == "138****1234"
+    assert mask_value(None, "name") is None
