@@ -82,6 +82,7 @@ for tab, source in zip(st.tabs([text(L, "tab_quarantine", lg), text(L, "tab_note
                          reason=None if picked == reasons[0] else picked)
         st.markdown(f"**{text(L, 'rows', lg, n=len(rows))}**")
         rows["reason"] = rows["reason_zh" if lg == "zh" else "reason_en"]
+        rows["raw_value"] = rows["raw_value"].fillna("—")  # an empty cell, not "None"
         rows = rows[["load_id", "table_name", "file", "row_no", "column_name", "raw_value",
                      "reason"]]
         st.dataframe(rows.rename(columns={c: text(L, c, lg) for c in rows.columns}),
