@@ -39,6 +39,7 @@ __all__ = [
     "User",
     "add_user",
     "authenticate",
+    "credential",
     "hash_password",
     "read_users",
     "user_by_email",
@@ -134,6 +135,15 @@ def authenticate(path: Path, username: str, password: str) -> User | None:
     if not (rec and stored and ok):
         return None
     return _user(username.strip(), rec, path)
+
+
+def credential(path: Path, username: str) -> str | None:
+    """What a sign-in token is bound to: the user's password hash and e-mail as the file holds
+    them now (``None`` when the user is gone), so re-keying a user revokes their tokens."""
+    rec = _records(path).get(username)
+    if rec is None:
+        return None
+    return f"{rec.get('password', '')}|{rec.get('email', '')}|{rec.get('role', '')}"
 
 
 def user_by_email(path: Path, email: str) -> User | None:

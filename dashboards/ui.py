@@ -29,7 +29,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.audit import append_audit
-from dashboards.auth import User, read_users
+from dashboards.auth import User, credential, read_users
 from dashboards.data.common import Period, data_period, has_detection, open_read_only
 from dashboards.i18n import Lang, t
 from dashboards.sessions import COOKIE, LIFETIME_SECONDS, SessionKeys
@@ -268,11 +268,17 @@ def _session_keys() -> SessionKeys:
     return SessionKeys()
 
 
+def _credential(username: str) -> str | None:
+    """The user's credential now (``None``: not in the user file): tokens are bound to it."""
+    return credential(settings().users_path, username)
+
+
 def remember_sign_in(user: User) -> None:
     """Sign ``user`` in and have the browser keep a signed token (see
     :mod:`dashboards.sessions`), so a reload of the page keeps them signed in."""
     sign_in_as(user)
-    token = _session_keys().issue(user.username)
+    token = _session_keys().issue(user.username,
+                                  credential=_credential(user.username) or "")
     st.session_state["session_token"] = token
     st.session_state["cookie_js"] = (
         f'window.parent.document.cookie = "{COOKIE}={token}; Max-Age={LIFETIME_SECONDS}; '
@@ -284,7 +290,9 @@ def capture_cookie(lifetime: float = 120.0) -> tuple[str, str]:
     """A session cookie (name, token) for the signed-in user, valid ``lifetime`` seconds, for
     the server's browser that takes a PNG of the view; revoke it with
     :func:`revoke_capture_cookie` once the PNG is taken."""
-    return COOKIE, _session_keys().issue(current_user().username, lifetime=lifetime)
+    name = current_user().username
+    return COOKIE, _session_keys().issue(name, credential=_credential(name) or "",
+                                         lifetime=lifetime)
 
 
 def revoke_capture_cookie(cookie: tuple[str, str]) -> None:
@@ -296,7 +304,7 @@ def restore_sign_in() -> bool:
     """Sign in again from the browser's token when it is valid and its user is still in the
     user file (the role is read from the file now, not from the token)."""
     token = st.context.cookies.get(COOKIE)
-    name = _session_keys().username(token)
+    name = _session_keys().username(token, credential_of=_credential)
     user = next((u for u in read_users(settings().users_path) if u.username == name), None)
     if user is None:
         return False

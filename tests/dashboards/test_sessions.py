@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dashboards.sessions import LIFETIME_SECONDS, SessionKeys
@@ -45,3 +47,32 @@ def test_signing_out_revokes_the_token() -> None:
     keys.revoke(token)
     assert keys.username(token) is None
     assert keys.username(other) == "wang"
+
+
+def test_a_token_is_bound_to_the_credential_it_was_issued_for() -> None:
+    keys = SessionKeys()
+    token = keys.issue("wang", credential="hash-1")
+    assert keys.username(token, credential_of=lambda name: "hash-1") == "wang"
+    assert keys.username(token, credential_of=lambda name: "hash-2") is None  # re-keyed
+    assert keys.username(token, credential_of=lambda name: None) is None  # removed
+
+
+def test_resetting_a_password_revokes_the_users_tokens(tmp_path: Path) -> None:
+    from dashboards.auth import add_user, credential
+
+    users = tmp_path / "users.toml"
+    add_user(users, "wang", role="investigator", password="old-pass")
+    add_user(users, "li", role="leadership", password="li-pass")
+    keys = SessionKeys()
+    wang = keys.issue("wang", credential=credential(users, "wang") or "")
+    li = keys.issue("li", credential=credential(users, "li") or "")
+
+    def current(name: str) -> str | None:
+        return credential(users, name)
+
+    assert keys.username(wang, credential_of=current) == "wang"
+    add_user(users, "wang", role="investigator", password="new-pass")  # the reset
+    assert keys.username(wang, credential_of=current) is None
+    assert keys.username(li, credential_of=current) == "li"  # others keep their sessions
+    fresh = keys.issue("wang", credential=credential(users, "wang") or "")
+    assert keys.username(fresh, credential_of=current) == "wang"
