@@ -399,11 +399,13 @@ def reveals(subject_kind: str, subject: str) -> bool:
     return f"{subject_kind}:{subject}" in _revealed_subjects()
 
 
-def unmask_toggle(subject_kind: str, subject: str) -> None:
+def unmask_toggle(subject_kind: str, subject: str, *,
+                  covers: tuple[tuple[str, str], ...] = ()) -> None:
     """The switch 显示完整个人信息 for investigators: it reveals the personal data of ``subject``
     (each reveal is written to the audit log); leadership gets a note that data is masked
     instead, and a slide (screenshot mode) neither. What the page then shows is
-    :func:`reveals`' decision."""
+    :func:`reveals`' decision. ``covers``: the (kind, code) of every person or practitioner the
+    reveal shows (a search's candidates), each named on its own audit line."""
     if shot_mode():
         return
     user = current_user()
@@ -415,9 +417,11 @@ def unmask_toggle(subject_kind: str, subject: str) -> None:
     before = reveals(subject_kind, subject)
     shown = st.toggle(t("unmask", lg), value=before, key=f"unmask-{key}")
     if shown and not before:
-        append_audit(settings().audit_path, user=user.username, role=user.role,
-                     action="unmask", subject_kind=subject_kind, subject=subject,
-                     context=st.query_params.to_dict().__repr__())
+        context = st.query_params.to_dict().__repr__()
+        for kind, code in covers or ((subject_kind, subject),):
+            append_audit(settings().audit_path, user=user.username, role=user.role,
+                         action="unmask", subject_kind=kind, subject=code,
+                         context=f"{subject_kind}:{subject} {context}" if covers else context)
         _revealed_subjects().add(key)
     elif not shown:
         _revealed_subjects().discard(key)

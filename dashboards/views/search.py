@@ -232,7 +232,9 @@ def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
     st.caption(text(L, "candidates", lg, n=int(found["matches"].iloc[0]), shown=len(found)))
     shown = found.drop(columns=["matches", "insu_admdvs", "admdvs"], errors="ignore")
     if kind in ("person", "practitioner"):
-        ui.unmask_toggle("search", f"{kind}:{by}:{q}")
+        # every person or practitioner the reveal shows is named in the audit log
+        ui.unmask_toggle("search", f"{kind}:{by}:{q}", covers=tuple(
+            (kind, str(code)) for code in found[CODES[kind]]))
         shown = ui.show_masked(shown, "search", f"{kind}:{by}:{q}")
     for column, table in (("gend", GENDERS), ("fixmedins_type", INST_TYPES),
                           ("dr_type", DR_TYPES), ("hit_class", CHAIN_CLASSES)):

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from graph.rings import Ring
 from loaders.store import open_store
-from tests.dashboards.conftest import no_exception
+from tests.dashboards.conftest import Workbench, no_exception
 from tests.detected import Detected
 
 
@@ -140,7 +140,7 @@ def test_leadership_searches_persons_by_code_only_and_sees_masks(
 
 
 def test_investigator_finds_a_person_by_name_and_reveals_it(
-        app: Callable[..., AppTest], detected: Detected) -> None:
+        app: Callable[..., AppTest], detected: Detected, workbench: Workbench) -> None:
     person = _ring(detected).persons[0]
     full = _one(detected.db, "SELECT psn_name FROM persons WHERE psn_no = $p", p=person)
     at = app(page="search", by="name")
@@ -149,7 +149,15 @@ def test_investigator_finds_a_person_by_name_and_reveals_it(
     table = _candidates(at)
     assert table["姓名"].str.fullmatch(r".\*\*").all()
     at.toggle[0].set_value(True).run()
-    assert (_candidates(at)["姓名"].str.contains(full)).all()
+    revealed = _candidates(at)
+    assert (revealed["姓名"].str.contains(full)).all()
+    # the audit log names every person the reveal showed, one line each
+    from dashboards.audit import read_audit
+
+    unmasks = [e for e in read_audit(workbench.audit) if e.action == "unmask"]
+    assert sorted(e.subject for e in unmasks) == sorted(revealed["人员编号"].astype(str))
+    assert {e.subject_kind for e in unmasks} == {"person"}
+    assert all(f"search:person:name:{full}" in e.context for e in unmasks)
 
 
 def test_a_trace_code_shows_its_hops_chain_link_and_ring(app: Callable[..., AppTest],
