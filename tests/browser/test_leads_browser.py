@@ -8,12 +8,14 @@ Screenshots land in ``build/screenshots/leads*.png``, ``lead.png`` and ``plan*.p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.conftest import Server, Tab, new_tab
 from tests.detected import Detected
@@ -98,7 +100,11 @@ def test_ledger_goes_to_excel_and_back(tab: Tab, workbench_server: Server,
         "() => [...document.querySelectorAll('button')].some("
         "(b) => b.textContent.includes('导入台账') && !b.disabled)", timeout=30_000)
     tab.click(tab.page.get_by_role("button", name="导入台账"), "线索台账")
-    assert tab.page.get_by_text("更新 1").count() >= 1, tab.text()[:3000]
+    # the import's report may come a rerun after the heading: wait for it, then read the page
+    with contextlib.suppress(PlaywrightTimeoutError):
+        tab.page.get_by_text("更新 1").first.wait_for(timeout=30_000)
+    assert tab.page.get_by_text("更新 1").count() >= 1, (
+        tab.exceptions(), tab.page.locator('[data-testid="stMain"]').inner_text()[:3000])
     tab.screenshot("leads_import")
     lead = _ledger(workbench_server).get(lead_id)
     assert lead.owner == "王调查"
