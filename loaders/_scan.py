@@ -98,12 +98,13 @@ def _detect_encoding(sample: bytes, path: Path) -> str:
     for line in lines:
         if line.isascii():
             continue
-        fits = [encoding for encoding in only if _decodes(line, encoding)]
+        # a whole line: a character cut at its end is an error here, not a sample's edge
+        fits = [encoding for encoding in only if _decodes(line, encoding, final=True)]
         readable += bool(fits)
         if len(fits) == 1:
             only[fits[0]] += 1
     encoding = "utf-8" if only["utf-8"] >= only["gb18030"] else "gb18030"
-    if readable and _decodes(lines[0], encoding):
+    if readable and _decodes(lines[0], encoding, final=True):
         return encoding
     raise EncodingDetectionError(
         "the file is neither UTF-8 nor GBK/GB18030: save it as UTF-8 (Excel: 'CSV UTF-8')",
@@ -221,9 +222,9 @@ def _lines_in_quotes(chunk: bytes, lines_before: int, in_quotes: bool, out: list
     return bool((len(quotes) + int(in_quotes)) % 2)
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+def _decodes(data: bytes, encoding: str, *, final: bool = False) -> bool:
     try:
-        codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+        codecs.getincrementaldecoder(encoding)().decode(data, final=final)
     except UnicodeDecodeError:
         return False
     return True

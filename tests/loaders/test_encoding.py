@@ -220,3 +220,11 @@ def test_whole_file_encoding_is_detected(lines: list[list[str]]) -> None:
         else:
             expected = "utf-8"  # GBK bytes that are valid UTF-8 as a whole: cannot tell
         assert scan_file(path).encoding == expected
+
+
+def test_a_gbk_character_that_starts_like_utf8_is_gbk(tmp_path: Path) -> None:
+    """'鋩' in GBK is E4 80: the start of a 3-byte UTF-8 character, cut by the line end
+    (found by hypothesis)."""
+    path = tmp_path / "t.csv"
+    path.write_bytes("鋩\n".encode("gbk"))
+    assert scan_file(path).encoding == "gb18030"
