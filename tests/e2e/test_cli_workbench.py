@@ -50,32 +50,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_workbench_serves_the_app(detected: Detected, tmp_path: Path) -> None:
-    port = _free_port()
-    yibao = Path(sys.executable).with_name("yibao")
-    proc = subprocess.Popen(
-        [str(yibao), "workbench", "--db", str(detected.db), "--users",
-         str(tmp_path / "users.toml"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        body = b""
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                            timeout=2) as r:
-                    body = r.read()
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert body == b"ok"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-
-
 def _serving(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
@@ -84,20 +58,34 @@ def _serving(port: int) -> bool:
         return False
 
 
-def test_sigterm_to_the_workbench_stops_the_server(detected: Detected, tmp_path: Path) -> None:
-    """A SIGTERM to 'yibao workbench' (not to its process group) stops the server too."""
+def _start_workbench(db: Path, users: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """'yibao workbench' in a process group of its own, once its server answers."""
     port = _free_port()
     yibao = Path(sys.executable).with_name("yibao")
     proc = subprocess.Popen(
-        [str(yibao), "workbench", "--db", str(detected.db), "--users",
-         str(tmp_path / "users.toml"), "--port", str(port)],
+        [str(yibao), "workbench", "--db", str(db), "--users", str(users), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")},
     )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _serving(port):
+        time.sleep(0.5)
+    return proc, port
+
+
+def test_workbench_serves_the_app(detected: Detected, tmp_path: Path) -> None:
+    proc, port = _start_workbench(detected.db, tmp_path / "users.toml")
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _serving(port):
-            time.sleep(0.5)
+        assert _serving(port)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def test_sigterm_to_the_workbench_stops_the_server(detected: Detected, tmp_path: Path) -> None:
+    """A SIGTERM to 'yibao workbench' (not to its process group) stops the server too."""
+    proc, port = _start_workbench(detected.db, tmp_path / "users.toml")
+    try:
         assert _serving(port)
         proc.send_signal(signal.SIGTERM)  # as a service manager or 'kill PID' would
         proc.wait(timeout=20)
