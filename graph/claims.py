@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from graph.money import ACCOUNT_SQL, POOL_SQL
 from loaders.codes import code_tables
 
 __all__ = [
@@ -65,8 +66,9 @@ class Claims:
     ``person``, ``institution``, ``doctor`` index ``psn_no``, ``fixmedins_code`` and
     ``dr_codg`` (``-1``: no doctor), ``diagnosis`` indexes ``dise_codg`` (``-1``: none).
     ``t`` is seconds since 2000-01-01 (the settlement time, or the admission date for an
-    inpatient stay), ``day`` the calendar day of ``t``. ``fund`` is
-    the fund payment (基金支付, yuan), ``medfee`` the total (yuan). ``flagged``: the settlement
+    inpatient stay), ``day`` the calendar day of ``t``. ``fund`` is the insurance money of
+    the settlement (涉及医保基金 = 统筹基金 ``pool`` + 个人账户 ``account``, yuan, the one
+    definition of :mod:`graph.money`), ``medfee`` the total (yuan). ``flagged``: the settlement
     is named by a high-severity rule hit (table ``rule_hits``, when rules have run).
     """
 
@@ -79,6 +81,8 @@ class Claims:
     med_type: npt.NDArray[np.int16]
     diagnosis: I32
     fund: F64
+    pool: F64
+    account: F64
     medfee: F64
     flagged: B
     person_codes: npt.NDArray[np.object_]
@@ -134,7 +138,8 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
                date_diff('second', {_EPOCH}, {event}) AS t,
                s.med_type IN ({inpatient}) AS inpatient,
                s.med_type::SMALLINT AS med_type, coalesce(x.idx, -1)::INTEGER AS diagnosis,
-               s.fund_pay_sumamt::DOUBLE AS fund, s.medfee_sumamt::DOUBLE AS medfee,
+               {POOL_SQL} AS pool, {ACCOUNT_SQL} AS account,
+               s.medfee_sumamt::DOUBLE AS medfee,
                h.setl_id IS NOT NULL AS flagged
         FROM ({effective_settlements_sql()}) s
         JOIN _psn_idx p ON p.code = s.psn_no
@@ -145,6 +150,8 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         ORDER BY s.setl_id
     """).fetchnumpy()
     t = np.asarray(cols["t"], dtype=np.int64)
+    pool = np.asarray(cols["pool"], dtype=np.float64)
+    account = np.asarray(cols["account"], dtype=np.float64)
     claims = Claims(
         person=np.asarray(cols["person"], dtype=np.int32),
         institution=np.asarray(cols["institution"], dtype=np.int32),
@@ -154,7 +161,9 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         inpatient=np.asarray(cols["inpatient"], dtype=bool),
         med_type=np.asarray(cols["med_type"], dtype=np.int16),
         diagnosis=np.asarray(cols["diagnosis"], dtype=np.int32),
-        fund=np.asarray(cols["fund"], dtype=np.float64),
+        fund=pool + account,
+        pool=pool,
+        account=account,
         medfee=np.asarray(cols["medfee"], dtype=np.float64),
         flagged=np.asarray(cols["flagged"], dtype=bool),
         person_codes=_codes(con, "SELECT code FROM _psn_idx ORDER BY idx"),

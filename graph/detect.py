@@ -22,14 +22,9 @@ from graph.chains import build_chains
 from graph.claims import claims_from_store, effective_settlements_sql
 from graph.community import Partition, communities_from_edges
 from graph.projection import person_projection_from_claims
+from graph.ring_candidates import community_ring_candidates, rule_ring_candidates
 from graph.ring_ids import PreviousRing, assign_ring_ids
-from graph.rings import (
-    Ring,
-    community_ring_candidates,
-    ring_context_from_store,
-    rings_from_candidates,
-    rule_ring_candidates,
-)
+from graph.rings import Ring, ring_context_from_store, rings_from_candidates
 from graph.rules import run_rules
 from graph.scoring import DetectionSettings, load_detection_settings
 
@@ -114,7 +109,8 @@ def _write(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> No
           list(r.persons), list(r.core_persons), list(r.institutions), list(r.practitioners),
           list(r.trace_codes), list(r.hit_ids), r.fund_amount, r.medfee_amount,
           r.n_settlements, r.first_time, r.last_time, list(r.divisions),
-          json.dumps(r.features), json.dumps(r.metrics), list(r.evidence_zh),
+          json.dumps(r.features), json.dumps(r.metrics),
+          list(r.evidence_zh),
           list(r.evidence_en), run_id] for r in rings],
     )
     con.execute("""
@@ -196,11 +192,10 @@ def detect(
         done()
         done = step("rings")
         ctx = ring_context_from_store(con, claims, projection)
-        candidates = (community_ring_candidates(ctx, partition, nodes, st.community)
+        candidates = (community_ring_candidates(claims, projection, partition, nodes,
+                                                st.community)
                       + rule_ring_candidates(con))
-        scored = rings_from_candidates(ctx, candidates, st)
-        ranked = [replace(r, rank=k + 1, suspicious=r.score >= st.threshold)
-                  for k, r in enumerate(scored)]
+        ranked = rings_from_candidates(ctx, candidates, st)
         rings = assign_ring_ids(ranked, previous_rings(con))
         done()
         done = step("store")
@@ -213,7 +208,7 @@ def detect(
             [run_id, timings["total"], partition.engine, partition.resolution,
              partition.modularity, projection.n_edges, len(rings),
              sum(r.suspicious for r in rings), json.dumps(timings),
-             json.dumps({"weights": dict(st.weights), "threshold": st.threshold})],
+             json.dumps({**st.to_json(), "threshold": st.threshold})],
         )
         done()
         con.execute("COMMIT")

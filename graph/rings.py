@@ -1,18 +1,11 @@
-"""Rings: communities of the person projection and groups of rule hits, scored and explained.
+"""Rings: candidates tested against chance, explained, and measured.
 
-Two sources make candidate rings:
-
-* **communities** of the person co-settlement projection (:mod:`graph.projection`), their core
-  widened by persons who co-settled with a good share of it on fewer days (a recruit who came
-  on one wave only);
-* **rule hits** that share places (:mod:`graph.rules`): persons with impossible trips through
-  the same pharmacies (异地冒用), a doctor's prescriptions flowing to one pharmacy (医药串通),
-  and traceability codes resold between the same pharmacies (倒卖回流药, via
-  :mod:`graph.chains`).
-
-Every candidate is then measured on the same named features (:mod:`graph.scoring`) over its
-*ring settlements* (its members' settlements at its institutions), scored, and given evidence
-sentences in Chinese and English with the numbers behind them.
+Every candidate (:mod:`graph.ring_candidates`) is measured over its *ring settlements* (its
+persons' effective settlements at its institutions: one set for its money, its test and its
+evidence), tested against the null model of :mod:`graph.suspicion` (or its rule's own test),
+checked against the honest explanations of :mod:`graph.explanations`, and flagged by the false
+discovery rate over all candidates of the run. Its evidence says, in Chinese and English, what
+it shows, how likely that is by chance, and which honest explanation was tried.
 """
 
 from __future__ import annotations
@@ -20,33 +13,41 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from graph.claims import Claims, has_table
-from graph.community import Partition
+from graph.explanations import (
+    EXPLANATION_KEYS,
+    Explanation,
+    diagnosis_classes,
+    explanations_of_ring,
+)
 from graph.projection import PersonProjection
-from graph.scoring import CommunityParams, DetectionSettings, score_from_features
+from graph.ring_candidates import RingCandidate
+from graph.scoring import DetectionSettings, score_from_q
+from graph.suspicion import (
+    CoSettlementTest,
+    Traffic,
+    benjamini_hochberg,
+    co_settlement_test,
+    surprise_of,
+    traffic_from_claims,
+)
 from yibao.divisions import divisions_frame
 
 __all__ = [
     "PATTERNS",
     "Ring",
-    "RingCandidate",
     "RingContext",
-    "community_ring_candidates",
     "ring_context_from_store",
     "ring_to_json",
     "rings_from_candidates",
-    "rule_ring_candidates",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,12 @@ class RingContext:
     medfee_norm: dict[int, float]
     rows_by_person: I64
     person_offsets: I64
+    institution_is_pharmacy: npt.NDArray[np.bool_] = field(
+        default_factory=lambda: np.zeros(0, dtype=bool))
     surname_share: F64 = field(default_factory=lambda: np.zeros(0))
     flagged_persons: frozenset[int] = frozenset()
+    traffic: Traffic | None = None
+    diagnosis_classes: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
     def surname_chance(self, n: int) -> float:
         """Chance that a member of a random group of ``n`` shares a surname with another."""
@@ -98,26 +103,11 @@ class RingContext:
 
 
 @dataclass(frozen=True)
-class RingCandidate:
-    """A group to be scored: dense person and institution indices plus rule context."""
-
-    pattern: str
-    source: str
-    persons: tuple[int, ...]
-    institutions: tuple[int, ...]
-    practitioners: tuple[str, ...] = ()
-    trace_codes: tuple[str, ...] = ()
-    hit_ids: tuple[str, ...] = ()
-    rule_evidence: tuple[tuple[str, str], ...] = ()
-    core: tuple[int, ...] = ()
-    active_days: tuple[int, ...] = ()
-    """Days the ring met (community rings): its settlements are counted on these days only."""
-
-
-@dataclass(frozen=True)
 class Ring:
-    """A scored, explained ring. Amounts in yuan; ``fund_amount`` is what the insurance paid
-    (统筹基金 + 个人账户) in the ring settlements."""
+    """A tested, explained ring. Amounts in yuan; ``fund_amount`` is the insurance money of the
+    ring settlements (涉及医保基金 = 统筹基金 + 个人账户, :mod:`graph.money`), with its parts in
+    ``metrics["fund_pool"]`` and ``metrics["fund_account"]``; ``metrics`` also holds the test:
+    ``p_value``, ``q_value``, ``surprise`` (-log10 p), ``meetings`` and ``expected``."""
 
     pattern: str
     source: str
@@ -141,6 +131,12 @@ class Ring:
     suspicious: bool = False
     rank: int = 0
     core_persons: tuple[str, ...] = field(default=())
+
+    @property
+    def explanation(self) -> str:
+        """The key of the honest explanation that cleared the ring (``""``: none held)."""
+        code = int(self.metrics.get("explanation", 0))
+        return EXPLANATION_KEYS[code] if 0 <= code < len(EXPLANATION_KEYS) else ""
 
     @property
     def pattern_zh(self) -> str:
@@ -169,7 +165,8 @@ def ring_context_from_store(
         FROM _psn_idx i JOIN persons p ON p.psn_no = i.code ORDER BY i.idx
     """, params={"ref": ref_day}).fetchnumpy()
     places = con.sql("""
-        SELECT i.idx, n.lon, n.lat, n.admdvs, n.fixmedins_name AS name
+        SELECT i.idx, n.lon, n.lat, n.admdvs, n.fixmedins_name AS name,
+               coalesce(n.fixmedins_type = '2' OR n.fixmedins_code LIKE 'P%', FALSE) AS pharmacy
         FROM _ins_idx i JOIN institutions n ON n.fixmedins_code = i.code ORDER BY i.idx
     """).fetchnumpy()
     div = divisions_frame().set_index("code")
@@ -212,185 +209,15 @@ def ring_context_from_store(
         institution_lonlat=np.column_stack([lon, lat]),
         institution_admdvs=admdvs,
         institution_name=np.asarray(places["name"], dtype=object),
+        institution_is_pharmacy=np.asarray(places["pharmacy"], dtype=bool),
         medfee_norm=norm,
         rows_by_person=order,
         person_offsets=offsets,
         surname_share=surname_counts / max(surname_counts.sum(), 1),
         flagged_persons=flagged,
+        traffic=traffic_from_claims(claims),
+        diagnosis_classes=diagnosis_classes(claims.diagnosis_codes),
     )
-
-
-def community_ring_candidates(
-    ctx: RingContext, partition: Partition, nodes: I64, params: CommunityParams
-) -> list[RingCandidate]:
-    """Communities of at least ``min_persons`` (``nodes[i]`` is the person of graph node i),
-    widened by attachment, with the institutions that host their co-settlements."""
-    c, pr = ctx.claims, ctx.projection
-    ring_of = np.full(c.n_persons, -1, dtype=np.int64)
-    sizes = np.bincount(partition.membership)
-    big = np.flatnonzero(sizes >= params.min_persons)
-    keep = np.isin(partition.membership, big)
-    ring_of[nodes[keep]] = partition.membership[keep]
-    pa, pb = c.person[pr.event_a].astype(np.int64), c.person[pr.event_b].astype(np.int64)
-    inst = c.institution[pr.event_a].astype(np.int64)
-    ra, rb = ring_of[pa], ring_of[pb]
-    inside = (ra >= 0) & (ra == rb)
-    # Institutions hosting at least a fifth of a ring's internal events.
-    host: dict[int, list[int]] = defaultdict(list)
-    if inside.any():
-        key, counts = np.unique(np.column_stack([ra[inside], inst[inside]]), axis=0,
-                                return_counts=True)
-        totals = np.bincount(key[:, 0], weights=counts, minlength=int(ring_of.max()) + 1)
-        for (ring, place), n in zip(key.tolist(), counts.tolist(), strict=True):
-            if n >= 0.2 * totals[ring]:
-                host[ring].append(place)
-    # Attach outsiders who co-settled there with enough distinct core members.
-    joins: dict[int, list[int]] = defaultdict(list)
-    for core_side, other_side, core_ring in ((pa, pb, ra), (pb, pa, rb)):
-        sel = (core_ring >= 0) & (ring_of[other_side] < 0)
-        if not sel.any():
-            continue
-        triples = np.unique(np.column_stack([core_ring[sel], other_side[sel], core_side[sel],
-                                             inst[sel]]), axis=0)
-        hosted = np.array([place in host.get(r, ()) for r, place in
-                           zip(triples[:, 0].tolist(), triples[:, 3].tolist(), strict=True)],
-                          dtype=bool)
-        pairs = np.unique(triples[hosted][:, :3], axis=0)
-        if not len(pairs):
-            continue
-        key, partners = np.unique(pairs[:, :2], axis=0, return_counts=True)
-        for (ring, person), n in zip(key.tolist(), partners.tolist(), strict=True):
-            need = max(params.attach_min, math.ceil(params.attach_share * sizes[ring]))
-            if n >= need:
-                joins[ring].append(person)
-    met: dict[int, set[int]] = defaultdict(set)
-    if inside.any():
-        for ring, day in np.unique(np.column_stack([ra[inside], c.day[pr.event_a[inside]],
-                                                    ]), axis=0).tolist():
-            met[ring].update((day - 1, day, day + 1))
-    out = []
-    for ring in big.tolist():
-        core = nodes[partition.membership == ring]
-        members = sorted(set(core.tolist()) | set(joins.get(ring, [])))
-        places = sorted(host.get(ring, []))
-        if not places:
-            continue
-        days = sorted(met[ring])
-        rows = ctx.rows_of(members)
-        rows = rows[np.isin(c.institution[rows], places) & np.isin(c.day[rows], days)]
-        inpatient = c.inpatient[rows]
-        pattern = "recruited_inpatients" if inpatient.mean() >= 0.5 else "card_pooling"
-        out.append(RingCandidate(pattern=pattern, source="community", persons=tuple(members),
-                                 institutions=tuple(places), core=tuple(sorted(core.tolist())),
-                                 active_days=tuple(days)))
-    return out
-
-
-def _components(groups: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[list[int]]:
-    """Group indices whose right-hand sets overlap (connected components of the bipartite
-    graph group -- item)."""
-    if not groups:
-        return []
-    items: dict[int, int] = {}
-    rows, cols = [], []
-    for g, (_, right) in enumerate(groups):
-        for x in right:
-            rows.append(g)
-            cols.append(items.setdefault(x, len(items)))
-    n = len(groups) + len(items)
-    adj = coo_matrix((np.ones(len(rows)), (rows, [len(groups) + c for c in cols])), shape=(n, n))
-    _, label = connected_components(adj, directed=False)
-    found: dict[int, list[int]] = defaultdict(list)
-    for g in range(len(groups)):
-        found[int(label[g])].append(g)
-    return list(found.values())
-
-
-def rule_ring_candidates(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
-    """Rings made of rule hits and resale chains (empty when those tables are absent)."""
-    out: list[RingCandidate] = []
-    if has_table(con, "rule_hits"):
-        out += _travel_rings(con)
-        out += _collusion_rings(con)
-    if has_table(con, "chains"):
-        out += _resale_rings(con)
-    return out
-
-
-def _index(con: duckdb.DuckDBPyConnection, table: str, codes: Iterable[str]) -> list[int]:
-    wanted = sorted(set(codes))
-    if not wanted:
-        return []
-    rows = con.sql(f"SELECT idx FROM {table} WHERE code IN (SELECT unnest($c))",
-                   params={"c": wanted}).fetchall()
-    return sorted(int(r[0]) for r in rows)
-
-
-def _travel_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
-    hits = con.sql("""
-        SELECT hit_id, persons, institutions, evidence_zh, evidence_en FROM rule_hits
-        WHERE rule_id = 'IMPOSSIBLE_TRAVEL' ORDER BY hit_id
-    """).fetchall()
-    groups = [(h[1], h[2]) for h in hits]
-    out = []
-    for comp in _components(groups):
-        persons = sorted({p for g in comp for p in hits[g][1]})
-        if len(persons) < 2:
-            continue
-        counts: dict[str, int] = defaultdict(int)
-        for g in comp:
-            for place in set(hits[g][2]):
-                counts[place] += 1
-        shared = [p for p, n in counts.items() if n >= 2] or list(counts)
-        out.append(RingCandidate(
-            pattern="cross_province_card_use", source="rule",
-            persons=tuple(_index(con, "_psn_idx", persons)),
-            institutions=tuple(_index(con, "_ins_idx", shared)),
-            hit_ids=tuple(hits[g][0] for g in comp),
-            rule_evidence=tuple((hits[g][3], hits[g][4]) for g in comp[:3]),
-        ))
-    return out
-
-
-def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
-    hits = con.sql("""
-        SELECT hit_id, persons, institutions, practitioners, evidence_zh, evidence_en
-        FROM rule_hits WHERE rule_id = 'DOCTOR_PHARMACY_CONCENTRATION' ORDER BY hit_id
-    """).fetchall()
-    return [RingCandidate(
-        pattern="doctor_pharmacy_collusion", source="rule",
-        persons=tuple(_index(con, "_psn_idx", h[1])),
-        institutions=tuple(_index(con, "_ins_idx", h[2])),
-        practitioners=tuple(sorted(h[3])), hit_ids=(h[0],), rule_evidence=((h[4], h[5]),),
-    ) for h in hits]
-
-
-def _resale_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
-    chains = con.sql("""
-        SELECT drug_trac_codg, institutions, persons FROM chains
-        WHERE hit_class = 'resale' ORDER BY drug_trac_codg
-    """).fetchall()
-    out = []
-    for comp in _components([(c[2], c[1]) for c in chains]):
-        codes = sorted(chains[g][0] for g in comp)
-        persons = sorted({p for g in comp for p in chains[g][2]})
-        places = sorted({p for g in comp for p in chains[g][1]})
-        hits = con.execute("""
-            SELECT DISTINCT hit_id, evidence_zh, evidence_en
-            FROM rule_hits, unnest(trace_codes) AS u(code)
-            WHERE rule_id = 'TRACE_REUSE' AND u.code IN (SELECT unnest($c)) ORDER BY 1
-        """, {"c": codes}).fetchall() if has_table(con, "rule_hits") else []
-        out.append(RingCandidate(
-            pattern="resale_chain", source="rule",
-            persons=tuple(_index(con, "_psn_idx", persons)),
-            institutions=tuple(_index(con, "_ins_idx", places)),
-            trace_codes=tuple(codes), hit_ids=tuple(h[0] for h in hits),
-            rule_evidence=((f"{len(codes)} 个药品追溯码在 {len(places)} 家机构间被重复结算",
-                            f"{len(codes)} traceability codes settled again across "
-                            f"{len(places)} institutions"),
-                           *((h[1], h[2]) for h in hits[:3])),
-        ))
-    return out
 
 
 def _mode_share(values: I64) -> tuple[int, float]:
@@ -402,23 +229,12 @@ def _mode_share(values: I64) -> tuple[int, float]:
     return int(uniq[top]), float(counts[top] / len(values))
 
 
-def _measure(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings
-             ) -> tuple[I64, dict[str, float], dict[str, float]]:
-    """Ring settlement rows, the 0..1 features and the raw metrics of one candidate."""
+def _measure(ctx: RingContext, cand: RingCandidate, rows: I64, met: npt.NDArray[np.bool_],
+             settings: DetectionSettings) -> tuple[dict[str, float], dict[str, float]]:
+    """The descriptive 0..1 features and the raw metrics of one candidate's settlements."""
     c, sc = ctx.claims, settings.scale
-    rows = ctx.rows_of(cand.persons)
-    rows = rows[np.isin(c.institution[rows], np.asarray(cand.institutions, dtype=np.int64))]
-    if cand.active_days:
-        rows = rows[np.isin(c.day[rows], np.asarray(cand.active_days, dtype=np.int64))]
     persons = np.asarray(cand.persons, dtype=np.int64)
-    pr = ctx.projection
-    member = np.zeros(c.n_persons, dtype=bool)
-    member[persons] = True
-    both = member[c.person[pr.event_a]] & member[c.person[pr.event_b]]
-    paired_rows = np.union1d(pr.event_a[both], pr.event_b[both])
-    co_days = len(np.unique(c.day[pr.event_a[both]]))
     n = max(len(rows), 1)
-    synchrony = float(np.isin(rows, paired_rows).sum() / n)
     _, place_share = _mode_share(c.institution[rows].astype(np.int64))
     home = ctx.person_home_lonlat[c.person[rows]]
     where = ctx.institution_lonlat[c.institution[rows]]
@@ -438,12 +254,11 @@ def _measure(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings
     shared = float((cnt[inv] > 1).mean()) if len(persons) else 0.0
     chance = ctx.surname_chance(len(persons))
     family_share = max(0.0, (shared - chance) / (1.0 - chance)) if chance < 1 else 0.0
-    co_admission = float((np.isin(rows, paired_rows) & c.inpatient[rows]).sum() / n)
     chronic = float(np.isin(c.med_type[rows], _CHRONIC_MED_TYPES).mean()) if len(rows) else 0.0
     flagged = float(np.mean([p in ctx.flagged_persons for p in cand.persons])) \
         if cand.persons else 0.0
     features = {
-        "synchrony": synchrony,
+        "synchrony": float(met.sum() / n),
         "concentration": place_share,
         "distance_from_home": min(1.0, km_median / sc.distance_km_full),
         "cross_province": cross,
@@ -453,27 +268,106 @@ def _measure(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings
                                        / math.log(sc.amount_ratio_full))),
         "rule_evidence": flagged,
         "family_likeness": family_share,
-        "co_admission": co_admission,
+        "co_admission": float((met & c.inpatient[rows]).sum() / n),
         "hard_evidence": float(c.flagged[rows].mean()) if len(rows) else 0.0,
         "chronic_therapy": chronic,
     }
     metrics = {
         "persons": float(len(persons)),
         "settlements": float(len(rows)),
-        "co_days": float(co_days),
+        "co_days": float(len(np.unique(c.day[rows][met]))),
         "median_km_from_home": km_median,
         "median_age": float(np.nanmedian(ages)) if len(ages) else 0.0,
         "age_std": age_std,
         "median_bill_ratio": ratio,
         "modal_diagnosis": float(dx),
         "fund_amount": float(c.fund[rows].sum()),
+        "fund_pool": float(c.pool[rows].sum()),
+        "fund_account": float(c.account[rows].sum()),
         "medfee_amount": float(c.medfee[rows].sum()),
     }
-    return rows, features, metrics
+    return features, metrics
+
+
+def _pairs_searched(ctx: RingContext) -> int:
+    """Distinct pairs of persons that co-settled at least once: the search behind every
+    community candidate."""
+    pr, c = ctx.projection, ctx.claims
+    a = c.person[pr.event_a].astype(np.int64)
+    b = c.person[pr.event_b].astype(np.int64)
+    return max(1, len(np.unique(np.minimum(a, b) * c.n_persons + np.maximum(a, b))))
+
+
+@dataclass(frozen=True)
+class _Tested:
+    """One candidate after its test, before the false-discovery line is drawn."""
+
+    cand: RingCandidate
+    rows: I64
+    features: dict[str, float]
+    metrics: dict[str, float]
+    p_value: float
+    explanation: Explanation | None
+    evidence_zh: list[str]
+    evidence_en: list[str]
+
+
+def _ring_rows(ctx: RingContext, cand: RingCandidate) -> I64:
+    """The ring settlements: the candidate's persons' settlements at its institutions."""
+    c = ctx.claims
+    rows = ctx.rows_of(cand.persons)
+    return np.sort(rows[np.isin(c.institution[rows],
+                                np.asarray(cand.institutions, dtype=np.int64))])
+
+
+def _test(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings,
+          searched: int) -> _Tested | None:
+    c = ctx.claims
+    rows = _ring_rows(ctx, cand)
+    if not len(rows):
+        return None
+    co = settings.co_settlement
+    traffic = ctx.traffic if ctx.traffic is not None else traffic_from_claims(c)
+    window = co.window_minutes * 60.0
+    inpatient_window = co.inpatient_window_days * 86_400.0
+
+    def run(selected: I64) -> CoSettlementTest:
+        return co_settlement_test(c, traffic, selected, window_seconds=window,
+                                  inpatient_window_seconds=inpatient_window,
+                                  smoothing=settings.suspicion.smoothing)
+
+    test = run(rows)
+    features, metrics = _measure(ctx, cand, rows, test.met, settings)
+    pharmacy = ctx.institution_is_pharmacy[c.institution[rows]]
+    found = explanations_of_ring(
+        person=c.person[rows].astype(np.int64), day=c.day[rows].astype(np.int64),
+        diagnosis=c.diagnosis[rows].astype(np.int64), at_pharmacy=pharmacy, met=test.met,
+        bill_ratio=metrics["median_bill_ratio"], classes=ctx.diagnosis_classes,
+        n_persons=len(cand.persons), family_likeness=features["family_likeness"])
+    best = found[0] if found and found[0].coverage >= settings.suspicion.explained_share \
+        else None
+    # A community was picked out of every pair that ever co-settled: its p-value is
+    # corrected for that search (Bonferroni over the pairs the projection could link).
+    p = min(1.0, test.p_value * searched) if cand.p_value is None else cand.p_value
+    if best is not None and cand.p_value != 0.0:
+        # Test again what the explanation leaves: the settlements outside its diagnosis class
+        # (therapy, health check), or nothing (a family, a weekly session).
+        klass = ctx.diagnosis_classes.get(best.key)
+        left = rows[~klass[np.maximum(c.diagnosis[rows], 0)] | (c.diagnosis[rows] < 0)] \
+            if klass is not None and len(klass) else rows[:0]
+        p = max(p, min(1.0, run(left).p_value * searched) if len(left) >= 2 else 1.0)
+    metrics.update({"p_value": p, "surprise": surprise_of(p), "meetings": float(test.meetings),
+                    "expected": test.expected, "meeting_days": float(test.meeting_days),
+                    "busiest_day_meetings": float(test.busiest_day_meetings),
+                    "test_p_value": test.p_value, "pairs_searched": float(searched)})
+    zh, en = _evidence(ctx, cand, rows, features, metrics, test, found, best,
+                       co.window_minutes)
+    return _Tested(cand, rows, features, metrics, p, best, zh, en)
 
 
 def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, float],
-              m: dict[str, float], window_minutes: float) -> tuple[list[str], list[str]]:
+              m: dict[str, float], test: CoSettlementTest, found: list[Explanation],
+              best: Explanation | None, window_minutes: float) -> tuple[list[str], list[str]]:
     c = ctx.claims
     zh: list[str] = []
     en: list[str] = []
@@ -481,16 +375,41 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
     place, _ = _mode_share(c.institution[rows].astype(np.int64))
     code = str(c.institution_codes[place]) if place >= 0 else "-"
     name = str(ctx.institution_name[place]) if place >= 0 else "-"
-    if m["co_days"] >= 1:
-        zh.append(f"{n} 人在 {name}（{code}）于 {int(m['co_days'])} 个相同日期结算，"
-                  f"{f['synchrony']:.0%} 的结算与其他成员相隔不到 {window_minutes:.0f} 分钟")
-        en.append(f"{n} persons settled at {name} ({code}) on {int(m['co_days'])} of the same "
-                  f"days, {f['synchrony']:.0%} within {window_minutes:.0f} minutes of another "
-                  "member")
+    if cand.source == "community" and m["co_days"] >= 1:
+        zh.append(f"{n} 人在 {name}（{code}）等 {len(cand.institutions)} 家机构于 "
+                  f"{int(m['co_days'])} 个日期同时段结算，{f['synchrony']:.0%} 的结算与其他成员"
+                  f"相隔不到 {window_minutes:.0f} 分钟（住院为 1 天内入院）")
+        en.append(f"{n} persons settled together at {name} ({code}) and "
+                  f"{len(cand.institutions) - 1} more institutions on {int(m['co_days'])} days, "
+                  f"{f['synchrony']:.0%} within {window_minutes:.0f} minutes of another member "
+                  "(admissions: within a day)")
     else:
         zh.append(f"{n} 人、{len(cand.institutions)} 家机构、{int(m['settlements'])} 笔结算")
         en.append(f"{n} persons, {len(cand.institutions)} institutions, "
                   f"{int(m['settlements'])} settlements")
+    if cand.test_zh:
+        zh.append(cand.test_zh)
+        en.append(cand.test_en)
+    else:
+        s = surprise_of(test.p_value)
+        chance_zh = f"约为 10^-{s:.0f}" if s >= 1 else f"为 {test.p_value:.2f}"
+        chance_en = f"about 10^-{s:.0f}" if s >= 1 else f"{test.p_value:.2f}"
+        zh.append(f"若各自按本人就诊次数和机构平常时段独立就诊，除最集中的一天外仍有 "
+                  f"{test.meetings} 笔同时段结算（期望 {test.expected:.1f} 笔），概率{chance_zh}"
+                  f"（再按全部 {m['pairs_searched']:,.0f} 对曾同时段结算的人校正搜索）")
+        en.append(f"if each member visited independently, at their own rates and the "
+                  f"institutions' usual hours, {test.meetings} co-settlements besides the "
+                  f"busiest day (expected {test.expected:.1f}) has a chance of {chance_en} "
+                  f"(then corrected for the search over all {m['pairs_searched']:,.0f} pairs "
+                  "that ever co-settled)")
+    if best is not None:
+        zh.append(f"正常解释成立（覆盖 {best.coverage:.0%}），不列为可疑：{best.zh}")
+        en.append(f"an honest explanation holds (covers {best.coverage:.0%}), so the ring is "
+                  f"not flagged: {best.en}")
+    elif found:
+        zh.append(f"已检验的正常解释不足以解释（最多覆盖 {found[0].coverage:.0%}）：{found[0].zh}")
+        en.append(f"the honest explanations tried fall short (at most {found[0].coverage:.0%} "
+                  f"covered): {found[0].en}")
     zh.append(f"距参保地中位数 {m['median_km_from_home']:.0f} 公里，"
               f"跨省参保结算占 {f['cross_province']:.0%}")
     en.append(f"median {m['median_km_from_home']:.0f} km from home, "
@@ -501,18 +420,12 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
                   f"年龄中位数 {m['median_age']:.0f} 岁（标准差 {m['age_std']:.0f}）")
         en.append(f"{f['diagnosis_homogeneity']:.0%} of settlements share diagnosis {dx}; "
                   f"median age {m['median_age']:.0f} (sd {m['age_std']:.0f})")
-    zh.append(f"单笔费用中位数为同类就医的 {m['median_bill_ratio']:.1f} 倍，"
-              f"医保基金支付 {m['fund_amount']:,.0f} 元")
-    en.append(f"median bill {m['median_bill_ratio']:.1f}x the norm of its 医疗类别, "
-              f"insurance paid {m['fund_amount']:,.0f} yuan")
-    if f["family_likeness"] >= 0.5:
-        zh.append(f"{f['family_likeness']:.0%} 的成员同姓且同一参保地，像家庭成员同行就医")
-        en.append(f"{f['family_likeness']:.0%} of members share a surname and insured city, "
-                  "like a family visiting together")
-    if f["chronic_therapy"] >= 0.5:
-        zh.append(f"{f['chronic_therapy']:.0%} 的结算为门诊慢特病（如血液透析），可解释固定排班")
-        en.append(f"{f['chronic_therapy']:.0%} of settlements are chronic-disease outpatient "
-                  "care (e.g. dialysis), which explains a fixed schedule")
+    zh.append(f"单笔费用中位数为同类就医的 {m['median_bill_ratio']:.1f} 倍；涉及医保基金 "
+              f"{m['fund_amount']:,.2f} 元（统筹 {m['fund_pool']:,.2f} 元，个人账户 "
+              f"{m['fund_account']:,.2f} 元）")
+    en.append(f"median bill {m['median_bill_ratio']:.1f}x the norm of its medical type; "
+              f"insurance money {m['fund_amount']:,.2f} yuan (pooled fund "
+              f"{m['fund_pool']:,.2f}, personal account {m['fund_account']:,.2f})")
     for ev_zh, ev_en in cand.rule_evidence:
         zh.append(ev_zh)
         en.append(ev_en)
@@ -522,22 +435,31 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
 def rings_from_candidates(
     ctx: RingContext, candidates: Sequence[RingCandidate], settings: DetectionSettings
 ) -> list[Ring]:
-    """Measure, score and explain every candidate; ranked by score (ids assigned later)."""
+    """Test, explain and measure every candidate, then flag by the false-discovery rate.
+
+    Returned ranked: flagged rings first, then by score (evidence against chance, saturating at
+    ``surprise_full``), then by money; ids are assigned later.
+    """
     c = ctx.claims
+    searched = _pairs_searched(ctx)
+    tested = [t for t in (_test(ctx, cand, settings, searched) for cand in candidates)
+              if t is not None]
+    q_values = benjamini_hochberg([t.p_value for t in tested])
+    sp = settings.suspicion
     rings = []
-    for cand in candidates:
-        rows, feats, metrics = _measure(ctx, cand, settings)
-        if not len(rows):
-            continue
-        zh, en = _evidence(ctx, cand, rows, feats, metrics,
-                           settings.co_settlement.window_minutes)
-        t = c.t[rows]
+    for t, q in zip(tested, q_values.tolist(), strict=True):
+        cand, rows, metrics = t.cand, t.rows, dict(t.metrics)
+        metrics["q_value"] = q
+        metrics["explanation"] = float(
+            EXPLANATION_KEYS.index(t.explanation.key) if t.explanation else 0)
+        times = c.t[rows]
         places = {str(ctx.institution_admdvs[i]) for i in cand.institutions}
         homes = {str(ctx.person_home[p]) for p in cand.persons}
         rings.append(Ring(
             pattern=cand.pattern,
             source=cand.source,
-            score=round(score_from_features(feats, settings.weights), 4),
+            score=score_from_q(q, sp.surprise_full),
+            suspicious=q <= sp.fdr,
             persons=tuple(sorted(str(c.person_codes[p]) for p in cand.persons)),
             institutions=tuple(sorted(str(c.institution_codes[i]) for i in cand.institutions)),
             practitioners=cand.practitioners,
@@ -545,18 +467,19 @@ def rings_from_candidates(
             fund_amount=round(metrics["fund_amount"], 2),
             medfee_amount=round(metrics["medfee_amount"], 2),
             n_settlements=len(rows),
-            first_time=_EPOCH + timedelta(seconds=int(t.min())),
-            last_time=_EPOCH + timedelta(seconds=int(t.max())),
+            first_time=_EPOCH + timedelta(seconds=int(times.min())),
+            last_time=_EPOCH + timedelta(seconds=int(times.max())),
             divisions=tuple(sorted(places | homes)),
-            features={k: round(v, 4) for k, v in feats.items()},
-            metrics={k: round(v, 4) for k, v in metrics.items()},
-            evidence_zh=tuple(zh),
-            evidence_en=tuple(en),
+            features={k: round(v, 4) for k, v in t.features.items()},
+            metrics={k: (v if k in ("p_value", "q_value", "test_p_value") else round(v, 4))
+                     for k, v in metrics.items()},
+            evidence_zh=tuple(t.evidence_zh),
+            evidence_en=tuple(t.evidence_en),
             hit_ids=cand.hit_ids,
             core_persons=tuple(sorted(str(c.person_codes[p]) for p in cand.core)),
         ))
-    rings.sort(key=lambda r: (-r.score, -r.fund_amount, r.persons))
-    return rings
+    rings.sort(key=lambda r: (not r.suspicious, -r.score, -r.fund_amount, r.persons))
+    return [replace(r, rank=k + 1) for k, r in enumerate(rings)]
 
 
 def ring_to_json(ring: Ring) -> dict[str, object]:
@@ -566,6 +489,10 @@ def ring_to_json(ring: Ring) -> dict[str, object]:
         "score": ring.score, "suspicious": ring.suspicious, "rank": ring.rank,
         "persons": list(ring.persons), "institutions": list(ring.institutions),
         "practitioners": list(ring.practitioners), "fund_amount": ring.fund_amount,
+        "fund_pool": ring.metrics.get("fund_pool"), "fund_account": ring.metrics.get(
+            "fund_account"),
+        "p_value": ring.metrics.get("p_value"), "q_value": ring.metrics.get("q_value"),
+        "explanation": ring.explanation,
         "first_time": ring.first_time.isoformat() if ring.first_time else None,
         "last_time": ring.last_time.isoformat() if ring.last_time else None,
         "evidence": list(ring.evidence_zh), "evidence_en": list(ring.evidence_en),

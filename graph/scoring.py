@@ -1,13 +1,16 @@
-"""Detection settings and the transparent ring score.
+"""Detection settings and the ring score, read from ``graph/detection.toml``.
 
-A ring's score is a weighted sum of named features, each scaled to 0..1, with the weights in
-``graph/detection.toml`` (override with ``YIBAO_DETECTION_CONFIG`` or ``yibao detect
---config``). Nothing is learned: an investigator can read every term. Negative weights are
-honest explanations (a family, a course of chronic therapy) that pull a ring down.
+Override with ``YIBAO_DETECTION_CONFIG`` or ``yibao detect --config``. A ring's **score** is the
+strength of the evidence against chance (:mod:`graph.suspicion`): ``min(1, -log10 q /
+surprise_full)`` where ``q`` is the ring's Benjamini-Hochberg q-value over all candidates of the
+run, so a ring is flagged at the configured false-discovery rate ``fdr`` exactly when its score
+reaches ``threshold = -log10 fdr / surprise_full``. Nothing is weighted by hand. The named
+features below describe a ring (shown with it, 0..1); they do not set its score.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -23,8 +26,9 @@ __all__ = [
     "DetectionSettings",
     "Feature",
     "ScoreScale",
+    "SuspicionParams",
     "load_detection_settings",
-    "score_from_features",
+    "score_from_q",
 ]
 
 
@@ -69,7 +73,6 @@ FEATURES: tuple[Feature, ...] = (
     Feature("chronic_therapy", "慢特病治疗", "chronic therapy",
             "share of settlements that are 门诊慢特病 (医疗类别 14-16), e.g. dialysis"),
 )
-_FEATURE_KEYS = tuple(f.key for f in FEATURES)
 DEFAULTS_PATH = Path(__file__).with_name("detection.toml")
 
 
@@ -91,14 +94,39 @@ class ScoreScale:
 
 
 @dataclass(frozen=True)
+class SuspicionParams:
+    """How rings are flagged (see :mod:`graph.suspicion`)."""
+
+    fdr: float = 0.01
+    """False-discovery rate of the flag line (Benjamini-Hochberg over all candidates)."""
+    surprise_full: float = 20.0
+    """-log10 q at which the score reaches 1."""
+    smoothing: float = 24.0
+    """Pseudo-count of settlements added to each institution's traffic in the null model."""
+    explained_share: float = 0.6
+    """An honest explanation clears a ring when it covers this share of its co-settlements."""
+
+
+@dataclass(frozen=True)
 class DetectionSettings:
-    """Everything detection can be told; ``weights`` maps each feature key to its weight."""
+    """Everything detection can be told."""
 
     co_settlement: CoSettlementParams
     community: CommunityParams
-    weights: Mapping[str, float]
-    threshold: float
+    suspicion: SuspicionParams
     scale: ScoreScale
+
+    @property
+    def threshold(self) -> float:
+        """The score of a ring at q = ``fdr``: rings at or above it are flagged."""
+        return score_from_q(self.suspicion.fdr, self.suspicion.surprise_full)
+
+    def to_json(self) -> dict[str, Any]:
+        """Every setting as JSON-ready data (stored with each detection run)."""
+        return {name: {f.name: getattr(part, f.name) for f in fields(part)}
+                for name, part in (("co_settlement", self.co_settlement),
+                                   ("community", self.community),
+                                   ("suspicion", self.suspicion), ("score_scale", self.scale))}
 
 
 def _build(kind: type[Any], values: Mapping[str, Any], section: str) -> Any:
@@ -117,35 +145,35 @@ def _build(kind: type[Any], values: Mapping[str, Any], section: str) -> Any:
     return kind(**out)
 
 
-def _parse(data: Mapping[str, Any], base: DetectionSettings | None) -> DetectionSettings:
-    unknown = sorted(set(data) - {"co_settlement", "community", "score"})
-    if unknown:
-        raise SettingsError(f"unknown section(s) {unknown}: known are co_settlement, "
-                            "community, score")
-    score = dict(data.get("score", {}))
-    scale = score.pop("scale", {})
-    threshold = score.pop("threshold", base.threshold if base else 0.5)
-    bad = sorted(set(score) - set(_FEATURE_KEYS))
-    if bad:
-        raise SettingsError(f"[score]: unknown feature(s) {bad}; features are "
-                            f"{list(_FEATURE_KEYS)}")
-    weights = dict(base.weights) if base else dict.fromkeys(_FEATURE_KEYS, 0.0)
-    weights.update({k: float(v) for k, v in score.items()})
+_SECTIONS = ("co_settlement", "community", "suspicion", "scale")
 
-    def merged(kind: type[Any], section: str, values: Mapping[str, Any], current: Any) -> Any:
+
+def _parse(data: Mapping[str, Any], base: DetectionSettings | None) -> DetectionSettings:
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        hint = (" (hand weights under [score] are gone: rings are flagged by a false-discovery "
+                "rate, [suspicion] fdr)" if "score" in unknown else "")
+        raise SettingsError(f"unknown section(s) {unknown}: known are "
+                            f"{', '.join(_SECTIONS)}{hint}")
+
+    def merged(kind: type[Any], section: str, current: Any) -> Any:
         start = {f.name: getattr(current, f.name) for f in fields(kind)} if current else {}
-        start.update(values)
+        start.update(data.get(section, {}))
         return _build(kind, start, section)
 
-    return DetectionSettings(
-        co_settlement=merged(CoSettlementParams, "co_settlement", data.get("co_settlement", {}),
+    settings = DetectionSettings(
+        co_settlement=merged(CoSettlementParams, "co_settlement",
                              base.co_settlement if base else None),
-        community=merged(CommunityParams, "community", data.get("community", {}),
-                         base.community if base else None),
-        weights=weights,
-        threshold=float(threshold),
-        scale=merged(ScoreScale, "score.scale", scale, base.scale if base else None),
+        community=merged(CommunityParams, "community", base.community if base else None),
+        suspicion=merged(SuspicionParams, "suspicion", base.suspicion if base else None),
+        scale=merged(ScoreScale, "scale", base.scale if base else None),
     )
+    if not 0.0 < settings.suspicion.fdr < 1.0:
+        raise SettingsError(f"[suspicion] fdr = {settings.suspicion.fdr}: expected a share "
+                            "between 0 and 1, e.g. 0.01")
+    if settings.suspicion.surprise_full <= 0:
+        raise SettingsError("[suspicion] surprise_full must be above 0, e.g. 20")
+    return settings
 
 
 def load_detection_settings(path: Path | None = None) -> DetectionSettings:
@@ -161,7 +189,8 @@ def load_detection_settings(path: Path | None = None) -> DetectionSettings:
     return _parse(data, settings)
 
 
-def score_from_features(features: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Sum of weight x feature (features already 0..1), clipped to 0..1."""
-    total = sum(weights.get(k, 0.0) * float(features.get(k, 0.0)) for k in _FEATURE_KEYS)
-    return min(1.0, max(0.0, total))
+def score_from_q(q: float, surprise_full: float) -> float:
+    """The 0..1 score of a ring with Benjamini-Hochberg q-value ``q``."""
+    if q <= 0.0:
+        return 1.0
+    return round(min(1.0, max(0.0, -math.log10(min(q, 1.0)) / surprise_full)), 4)

@@ -122,19 +122,13 @@ def _why(ring: ring_data.RingRecord) -> None:
     left, right = st.columns([1, 1])
     evidence = ring.evidence_zh if lg == "zh" else ring.evidence_en
     left.markdown("\n".join(f"- {sentence}" for sentence in evidence))
-    rows = []
-    for f in FEATURES:
-        value = ring.features.get(f.key, 0.0)
-        weight = settings.weights.get(f.key, 0.0)
-        rows.append({text(L, "feature", lg): f.name_zh if lg == "zh" else f.name_en,
-                     text(L, "value", lg): round(value, 3), text(L, "weight", lg): weight,
-                     text(L, "contribution", lg): round(value * weight, 3)})
+    rows = [{text(L, "feature", lg): f.name_zh if lg == "zh" else f.name_en,
+             text(L, "value", lg): round(ring.features.get(f.key, 0.0), 3)} for f in FEATURES]
     feats = pd.DataFrame(rows)
-    bar = px.bar(feats, x=text(L, "contribution", lg), y=text(L, "feature", lg),
-                 orientation="h", color=text(L, "contribution", lg),
-                 color_continuous_scale="RdBu_r", range_color=[-0.35, 0.35])
+    bar = px.bar(feats, x=text(L, "value", lg), y=text(L, "feature", lg), orientation="h",
+                 range_x=[0, 1])
     bar.update_layout(height=360, margin={"l": 0, "r": 0, "t": 10, "b": 0}, font_family=FONT,
-                      coloraxis_showscale=False, yaxis={"categoryorder": "total ascending"})
+                      yaxis={"categoryorder": "total ascending"})
     right.plotly_chart(bar, width="stretch", key="ring_features")
     right.dataframe(feats, hide_index=True, width="stretch")
 

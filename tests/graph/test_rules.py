@@ -128,9 +128,9 @@ def _add_doctors(ts: TinyStore) -> None:
         elif n == 2:  # 19 prescriptions: one short of min_prescriptions
             prescriptions(dr, top, 19)
             walk_ins(other, 5)
-        elif n == 3:  # 13 of 20 (65 %): short of min_share
-            prescriptions(dr, top, 13)
-            prescriptions(dr, other, 7, start=13)
+        elif n == 3:  # 9 of 20 (45 %): short of min_share
+            prescriptions(dr, top, 9)
+            prescriptions(dr, other, 11, start=9)
             walk_ins(other, 5)
         else:  # 20 of 20, but that pharmacy sells 95 % of the area's drugs anyway
             prescriptions(dr, top, 20)
