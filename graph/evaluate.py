@@ -4,14 +4,18 @@ Per planted scenario: how many of its persons sit in a ring ranked suspicious (r
 ring that holds most of them, and how pure that ring is. Overall: recall of planted fraud
 members and precision among the persons of suspicious rings; every planted resale chain's codes
 among the stored chains classed as resale; and no honest look-alike (family, dialysis cohort,
-nursing home, refund-resale, split pack, commuters) dominating a suspicious ring.
+nursing home, refund-resale, split pack, commuters, chemotherapy cycles, rehabilitation course,
+check-up day, market-day clinic) dominating a suspicious ring, reported per honest pattern.
+Whether a scenario is fraud or honest is its ``kind`` in ``truth.json``; the shape the generator
+drew for it (``params``: ring size, spread, ...) is passed through, so a benchmark can report
+per cell.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,8 @@ class ScenarioResult:
     best_ring_precision: float | None
     codes: int
     codes_found: int
+    params: dict[str, Any] = field(default_factory=dict)
+    """The shape the generator drew for the scenario (``params`` of ``truth.json``)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,12 @@ class Evaluation:
     chains_found: int
     chains_planted: int
     honest_in_suspicious: list[str]
+    """Suspicious rings more than half of whose persons belong to honest look-alikes."""
+    honest_by_pattern: dict[str, list[str]] = field(default_factory=dict)
+    """Each honest pattern planted -> the suspicious rings it dominates (empty: left alone)."""
+    codes_found: int = 0
+    codes_planted: int = 0
+    """Resale traceability codes found among the stored resale chains, and planted."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +69,8 @@ class Evaluation:
             "suspicious_persons": self.suspicious_persons,
             "chains_found": self.chains_found, "chains_planted": self.chains_planted,
             "honest_in_suspicious": self.honest_in_suspicious,
+            "honest_by_pattern": self.honest_by_pattern,
+            "codes_found": self.codes_found, "codes_planted": self.codes_planted,
             "scenarios": [s.__dict__ for s in self.scenarios],
         }
 
@@ -107,15 +121,19 @@ def evaluate_store(con: duckdb.DuckDBPyConnection, scenarios: list[dict[str, Any
             found=len(hits), recall=len(hits) / len(persons) if persons else 1.0,
             best_ring=best, best_ring_score=score.get(best) if best else None,
             best_ring_precision=precision, codes=len(codes),
-            codes_found=sum(c in resale for c in codes),
+            codes_found=sum(c in resale for c in codes), params=dict(s.get("params") or {}),
         ))
     flagged = set(in_ring)
+    by_id = {s["id"]: s for s in scenarios}
     honest = []
+    honest_by_pattern: dict[str, list[str]] = {
+        s["pattern"]: [] for s in scenarios if s["kind"] == "honest"}
     for ring_id, _, persons in rings:
-        kinds = Counter(next((s["kind"] for s in scenarios if s["id"] == owner.get(p)), "none")
-                        for p in persons)
-        if kinds["honest"] * 2 > len(persons):
+        owners = [by_id[owner[p]] for p in persons if p in owner]
+        patterns = Counter(s["pattern"] for s in owners if s["kind"] == "honest")
+        if sum(patterns.values()) * 2 > len(persons):
             honest.append(ring_id)
+            honest_by_pattern[patterns.most_common(1)[0][0]].append(ring_id)
     planted = [r for r in results if r.pattern == "resale_chain"]
     return Evaluation(
         scenarios=results,
@@ -126,4 +144,7 @@ def evaluate_store(con: duckdb.DuckDBPyConnection, scenarios: list[dict[str, Any
         chains_found=sum(r.codes_found == r.codes and r.codes > 0 for r in planted),
         chains_planted=len(planted),
         honest_in_suspicious=honest,
+        honest_by_pattern=honest_by_pattern,
+        codes_found=sum(r.codes_found for r in planted),
+        codes_planted=sum(r.codes for r in planted),
     )

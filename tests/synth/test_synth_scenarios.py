@@ -6,7 +6,7 @@ import itertools
 
 import pandas as pd
 import pytest
-from synth_helpers import SynthSet, haversine_km
+from synth_helpers import SynthSet, haversine_km, icd_core
 
 from yibao.synth.scenarios import FRAUD_PATTERNS, HONEST_PATTERNS, LABELS_ZH
 
@@ -64,23 +64,32 @@ def test_truth_has_every_pattern_and_resolves(clean: SynthSet,
     assert len(people) == len(set(people)), "a person belongs to one scenario"
 
 
-def test_card_pooling_bursts_within_minutes_at_one_pharmacy(clean: SynthSet,
-                                                            settlements: pd.DataFrame) -> None:
+def test_card_pooling_sessions_at_the_pharmacies_of_one_owner(
+        clean: SynthSet, settlements: pd.DataFrame) -> None:
     for s in clean.scenarios("card_pooling"):
+        params = s["params"]
         rows = _rows(settlements, s)
-        assert rows["fixmedins_code"].nunique() == 1
+        assert rows["fixmedins_code"].nunique() <= params["pharmacies"] <= 3
         assert (rows["inst_type"] == "2").all()
         assert (rows["med_type"] == "41").all()
-        assert 10 <= len(s["persons"]) <= 40
-        bursts = _bursts(rows["time"])
-        assert len(bursts) >= 3, "repeatedly"
-        for burst in bursts:
-            times = rows.loc[burst, "time"]
-            assert len(burst) >= 5
-            assert (times.max() - times.min()) <= pd.Timedelta(minutes=30)
-        home = rows["psn_no"].str[:6]
-        assert home.nunique() >= 3, "cards from various cities"
-        assert (home != rows["fixmedins_code"].str[1:5] + "00").all(), "far from home"
+        names = clean["institutions"].set_index("fixmedins_code").loc[s["institutions"],
+                                                                      "fixmedins_name"]
+        assert names.str.startswith(params["owner"]).all(), "one owner: a shared name stem"
+        assert 5 <= len(s["persons"]) == params["size"] <= 80
+        days = rows["time"].dt.date
+        assert days.nunique() == params["days"], "one session a day"
+        for _, session in rows.groupby(days):
+            span = session["time"].max() - session["time"].min()
+            assert span <= pd.Timedelta(minutes=params["spread_minutes"] + 1)
+            assert len(session) >= min(3, params["size"])
+        presence = rows.groupby("psn_no")["time"].apply(lambda t: t.dt.date.nunique())
+        assert presence.mean() / params["days"] == pytest.approx(params["presence"], abs=0.2)
+        home = rows["psn_no"].str[:4]
+        shop_city = rows["fixmedins_code"].str[1:5]
+        if params["locality"] == "far":
+            assert (home != shop_city).all(), "far from home"
+        else:
+            assert (home == shop_city).all(), "the pharmacy next door"
         lines = clean["fee_details"][clean["fee_details"]["setl_id"].isin(rows["setl_id"])]
         assert lines["med_list_codg"].nunique() <= 2, "the same drugs every time"
         assert (lines["det_item_fee_sumamt"].astype(float) >= 70).all(), "high-value drugs"
@@ -89,20 +98,22 @@ def test_card_pooling_bursts_within_minutes_at_one_pharmacy(clean: SynthSet,
 def test_recruited_inpatients_admitted_together(clean: SynthSet,
                                                 settlements: pd.DataFrame) -> None:
     for s in clean.scenarios("recruited_inpatients"):
+        params = s["params"]
         rows = _rows(settlements, s)
         assert (rows["med_type"] == "21").all()
-        assert rows["fixmedins_code"].nunique() == 1
-        assert rows["dise_codg"].nunique() == 1
-        assert 10 <= len(s["persons"]) <= 30
+        assert rows["fixmedins_code"].nunique() == params["hospitals"] <= 2
+        assert icd_core(rows["dise_codg"]).nunique() == 1
+        assert 10 <= len(s["persons"]) == params["persons"] <= 60
         assert (_ages(clean, s["persons"]) >= 60).all()
         certno = clean["persons"].set_index("psn_no").loc[s["persons"], "certno"]
         assert certno.str[:6].nunique() == 1, "from the same county"
         begn = pd.to_datetime(rows["begndate"])
-        waves = _bursts(begn.astype("datetime64[ns]"), gap_minutes=3 * 24 * 60)
+        waves = _bursts(begn.astype("datetime64[ns]"), gap_minutes=5 * 24 * 60)
         assert len(waves) >= 2
         for wave in waves:
             assert len(wave) >= 8
-            assert (begn[wave].max() - begn[wave].min()) <= pd.Timedelta(days=2)
+            spread = begn[wave].max() - begn[wave].min()
+            assert spread <= pd.Timedelta(days=params["admission_spread_days"])
         stay = (pd.to_datetime(rows["enddate"]) - begn).dt.days
         assert stay.between(6, 14).all()
         assert s["practitioners"]
@@ -149,19 +160,24 @@ def test_resale_codes_settled_again_at_other_pharmacies(clean: SynthSet,
             assert cities.iloc[0] not in set(cities.iloc[1:]), "in other cities"
 
 
-def test_doctor_fills_almost_all_prescriptions_at_one_pharmacy(
+def test_doctor_fills_most_prescriptions_at_one_pharmacy(
         clean: SynthSet, settlements: pd.DataFrame) -> None:
     f = clean["fee_details"]
     for s in clean.scenarios("doctor_pharmacy_collusion"):
+        params = s["params"]
         (doctor,) = s["practitioners"]
-        rx = settlements[(settlements["dr_codg"] == doctor) & (settlements["inst_type"] == "2")]
+        assert 15 <= len(s["persons"]) == params["patients"] <= 60
+        planted = _rows(settlements, s)
+        rx = planted[(planted["dr_codg"] == doctor) & (planted["inst_type"] == "2")]
+        assert len(rx) == params["prescriptions"]
         top = rx["fixmedins_code"].value_counts()
-        assert top.iloc[0] / len(rx) >= 0.8
+        assert top.iloc[0] / len(rx) == pytest.approx(params["share"], abs=1.5 / len(rx) + 0.01)
         assert top.index[0] in s["institutions"]
+        lines = f[f["setl_id"].isin(rx["setl_id"])]
+        assert (lines["bilg_dr_codg"] == doctor).all(), "every fill names the prescriber"
         mine = rx[rx["fixmedins_code"] == top.index[0]]
-        lines = f[f["setl_id"].isin(mine["setl_id"])]
-        assert (lines["bilg_dr_codg"] == doctor).all()
-        assert lines["det_item_fee_sumamt"].astype(float).median() >= 100
+        mine_lines = f[f["setl_id"].isin(mine["setl_id"])]
+        assert mine_lines["det_item_fee_sumamt"].astype(float).median() >= 100
 
 
 def test_family_visits_together_at_one_place(clean: SynthSet,

@@ -141,6 +141,16 @@ _DRUGS: tuple[tuple[str, str, str, float, int, str], ...] = (
     ("aescinate", "注射用七叶皂苷钠", "C05CX", 24.80, 1, "H"),
     ("kcl", "氯化钾注射液", "B05XA", 1.20, 1, "H"),
     ("oxytocin", "缩宫素注射液", "H01BB", 4.60, 1, "H"),
+    # chemotherapy (化疗) and its supportive drugs: hospital only, planted by chemo_cycles
+    ("paclitaxel", "注射用紫杉醇(白蛋白结合型)", "L01CD", 745.00, 1, "H"),
+    ("docetaxel", "多西他赛注射液", "L01CD", 186.00, 1, "H"),
+    ("carboplatin", "卡铂注射液", "L01XA", 64.50, 1, "H"),
+    ("oxaliplatin", "注射用奥沙利铂", "L01XA", 118.00, 1, "H"),
+    ("pemetrexed", "注射用培美曲塞二钠", "L01BA", 276.00, 1, "H"),
+    ("trastuzumab", "注射用曲妥珠单抗", "L01FD", 1680.00, 1, "H"),
+    ("fluorouracil", "氟尿嘧啶注射液", "L01BC", 8.60, 1, "H"),
+    ("ondansetron", "盐酸昂丹司琼注射液", "A04AA", 14.80, 1, "H"),
+    ("dexamethasone_inj", "地塞米松磷酸钠注射液", "H02AB", 1.40, 1, "H"),
 )
 
 # key, name, code, price yuan, level priced
@@ -357,6 +367,15 @@ DIAGNOSES: tuple[Diagnosis, ...] = (
     Diagnosis("H25.900", "老年性白内障", "eye", "none", (1, 2), ("cataract", "iol")),
     Diagnosis("O80.000", "单胎顺产", "ob", "ob", (2, 4), ("delivery",)),
     Diagnosis("Z34.900", "正常妊娠监督", "", "ob"),
+    # appended (earlier positions keep their index): planted honest look-alikes use them
+    Diagnosis("C50.900", "乳房恶性肿瘤", "onco", "onco", (5, 12)),
+    Diagnosis("C18.900", "结肠恶性肿瘤", "onco", "onco", (5, 12)),
+    Diagnosis("Z51.100", "肿瘤化学治疗疗程", "", "onco", (1, 4)),
+    Diagnosis("Z50.900", "康复医疗", "", "none"),
+    Diagnosis("Z50.100", "其他物理治疗", "", "none"),
+    Diagnosis("I69.400", "脑卒中后遗症", "stroke", "neuro"),
+    Diagnosis("Z00.000", "一般性医学检查", "", "none"),
+    Diagnosis("Z00.001", "健康查体", "", "none"),
 )
 
 

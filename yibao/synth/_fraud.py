@@ -1,4 +1,6 @@
-"""The five planted fraud patterns (see :mod:`yibao.synth.scenarios`).
+"""Cross-province card use and resale chains, and the helpers every fraud planter shares.
+
+The fraud rings whose shape the knobs set live in :mod:`yibao.synth._fraud_rings`.
 
 Where one hand swipes the cards (the pooled cards, the borrowed cards used far from home, the
 colluding pharmacy's fills), the institution goes into ``Scenario.keyed_by_one``: all of the
@@ -16,7 +18,6 @@ from yibao.synth._planter import (
     LineSpec,
     Planter,
     at,
-    covering_subsets,
     pharmacy_pool,
     primary_pool,
 )
@@ -25,10 +26,14 @@ from yibao.synth.persons import person_specs
 from yibao.synth.population import Category
 
 __all__ = [
-    "card_pooling",
+    "DIAGNOSIS_FOR_DRUG",
+    "HIGH_VALUE",
+    "boxes_of",
     "cross_province_card_use",
-    "doctor_pharmacy_collusion",
-    "recruited_inpatients",
+    "high_value_drugs",
+    "inst_name",
+    "item_of",
+    "persons_of_city",
     "resale_chain",
 ]
 
@@ -42,28 +47,26 @@ DIAGNOSIS_FOR_DRUG = {
     "adalimumab": "M05.900", "sacubitril": "I50.900", "osimertinib": "C34.900",
     "tiotropium": "J44.900", "seretide": "J44.900", "dapagliflozin": "E11.900",
 }
-_HOSPITALS = (Category.SECONDARY, Category.TERTIARY_A, Category.TERTIARY_B,
-              Category.PRIMARY_HOSPITAL)
 
 
-def _item(key: str) -> int:
+def item_of(key: str) -> int:
     return cat.item_index()[key]
 
 
-def _boxes(pl: Planter, key: str, lo: int = 2, hi: int = 5) -> int:
+def boxes_of(pl: Planter, key: str, lo: int = 2, hi: int = 5) -> int:
     """Boxes of one drug in one suspicious purchase: fewer of the very expensive ones."""
-    if cat.ITEMS[_item(key)].price_fen > 100_000:
+    if cat.ITEMS[item_of(key)].price_fen > 100_000:
         return int(pl.rng.integers(1, 3))
     return int(pl.rng.integers(lo, hi + 1))
 
 
-def _high_value(pl: Planter, k: int) -> list[str]:
+def high_value_drugs(pl: Planter, k: int) -> list[str]:
     chosen = pl.rng.choice(len(HIGH_VALUE), size=k, replace=False,
                            p=_HIGH_VALUE_P / _HIGH_VALUE_P.sum())
     return [HIGH_VALUE[i] for i in sorted(chosen.tolist())]
 
 
-def _persons_of_city(pl: Planter, k: int, city: int, ages: tuple[int, int]) -> I64:
+def persons_of_city(pl: Planter, k: int, city: int, ages: tuple[int, int]) -> I64:
     """``k`` persons living in ``city``: ordinary ones first, new ones when too few exist."""
     home_city = pl.geo.county_city[pl.base.home_county]
     age = pl.base_age
@@ -78,95 +81,12 @@ def _persons_of_city(pl: Planter, k: int, city: int, ages: tuple[int, int]) -> I
     return np.concatenate([found, made])
 
 
-def _name(pl: Planter, inst: int) -> str:
+def inst_name(pl: Planter, inst: int) -> str:
     return str(pl.inst.name[inst].as_py())
 
 
 def _city_name(pl: Planter, city: int) -> str:
     return pl.geo.city_name[city]
-
-
-def card_pooling(pl: Planter) -> None:
-    """10-40 cards from distant cities swiped at one pharmacy in bursts of minutes, repeatedly,
-    by one operator."""
-    rng = pl.rng
-    scen = pl.open("card_pooling")
-    pharmacy = pl.pick_institution((Category.PHARMACY,))
-    scen.keyed_by_one.append(pharmacy)
-    city = pl.county_city(int(pl.inst.county[pharmacy]))
-    province = pl.geo.city_province[city]
-    base_city = pl.geo.county_city[pl.base.home_county]
-    age = pl.base_age
-    where = (base_city != city) & (age >= 25) & (age <= 80)
-    weights = np.where(pl.geo.city_province[base_city] != province, 3.0, 1.0) * np.where(
-        pl.base.insutype == 310, 2.0, 1.0)
-    persons = pl.base_persons(int(rng.integers(10, 41)), where, weights)
-    drugs = _high_value(pl, int(rng.integers(1, 3)))
-    n_bursts = int(rng.integers(3, 7) if pl.scale < 50_000 else rng.integers(5, 13))
-    days = np.sort(rng.choice(np.arange(3, 362), size=n_bursts, replace=False))
-    sizes = [max(min(5, len(persons)), round(len(persons) * rng.uniform(0.6, 1.0)))
-             for _ in range(n_bursts)]
-    groups = covering_subsets(rng, persons, sizes)
-    for day, members in zip(days.tolist(), groups, strict=True):
-        rng.shuffle(members)
-        hour = rng.uniform(13.5, 16.5) if rng.random() < 0.6 else rng.uniform(19.5, 21.0)
-        t = at(day, hour)
-        for p in members.tolist():
-            t += int(rng.integers(10, 46))
-            lines = [LineSpec(_item(d), _boxes(pl, d)) for d in drugs]
-            dise = DIAGNOSIS_FOR_DRUG[drugs[0]] if rng.random() < 0.5 else None
-            pl.settle(scen, int(p), pharmacy, 41, t, lines, dise=dise)
-    cities = len(set(base_city[persons].tolist()))
-    names = "、".join(cat.ITEMS[_item(d)].name for d in drugs)
-    scen.description = (
-        f"{len(persons)} cards insured in {cities} cities swiped one after another within minutes "
-        f"at {_name(pl, pharmacy)} in {n_bursts} bursts, always buying {names}.")
-
-
-def recruited_inpatients(pl: Planter) -> None:
-    """10-30 elderly of one county admitted together to one hospital, same diagnosis and dates."""
-    rng = pl.rng
-    scen = pl.open("recruited_inpatients")
-    hospital = pl.pick_institution((Category.SECONDARY, Category.PRIMARY_HOSPITAL), private=True,
-                                   wards=True)
-    h_county = int(pl.inst.county[hospital])
-    city = pl.county_city(h_county)
-    counties = pl.geo.counties_of_city(city)
-    rural = counties[~pl.geo.county_is_district[counties] & (counties != h_county)]
-    home = int(rng.choice(rural if len(rural) else counties))
-    k = int(rng.integers(10, 31))
-    persons = pl.new_persons(person_specs(k, pl.geo, rng, county=home, ages=(60, 86),
-                                          local_born=True))
-    dise = str(rng.choice(["M51.202", "M47.800", "I63.900", "J44.100"]))
-    doctors = pl.doctors(hospital, int(rng.integers(1, 3)))
-    scen.practitioners.extend(doctors)
-    n_waves = 2 if pl.scale < 50_000 else int(rng.integers(2, 5))
-    wave_days = [int(rng.integers(10, 120))]
-    while len(wave_days) < n_waves and wave_days[-1] + 80 <= 340:
-        wave_days.append(wave_days[-1] + int(rng.integers(35, 80)))
-    waves = len(wave_days)
-    sizes = [max(min(k, 8), round(k * rng.uniform(0.7, 1.0))) for _ in wave_days]
-    for day, members in zip(wave_days, covering_subsets(rng, persons, sizes), strict=True):
-        stay = int(rng.integers(8, 13))
-        hour = rng.uniform(9.0, 10.5)
-        for p in members.tolist():
-            begn = day + int(rng.choice([-1, 0, 0, 1]))
-            los = stay + int(rng.integers(-1, 2))
-            end = min(begn + los, 365)
-            los = end - begn
-            dr = doctors[int(rng.integers(len(doctors)))]
-            lines = [LineSpec(_item(key), n, dr=dr) for key, n in (
-                ("bed", los), ("nursing", los), ("infusion", los), ("infusion_set", los),
-                ("rehab_emp", los), ("rehab_exercise", los), ("acupuncture", los), ("cbc", 1),
-                ("urine", 1), ("liver", 1), ("renal", 1), ("ecg", 1),
-                ("ct" if rng.random() < 0.6 else "mri", 1), ("xueshuantong", los),
-                ("aescinate", max(1, los // 2)), ("saline", los), ("celecoxib", 2))]
-            t = at(end, hour) + int(rng.integers(0, 1800))
-            pl.settle(scen, int(p), hospital, 21, t, lines, dise=dise, dr=dr, begn=begn, end=end)
-    scen.description = (
-        f"{k} elderly residents of {pl.geo.county_name[home]} admitted together to "
-        f"{_name(pl, hospital)} in {waves} waves with the same diagnosis {dise}, same admission "
-        "dates within a day and near-identical stays and bills.")
 
 
 def _city_centroids(pl: Planter) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -195,7 +115,7 @@ def cross_province_card_use(pl: Planter) -> None:
     away = [pl.pick_institution((Category.PHARMACY,), city=away_city)
             for _ in range(int(rng.integers(1, 4)))]
     scen.keyed_by_one.extend(away)  # the borrowed cards are swiped by the same hand
-    persons = _persons_of_city(pl, int(rng.integers(5, 16)), home_city, (20, 75))
+    persons = persons_of_city(pl, int(rng.integers(5, 16)), home_city, (20, 75))
     away_drugs = ("sacubitril", "glargine", "semaglutide", "tiotropium", "seretide",
                   "dapagliflozin", "albumin")
     home_drugs = ("amlodipine", "cold_tab", "omeprazole", "metformin", "ibuprofen")
@@ -217,14 +137,15 @@ def cross_province_card_use(pl: Planter) -> None:
             drug = str(rng.choice(home_drugs))
             if at_pharmacy:
                 pl.settle(scen, p, local, 41, t_home,
-                          [LineSpec(_item(drug), int(rng.integers(1, 3)))])
+                          [LineSpec(item_of(drug), int(rng.integers(1, 3)))])
             else:
                 dr = int(pl.prac.pick_at(np.array([local]), rng.random(1))[0])
                 pl.settle(scen, p, local, 11, t_home,
-                          [LineSpec(_item("consult"), 1, dr=dr), LineSpec(_item(drug), 1, dr=dr)],
+                          [LineSpec(item_of("consult"), 1, dr=dr),
+                           LineSpec(item_of(drug), 1, dr=dr)],
                           dise="I10.x00" if drug == "amlodipine" else "J06.900", dr=dr)
             bought = rng.choice(away_drugs, size=int(rng.integers(1, 3)), replace=False).tolist()
-            pl.settle(scen, p, shop, 41, t_away, [LineSpec(_item(d), _boxes(pl, d, 2, 4))
+            pl.settle(scen, p, shop, 41, t_away, [LineSpec(item_of(d), boxes_of(pl, d, 2, 4))
                                                   for d in bought])
             pairs += 1
     scen.description = (
@@ -243,15 +164,15 @@ def resale_chain(pl: Planter) -> None:
     city_b, city_c = (int(c) for c in rng.choice(others, size=2, replace=False))
     shop_b = pl.pick_institution((Category.PHARMACY,), city=city_b)
     shop_c = pl.pick_institution((Category.PHARMACY,), city=city_c)
-    sellers = _persons_of_city(pl, int(rng.integers(4, 11)), city_a, (45, 85))
-    buyers = {shop_b: _persons_of_city(pl, int(rng.integers(1, 4)), city_b, (25, 70)),
-              shop_c: _persons_of_city(pl, int(rng.integers(1, 4)), city_c, (25, 70))}
-    drugs = _high_value(pl, int(rng.integers(1, 3)))
+    sellers = persons_of_city(pl, int(rng.integers(4, 11)), city_a, (45, 85))
+    buyers = {shop_b: persons_of_city(pl, int(rng.integers(1, 4)), city_b, (25, 70)),
+              shop_c: persons_of_city(pl, int(rng.integers(1, 4)), city_c, (25, 70))}
+    drugs = high_value_drugs(pl, int(rng.integers(1, 3)))
     boxes: list[tuple[int, int, int]] = []  # (item, serial, day bought)
     for p in sellers.tolist():
         for day in rng.choice(np.arange(5, 290), size=int(rng.integers(1, 4)), replace=False):
             t = at(int(day), 0) + int(pl.seconds(Profile.PHARMACY)[0])
-            lines = [LineSpec(_item(d), _boxes(pl, d)) for d in drugs]
+            lines = [LineSpec(item_of(d), boxes_of(pl, d)) for d in drugs]
             _, codes = pl.settle(scen, p, first, 41, t, lines,
                                  dise=DIAGNOSIS_FOR_DRUG[drugs[0]] if rng.random() < 0.6 else None)
             for spec, serials in zip(lines, codes, strict=True):
@@ -277,41 +198,17 @@ def resale_chain(pl: Planter) -> None:
             pl.settle(scen, int(rng.choice(buyers[shop])), shop, 41, t,
                       [LineSpec(item, len(part), codes=part)])
     scen.codes[:] = list(dict.fromkeys(resold))
-    names = "、".join(cat.ITEMS[_item(d)].name for d in drugs)
+    names = "、".join(cat.ITEMS[item_of(d)].name for d in drugs)
     scen.description = (
         f"{len(resold)} boxes of {names} bought with insurance by {len(sellers)} persons at "
-        f"{_name(pl, first)} were settled again weeks later at {_name(pl, shop_b)} and "
-        f"{_name(pl, shop_c)} in other cities (回流药).")
+        f"{inst_name(pl, first)} were settled again weeks later at {inst_name(pl, shop_b)} and "
+        f"{inst_name(pl, shop_c)} in other cities (回流药).")
 
 
-def doctor_pharmacy_collusion(pl: Planter) -> None:
-    """A hospital doctor whose high-value prescriptions are filled almost all at one pharmacy."""
-    rng = pl.rng
-    scen = pl.open("doctor_pharmacy_collusion")
-    hospital = pl.pick_institution(_HOSPITALS, private=True)
-    doctor = pl.doctors(hospital, 1)[0]
-    scen.practitioners.append(doctor)
-    county = int(pl.inst.county[hospital])
-    pharmacy = pl.pick_institution((Category.PHARMACY,), county=county)
-    scen.keyed_by_one.append(pharmacy)
-    patients = _persons_of_city(pl, int(rng.integers(15, 51)), pl.county_city(county), (30, 85))
-    favourites = rng.choice(["semaglutide", "adalimumab", "sacubitril", "albumin", "glargine",
-                             "osimertinib", "tiotropium", "seretide"], size=2, replace=False)
-    n_rx = int(rng.integers(25, 51) if pl.scale < 50_000 else rng.integers(40, 121))
-    for _ in range(n_rx):
-        p = int(rng.choice(patients))
-        day = int(rng.integers(3, 362))
-        drugs = rng.choice(favourites, size=int(rng.integers(1, 3)), replace=False).tolist()
-        dise = DIAGNOSIS_FOR_DRUG[drugs[0]]
-        if rng.random() < 0.6:
-            lines = [LineSpec(_item("consult"), 1, dr=doctor)]
-            if rng.random() < 0.4:
-                lines.append(LineSpec(_item("cbc"), 1, dr=doctor))
-            pl.settle(scen, p, hospital, 11, at(day, rng.uniform(8.5, 11.5)), lines, dise=dise,
-                      dr=doctor)
-        lines = [LineSpec(_item(d), _boxes(pl, d, 2, 4), dr=doctor) for d in drugs]
-        pl.settle(scen, p, pharmacy, 41, at(day, rng.uniform(13.0, 19.0)), lines,
-                  dise=dise if rng.random() < 0.7 else None, dr=doctor)
-    scen.description = (
-        f"Doctor of {_name(pl, hospital)} whose {n_rx} prescriptions of high-value drugs were "
-        f"almost all filled at {_name(pl, pharmacy)} by {len(patients)} patients.")
+# the names benchmarks/app.py plants its big collusion ring with (kept until it moves to the
+# public ones above)
+_item = item_of
+_boxes = boxes_of
+_persons_of_city = persons_of_city
+_HOSPITALS = (Category.SECONDARY, Category.TERTIARY_A, Category.TERTIARY_B,
+              Category.PRIMARY_HOSPITAL)

@@ -1,4 +1,4 @@
-"""The six planted honest look-alikes (see :mod:`yibao.synth.scenarios`).
+"""Six of the planted honest look-alikes (see :mod:`yibao.synth.scenarios`).
 
 Each leaves the tell-tale signs of legitimate care in the data: therapy codes and diagnoses that
 fit, amounts that fit the treatment, schedules that follow opening hours, homes near the
@@ -26,6 +26,7 @@ from yibao.synth.persons import concat_specs, person_specs
 from yibao.synth.population import Category
 
 __all__ = [
+    "HOLIDAYS",
     "cross_border_commuters",
     "dialysis_cohort",
     "family_visits",
@@ -36,8 +37,9 @@ __all__ = [
 
 I64 = npt.NDArray[np.int64]
 
-_HOLIDAYS = set(range(40, 48)) | {0, 95, 96, 97, 121, 122, 123, 124, 125, 162, 258, 259, 260,
+HOLIDAYS = set(range(40, 48)) | {0, 95, 96, 97, 121, 122, 123, 124, 125, 162, 258, 259, 260,
                                   *range(274, 281)}
+"""Days (0 = 1 January 2024) of public holidays: clinics' rounds and courses pause."""
 
 
 def _item(key: str) -> int:
@@ -169,7 +171,7 @@ def nursing_home(pl: Planter) -> None:
     weekday = int(rng.integers(1, 4))
     weeks = int(max(6, rng.uniform(6, 10) * duration_factor(pl.scale) * 0.8))
     first = int(rng.integers(0, max(1, 52 - weeks))) * 7 + weekday
-    days = [d for d in range(first, min(first + 7 * weeks, 366), 7) if d not in _HOLIDAYS]
+    days = [d for d in range(first, min(first + 7 * weeks, 366), 7) if d not in HOLIDAYS]
     sizes = [max(3, int(k * rng.uniform(0.3, 0.7))) for _ in days]
     for day, seen in zip(days, covering_subsets(rng, np.arange(k), sizes), strict=True):
         t = at(day, 9.0) + int(rng.integers(0, 1800))
@@ -279,7 +281,7 @@ def cross_border_commuters(pl: Planter) -> None:
         first = int(rng.integers(0, max(1, 52 - weeks)))
         for week in range(first, min(52, first + weeks)):
             day = week * 7 + int(rng.integers(0, 5))
-            if day in _HOLIDAYS or day > 365:
+            if day in HOLIDAYS or day > 365:
                 continue
             hour = rng.uniform(12.0, 13.4) if rng.random() < 0.5 else rng.uniform(17.8, 19.0)
             drug = _ordinary_drug(pl, False)

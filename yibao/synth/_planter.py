@@ -7,6 +7,7 @@ Scenario rows are few, so they are built one by one in Python, then turned into 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,7 @@ from yibao.synth import _catalog as cat
 from yibao.synth._batch import Batch, Lines, TraceAllocator, split_payments
 from yibao.synth._calendar import Profile, sample_seconds_of_day
 from yibao.synth._fees import catalog
+from yibao.synth.knobs import ScenarioKnobs
 from yibao.synth.persons import DAY_2024, PersonSpec, concat_specs
 from yibao.synth.population import Category, Geography, Group, Institutions, Pools, Practitioners
 
@@ -38,7 +40,8 @@ BOOL = npt.NDArray[np.bool_]
 FRAUD_PATTERNS = ("card_pooling", "recruited_inpatients", "cross_province_card_use",
                   "resale_chain", "doctor_pharmacy_collusion")
 HONEST_PATTERNS = ("family_visits", "dialysis_cohort", "nursing_home", "refund_resale",
-                   "split_pack", "cross_border_commuters")
+                   "split_pack", "cross_border_commuters", "chemo_cycles", "rehab_course",
+                   "checkup_day", "market_day_clinic")
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Scenario:
     """Traceability codes as (drug item, serial counter)."""
     keyed_by_one: list[int] = field(default_factory=list)
     """Institutions where one operator (经办人) keys all of the scenario's settlements."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The shape drawn for the scenario (ring size, spread, ...), written to ``truth.json``."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,9 @@ class Planter:
 
     def __init__(self, geo: Geography, inst: Institutions, pools: Pools, prac: Practitioners,
                  base: PersonSpec, scale: int, rng: np.random.Generator,
-                 alloc: TraceAllocator) -> None:
+                 alloc: TraceAllocator, knobs: ScenarioKnobs | None = None) -> None:
         self.geo = geo
+        self.knobs = knobs or ScenarioKnobs()
         self.inst = inst
         self.pools = pools
         self.prac = prac

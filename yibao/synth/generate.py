@@ -47,6 +47,7 @@ from yibao.synth.background import (
     chunk_plan,
 )
 from yibao.synth.formats import ExportFormats
+from yibao.synth.knobs import ScenarioKnobs
 from yibao.synth.persons import assemble_persons, concat_specs, person_specs
 from yibao.synth.population import (
     Pools,
@@ -128,8 +129,10 @@ class _Run:
     """State of one call of :func:`synthesize`."""
 
     def __init__(self, out_dir: Path, scale: int, seed: int, file_format: FileFormat,
-                 formats: ExportFormats, progress: Progress | None) -> None:
+                 formats: ExportFormats, progress: Progress | None,
+                 knobs: ScenarioKnobs | None = None) -> None:
         self.out_dir = out_dir
+        self.knobs = knobs
         self.scale = scale
         self.seed = seed
         self.file_format = file_format
@@ -157,7 +160,7 @@ class _Run:
         report("population", 3, 4)
         self.alloc = TraceAllocator()
         self.plan: Plan = plan_scenarios(geo, inst, pools, prac, base, self.scale,
-                                         self.rng("scenarios"), self.alloc)
+                                         self.rng("scenarios"), self.alloc, self.knobs)
         report("scenarios", 1, 1)
         spec = concat_specs([base, self.plan.extra_persons])
         persons = assemble_persons(spec, geo, pools, self.rng("identities"))
@@ -250,6 +253,7 @@ class _Run:
                 "trace_codes": list(dict.fromkeys(codes)),
                 "amount_yuan": round(fen / 100, 2),
                 "description": scen.description,
+                "params": scen.params,
             })
             if self.view.operators is not None:
                 entries[-1]["operators"] = [self.view.ring_operator(scen.index, i)
@@ -272,6 +276,7 @@ def synthesize(
     file_format: Literal["csv", "parquet", "xlsx"] = "csv",
     formats: ExportFormats | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    knobs: ScenarioKnobs | None = None,
 ) -> SynthSummary:
     """Write a synthetic year (2024) of 沪苏浙皖 medical-insurance data into ``out_dir``.
 
@@ -282,7 +287,10 @@ def synthesize(
     practitioners as UTF-8 CSV with BOM, institutions as xlsx). ``formats`` chooses the shapes
     of codes and the extra columns (:class:`~yibao.synth.formats.ExportFormats`; default: every
     real shape; ``ExportFormats.legacy()``: the earlier generator's shapes, byte for byte);
-    other output does not depend on it. ``progress(stage, done, total)`` is called as work advances.
+    other output does not depend on it. ``knobs`` pins the shapes of the planted fraud rings
+    (:class:`~yibao.synth.knobs.ScenarioKnobs`; default: every shape drawn at random, recorded
+    as each scenario's ``params`` in ``truth.json``). ``progress(stage, done, total)`` is
+    called as work advances.
     Raises :class:`~yibao.errors.SynthError` for unusable arguments.
     """
     out_dir = Path(out_dir)
@@ -290,10 +298,12 @@ def synthesize(
     if not isinstance(formats, ExportFormats):
         raise SynthError(f"formats must be an ExportFormats, got {formats!r}; use "
                          "ExportFormats.parse('real') or ExportFormats.legacy()")
+    if knobs is not None and not isinstance(knobs, ScenarioKnobs):
+        raise SynthError(f"knobs must be a ScenarioKnobs, got {knobs!r}")
     _validate(out_dir, scale, seed, file_format)
     _clear(out_dir)
     started = time.perf_counter()
-    run = _Run(out_dir, int(scale), int(seed), file_format, formats, progress)
+    run = _Run(out_dir, int(scale), int(seed), file_format, formats, progress, knobs)
     run.build()
     from yibao.synth.dirty import FaultInjector
 
