@@ -197,24 +197,40 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
         SELECT hit_id, persons, institutions, practitioners, evidence_zh, evidence_en, metrics
         FROM rule_hits WHERE rule_id = 'DOCTOR_PHARMACY_CONCENTRATION' ORDER BY hit_id
     """).fetchall()
+    # Every hit's doctor's patients who filled the doctor's prescriptions at any pharmacy and
+    # settled at the hit's institutions too, in one pass over the fee details.
+    patients_of: dict[str, list[str]] = defaultdict(list)
+    if hits:
+        rows = con.execute("""
+            WITH hit AS (SELECT hit_id, unnest(practitioners) AS dr, institutions
+                         FROM rule_hits WHERE hit_id IN (SELECT unnest($ids))),
+            filled AS (
+                SELECT DISTINCT f.bilg_dr_codg AS dr, s.psn_no FROM fee_details f
+                JOIN settlements s ON s.setl_id = f.setl_id
+                JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
+                WHERE f.bilg_dr_codg IN (SELECT dr FROM hit)
+                  AND (i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%'))
+            SELECT DISTINCT h.hit_id, f.psn_no FROM hit h JOIN filled f ON f.dr = h.dr
+            WHERE EXISTS (SELECT 1 FROM settlements s WHERE s.psn_no = f.psn_no
+                          AND list_contains(h.institutions, s.fixmedins_code))
+            ORDER BY 1, 2
+        """, {"ids": [h[0] for h in hits]}).fetchall()
+        for hit_id, psn in rows:
+            patients_of[hit_id].append(psn)
     out = []
     for h in hits:
         m = json.loads(h[6]) if h[6] else {}
         k, n = int(m.get("at_top_pharmacy", 0)), int(m.get("prescriptions", 0))
         p0 = float(m.get("peer_share", m.get("market_share", 0.0)) or 0.0)
         p, surprise = binomial_surprise(k, n, p0)
+        # The rule looked at every doctor with enough fills and took each one's top pharmacy:
+        # the p-value is corrected for that search (Bonferroni over doctors x pharmacies).
+        searched = max(1, int(m.get("doctors_tested", 1) or 1)) * max(
+            1, int(m.get("n_pharmacies", 1) or 1))
+        p = min(1.0, p * searched)
         # The ring: the doctor, the pharmacy, the patients steered there (its core) and the
-        # doctor's other patients who filled the doctor's prescriptions at any pharmacy and
-        # settled at the ring's institutions too (every member has ring settlements).
-        patients = [r[0] for r in con.execute("""
-            SELECT DISTINCT s.psn_no FROM fee_details f
-            JOIN settlements s ON s.setl_id = f.setl_id
-            JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
-            WHERE f.bilg_dr_codg IN (SELECT unnest($dr))
-              AND (i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%')
-              AND s.psn_no IN (SELECT psn_no FROM settlements
-                               WHERE fixmedins_code IN (SELECT unnest($places)))
-        """, {"dr": list(h[3]), "places": list(h[2])}).fetchall()]
+        # doctor's other patients (above).
+        patients = patients_of.get(h[0], [])
         core = _index(con, "_psn_idx", h[1])
         out.append(RingCandidate(
             pattern="doctor_pharmacy_collusion", source="rule",
@@ -224,10 +240,12 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
             practitioners=tuple(sorted(h[3])), hit_ids=(h[0],), rule_evidence=((h[4], h[5]),),
             p_value=p,
             test_zh=(f"若该医师的处方像同机构其他医师一样流向药店（该药店占 {p0:.1%}），"
-                     f"{n} 张中有 {k} 张集中于此的概率约为 10^-{surprise:.0f}"),
+                     f"{n} 张中有 {k} 张集中于此的概率约为 10^-{surprise:.0f}"
+                     f"（再按检验的 {searched:,} 个医师×药店组合校正）"),
             test_en=(f"if this doctor's prescriptions went to pharmacies as their peers' do "
                      f"(that pharmacy: {p0:.1%}), {k} of {n} there has a chance of about "
-                     f"10^-{surprise:.0f}"),
+                     f"10^-{surprise:.0f} (then corrected for the {searched:,} doctor x pharmacy "
+                     "pairs tested)"),
         ))
     return out
 

@@ -762,6 +762,9 @@ def _doctor_pharmacy(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
                    WHERE pp.dr = d.dr AND pp.admdvs = d.top_admdvs), 0) AS market_share
         FROM per_doctor d JOIN market m ON m.pharmacy = d.top_pharmacy
         JOIN area a ON a.admdvs = d.top_admdvs
+    ), tested AS (
+        SELECT count(*) AS n FROM (SELECT dr FROM per_pharmacy GROUP BY dr
+                                   HAVING sum(n) >= $min_rx)
     ), peers AS (
         -- fills of every doctor's colleagues (same institution) per pharmacy
         SELECT pr.fixmedins_code AS inst, pp.pharmacy, sum(pp.n) AS n
@@ -802,6 +805,7 @@ def _doctor_pharmacy(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
                        'share', round(t.top_n / t.total, 3),
                        'market_share', round(t.market_share, 3),
                        'peer_share', round(t.peer_share, 4), 'peer_fills', t.peer_fills,
+                       'doctors_tested', (SELECT n FROM tested),
                        'lift', round(t.top_n / t.total / nullif(t.market_share, 0), 1),
                        'n_pharmacies', t.n_pharmacies, 'n_patients', len(t.persons),
                        'top_pharmacy', t.top_pharmacy,

@@ -82,8 +82,9 @@ def traffic_from_claims(claims: Claims) -> Traffic:
     weekday = (claims.day.astype(np.int64) + _EPOCH_WEEKDAY) % 7
     hour = (claims.t // 3600) % 24
     row_bin = np.where(claims.inpatient, _HOURS_OF_WEEK + weekday, weekday * 24 + hour)
-    counts = np.zeros((claims.n_institutions, _BINS), dtype=np.float64)
-    np.add.at(counts, (claims.institution.astype(np.int64), row_bin), 1.0)
+    flat = claims.institution.astype(np.int64) * _BINS + row_bin
+    counts = np.bincount(flat, minlength=claims.n_institutions * _BINS).astype(
+        np.float64).reshape(claims.n_institutions, _BINS)
     days = (int(claims.day.max()) - int(claims.day.min()) + 1) if len(claims) else 7
     return Traffic(counts=counts, row_bin=row_bin.astype(np.int64), weeks=max(days / 7.0, 1.0))
 
