@@ -15,8 +15,9 @@ ring is kept, shown with the explanation, and not flagged.
 * **A weekly session**: a clinic's rounds of a nursing home or a market-day clinic. The
   meetings fall on one weekday (at least 80% of at least four meeting days), at medical
   institutions, with ordinary bills (median at most 1.5 times the norm of their 医疗类别).
-* **A family**: at most 8 persons, most of them sharing a surname and an insured area beyond
-  what chance gives a group of that size.
+* **A family**: at most 8 persons with ordinary bills, at least two sharing a surname and an
+  insured area; it covers ``sharers / (n - 1)`` (children share the father's surname, a
+  mother usually keeps hers, so a family of n has about n - 1 sharers).
 """
 
 from __future__ import annotations
@@ -112,14 +113,15 @@ def _rhythm(person: I64, day: I64, gaps: tuple[int, ...]) -> float:
 
 def explanations_of_ring(
     *, person: I64, day: I64, diagnosis: I64, at_pharmacy: B, met: B, bill_ratio: float,
-    classes: dict[str, B], n_persons: int, family_likeness: float,
+    classes: dict[str, B], n_persons: int, surname_sharers: int,
 ) -> list[Explanation]:
     """The honest explanations that fit one ring, best covering first.
 
     All arrays are over the ring's settlements: ``person``, ``day``, ``diagnosis`` (index into
     the diagnosis codes, -1 none), ``at_pharmacy`` (settled at a retail pharmacy), ``met``
     (co-settled with another member, :func:`graph.suspicion.co_settlement_test`).
-    ``bill_ratio``: the ring's median bill over the norm of its 医疗类别.
+    ``bill_ratio``: the ring's median bill over the norm of its 医疗类别;
+    ``surname_sharers``: members sharing surname and insured area with another member.
     """
     out: list[Explanation] = []
     meeting = met & ~at_pharmacy
@@ -159,11 +161,14 @@ def explanations_of_ring(
                 "像养老机构巡诊或集日门诊",
                 f"{top:.0%} of the shared days fall on one weekday, at a medical institution, "
                 "with ordinary bills: like a nursing home's rounds or a market-day clinic"))
-    if n_persons <= 8 and family_likeness >= 0.5:
+    if 2 <= n_persons <= 8 and bill_ratio <= 1.5 and surname_sharers >= 2:
+        # In a Chinese family the children share the father's surname and the mother keeps
+        # hers: a family of n has about n - 1 sharers.
+        coverage = min(1.0, surname_sharers / (n_persons - 1))
         out.append(Explanation(
-            "family", round(family_likeness, 3),
-            f"{n_persons} 人中 {family_likeness:.0%} 同姓且同一参保地，像家庭成员同行就医",
-            f"{family_likeness:.0%} of the {n_persons} persons share a surname and insured "
-            "area, like a family visiting together"))
+            "family", round(coverage, 3),
+            f"{n_persons} 人中 {surname_sharers} 人同姓且同一参保地、费用正常，像家庭成员同行就医",
+            f"{surname_sharers} of the {n_persons} persons share a surname and insured area, "
+            "with ordinary bills, like a family visiting together"))
     out.sort(key=lambda e: -e.coverage)
     return out

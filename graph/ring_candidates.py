@@ -55,6 +55,9 @@ class RingCandidate:
     p_value: float | None = None
     """The candidate's p-value when a rule decided it (0: hard evidence, e.g. a resold
     traceability code; a binomial test for steered prescriptions); None: test co-settlement."""
+    null_tests: int = 0
+    """Tests behind this candidate's rule that found nothing (they count in the
+    false-discovery control as p = 1)."""
     test_zh: str = ""
     test_en: str = ""
     """The rule's test in words (shown as evidence)."""
@@ -223,11 +226,12 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
         k, n = int(m.get("at_top_pharmacy", 0)), int(m.get("prescriptions", 0))
         p0 = float(m.get("peer_share", m.get("market_share", 0.0)) or 0.0)
         p, surprise = binomial_surprise(k, n, p0)
-        # The rule looked at every doctor with enough fills and took each one's top pharmacy:
-        # the p-value is corrected for that search (Bonferroni over doctors x pharmacies).
-        searched = max(1, int(m.get("doctors_tested", 1) or 1)) * max(
-            1, int(m.get("n_pharmacies", 1) or 1))
+        # The rule took each doctor's top pharmacy: the p-value is corrected for that choice
+        # (Bonferroni over the doctor's pharmacies). The doctors it tested without a hit join
+        # the false-discovery control as tests that found nothing (``null_tests``).
+        searched = max(1, int(m.get("n_pharmacies", 1) or 1))
         p = min(1.0, p * searched)
+        tested = int(m.get("doctors_tested", 0) or 0)
         # The ring: the doctor, the pharmacy, the patients steered there (its core) and the
         # doctor's other patients (above).
         patients = patients_of.get(h[0], [])
@@ -238,14 +242,16 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
             core=tuple(core),
             institutions=tuple(_index(con, "_ins_idx", h[2])),
             practitioners=tuple(sorted(h[3])), hit_ids=(h[0],), rule_evidence=((h[4], h[5]),),
-            p_value=p,
+            p_value=p, null_tests=max(0, tested - len(hits)) if h is hits[0] else 0,
             test_zh=(f"若该医师的处方像同机构其他医师一样流向药店（该药店占 {p0:.1%}），"
                      f"{n} 张中有 {k} 张集中于此的概率约为 10^-{surprise:.0f}"
-                     f"（再按检验的 {searched:,} 个医师×药店组合校正）"),
+                     f"（按其用过的 {searched} 家药店校正，并与检验过的 {tested:,} 名医师一起"
+                     "控制错误发现率）"),
             test_en=(f"if this doctor's prescriptions went to pharmacies as their peers' do "
                      f"(that pharmacy: {p0:.1%}), {k} of {n} there has a chance of about "
-                     f"10^-{surprise:.0f} (then corrected for the {searched:,} doctor x pharmacy "
-                     "pairs tested)"),
+                     f"10^-{surprise:.0f} (corrected for the doctor's {searched} pharmacies, "
+                     f"with the false-discovery rate controlled over the {tested:,} doctors "
+                     "tested)"),
         ))
     return out
 

@@ -281,6 +281,7 @@ def _measure(ctx: RingContext, cand: RingCandidate, rows: I64, met: npt.NDArray[
         "age_std": age_std,
         "median_bill_ratio": ratio,
         "modal_diagnosis": float(dx),
+        "surname_sharers": float((cnt[inv] > 1).sum()) if len(persons) else 0.0,
         "fund_amount": float(c.fund[rows].sum()),
         "fund_pool": float(c.pool[rows].sum()),
         "fund_account": float(c.account[rows].sum()),
@@ -343,7 +344,7 @@ def _test(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings,
         person=c.person[rows].astype(np.int64), day=c.day[rows].astype(np.int64),
         diagnosis=c.diagnosis[rows].astype(np.int64), at_pharmacy=pharmacy, met=test.met,
         bill_ratio=metrics["median_bill_ratio"], classes=ctx.diagnosis_classes,
-        n_persons=len(cand.persons), family_likeness=features["family_likeness"])
+        n_persons=len(cand.persons), surname_sharers=int(metrics["surname_sharers"]))
     best = found[0] if found and found[0].coverage >= settings.suspicion.explained_share \
         else None
     # A community was picked out of every pair that ever co-settled: its p-value is
@@ -376,11 +377,15 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
     code = str(c.institution_codes[place]) if place >= 0 else "-"
     name = str(ctx.institution_name[place]) if place >= 0 else "-"
     if cand.source == "community" and m["co_days"] >= 1:
-        zh.append(f"{n} 人在 {name}（{code}）等 {len(cand.institutions)} 家机构于 "
+        zh.append(f"{n} 人在 {name}（{code}）"
+                  + (f"等 {len(cand.institutions)} 家机构" if len(cand.institutions) > 1 else "")
+                  + " 于 "
                   f"{int(m['co_days'])} 个日期同时段结算，{f['synchrony']:.0%} 的结算与其他成员"
                   f"相隔不到 {window_minutes:.0f} 分钟（住院为 1 天内入院）")
-        en.append(f"{n} persons settled together at {name} ({code}) and "
-                  f"{len(cand.institutions) - 1} more institutions on {int(m['co_days'])} days, "
+        more = len(cand.institutions) - 1
+        also = f" and {more} more institution{'s' if more > 1 else ''}" if more else ""
+        en.append(f"{n} persons settled together at {name} ({code}){also} on "
+                  f"{int(m['co_days'])} days, "
                   f"{f['synchrony']:.0%} within {window_minutes:.0f} minutes of another member "
                   "(admissions: within a day)")
     else:
@@ -444,7 +449,9 @@ def rings_from_candidates(
     searched = _pairs_searched(ctx)
     tested = [t for t in (_test(ctx, cand, settings, searched) for cand in candidates)
               if t is not None]
-    q_values = benjamini_hochberg([t.p_value for t in tested])
+    null_tests = sum(cand.null_tests for cand in candidates)
+    q_values = benjamini_hochberg([t.p_value for t in tested] + [1.0] * null_tests)[
+        :len(tested)]
     sp = settings.suspicion
     rings = []
     for t, q in zip(tested, q_values.tolist(), strict=True):

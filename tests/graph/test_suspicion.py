@@ -102,7 +102,8 @@ def test_benjamini_hochberg_against_its_definition() -> None:
 
 def test_binomial_surprise_of_steered_prescriptions() -> None:
     p, s = binomial_surprise(50, 51, 0.03)
-    assert p < 1e-70 and s > 70
+    assert p < 1e-70
+    assert s > 70
     p_fair, _ = binomial_surprise(2, 51, 0.03)  # what peers' patients would do
     assert p_fair > 0.3
 
@@ -117,7 +118,7 @@ def _explain(diagnosis: str, gaps: list[int], pharmacy: bool = False) -> list[st
         person=person.astype(np.int64), day=day.astype(np.int64),
         diagnosis=np.zeros(len(person), dtype=np.int64),
         at_pharmacy=np.full(len(person), pharmacy), met=np.ones(len(person), dtype=bool),
-        bill_ratio=3.0, classes=classes, n_persons=5, family_likeness=0.0)
+        bill_ratio=3.0, classes=classes, n_persons=5, surname_sharers=0)
     return [e.key for e in found if e.coverage >= 0.6]
 
 
@@ -130,3 +131,21 @@ def test_therapy_is_recognised_by_diagnosis_and_rhythm_together() -> None:
     assert "chemotherapy" not in _explain("C34.900", [40, 9, 33, 57, 5])
     assert _explain("J06.900", [2, 2, 3] * 8) == []
     assert _explain("N18.500", [2, 2, 3] * 8, pharmacy=True) == []
+
+
+def test_a_family_is_recognised_with_a_mother_of_another_surname() -> None:
+    classes = diagnosis_classes(np.array(["J06.900"], dtype=object))
+
+    def family(n: int, sharers: int, bill_ratio: float = 0.8) -> float:
+        found = explanations_of_ring(
+            person=np.arange(n, dtype=np.int64), day=np.zeros(n, dtype=np.int64),
+            diagnosis=np.zeros(n, dtype=np.int64), at_pharmacy=np.ones(n, dtype=bool),
+            met=np.ones(n, dtype=bool), bill_ratio=bill_ratio, classes=classes, n_persons=n,
+            surname_sharers=sharers)
+        return next((e.coverage for e in found if e.key == "family"), 0.0)
+
+    assert family(4, 3) == 1.0          # father, child, grandfather; the mother
+    assert family(5, 3) == 0.75         # the same with a stranger met once
+    assert family(8, 2) < 0.6           # two of eight: chance
+    assert family(4, 3, bill_ratio=6.0) == 0.0  # expensive drugs are no family errand
+    assert family(20, 19) == 0.0        # no family of twenty
