@@ -14,7 +14,18 @@ import pandas as pd
 from graph.rings import PATTERNS
 from yibao.divisions import english_name
 
-__all__ = ["COLUMNS", "LABELS", "LANGS", "Lang", "columns", "pattern_label", "t", "text"]
+__all__ = [
+    "COLUMNS",
+    "EXPLANATIONS",
+    "LABELS",
+    "LANGS",
+    "Lang",
+    "columns",
+    "explanation_label",
+    "pattern_label",
+    "t",
+    "text",
+]
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -85,8 +96,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "institutions": ("定点医药机构", "Institutions"),
     "practitioners": ("医保医师", "Practitioners"),
     "settlements": ("结算笔数", "Settlements"),
-    "fund_amount": ("基金支付（元）", "Fund paid (yuan)"),
-    "score": ("可疑评分", "Score"),
+    "fund_amount": ("医保基金（元）", "Insurance money (yuan)"),
+    "score": ("证据强度", "Evidence strength"),
     "pattern": ("类型", "Pattern"),
     "ring": ("团伙", "Ring"),
     "ring_id": ("团伙编号", "Ring id"),
@@ -113,7 +124,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "insu_admdvs": ("参保地代码", "Insured division"),
     "role": ("角色", "Role"),
     "settlements": ("结算笔数", "Settlements"),
-    "fund": ("基金支付（元）", "Fund (yuan)"),
+    "fund": ("医保基金（元）", "Insurance money (yuan)"),
     "medfee": ("医疗费用（元）", "Medical fee (yuan)"),
     "fixmedins_code": ("机构编码", "Institution code"),
     "fixmedins_name": ("机构名称", "Institution"),
@@ -185,4 +196,22 @@ def t(key: str, lang: Lang, **fmt: object) -> str:
 def pattern_label(pattern: str, lang: Lang) -> str:
     """A ring pattern's name, e.g. ``card_pooling`` → ``聚集性刷卡(套刷)``."""
     zh, en = PATTERNS.get(pattern, (pattern, pattern))
+    return zh if lang == "zh" else en
+
+
+EXPLANATIONS: dict[str, tuple[str, str]] = {
+    "dialysis": ("血液透析", "haemodialysis"),
+    "chemotherapy": ("肿瘤放化疗", "chemotherapy or radiotherapy"),
+    "rehabilitation": ("康复治疗", "rehabilitation"),
+    "checkup": ("健康体检/筛查", "health check or screening"),
+    "weekly_session": ("每周固定门诊（巡诊/集日）", "weekly session (rounds or market-day clinic)"),
+    "family": ("家庭同行", "a family visiting together"),
+}
+"""Names of the honest explanations detection tries (:data:`graph.explanations.EXPLANATION_KEYS`
+without the empty key, which means none held)."""
+
+
+def explanation_label(key: str, lang: Lang) -> str:
+    """An honest explanation's name, e.g. ``dialysis`` → ``血液透析`` (an unknown key as is)."""
+    zh, en = EXPLANATIONS.get(key, (key, key))
     return zh if lang == "zh" else en

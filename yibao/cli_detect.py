@@ -87,11 +87,12 @@ def detect_command(db: Path | None, config: Path | None, engine: str | None, top
 
 
 def print_rings(result: DetectionResult, *, top: int) -> None:
-    """The top rings and a summary line, on stderr."""
+    """The top rings and a summary line, on stderr. The money column is the ring's
+    ``fund_amount``: 涉及医保基金 = 统筹 + 个人账户 (:mod:`graph.money`), whole yuan."""
     table = Table(title=f"团伙 / rings: {len(result.rings)} "
                         f"({len(result.suspicious)} 可疑 suspicious)")
-    for col in ("ring_id", "模式 pattern", "分数 score", "人 persons", "机构 inst.",
-                "基金 fund (元)", "证据 evidence"):
+    for col in ("ring_id", "模式 pattern", "证据强度 strength", "人 persons", "机构 inst.",
+                "涉及医保基金 insurance money (元)", "证据 evidence"):
         table.add_column(col, overflow="fold")
     for r in result.rings[:top]:
         table.add_row(r.ring_id, r.pattern_zh, f"{r.score:.2f}", str(len(r.persons)),

@@ -1,4 +1,8 @@
-"""The store handle, the period filter and SQL pieces shared by the workbench's data modules."""
+"""The store handle, the period filter and SQL pieces shared by the workbench's data modules.
+
+``FUND_SQL`` is :data:`graph.money.FUND_SQL` (涉及医保基金 of settlement alias ``s``:
+统筹 + 个人账户, yuan), re-exported so every page sums money the way detection does.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from graph.claims import effective_settlements_sql, has_table
+from graph.money import FUND_SQL
 from loaders.store import open_store
 from yibao.divisions import divisions_frame
 from yibao.errors import StoreError
@@ -24,9 +29,6 @@ __all__ = [
     "period_settlements_sql",
     "query_frame",
 ]
-
-FUND_SQL = "(s.fund_pay_sumamt + s.acct_pay)::DOUBLE"
-"""Fund money of a settlement: 统筹基金 + 个人账户 (yuan), as detection counts it."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
-"""Rings for the workbench: the ranked table, one ring's record, members, settlements, money.
+"""Rings for the workbench: the ranked table, one ring's record, members, settlements, money,
+and the flag line of the detection run that scored them.
 
 Everything is read from the tables detection writes (``rings``, ``ring_members``,
-``ring_settlements``) joined to the loaded data. Personal columns (``psn_name``, ``certno``,
-``tel``) come back in full: masking is the caller's job (:func:`yibao.masking.mask_frame`),
-because only the caller knows the user's role.
+``ring_settlements``, ``detect_runs``) joined to the loaded data. Money is 涉及医保基金
+(统筹 + 个人账户, yuan) as :mod:`graph.money` defines it; a ring's whole and period figures
+come from :func:`graph.money.ring_money`, which detection's stored ``fund_amount`` agrees with.
+Personal columns (``psn_name``, ``certno``, ``tel``) come back in full: masking is the
+caller's job (:func:`yibao.masking.mask_frame`), because only the caller knows the user's role.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ import pandas as pd
 
 from dashboards.data.common import FUND_SQL, Period, division_names, query_frame
 from graph.claims import effective_settlements_sql
+from graph.explanations import EXPLANATION_KEYS
+from graph.money import Money, ring_money
 from yibao.divisions import divisions_frame
 
 __all__ = [
+    "DetectionRun",
     "RingRecord",
+    "latest_detection_run",
+    "ring_fund",
     "ring_institutions",
     "ring_monthly_fund",
     "ring_persons",
@@ -95,6 +103,13 @@ class RingRecord:
     evidence_zh: list[str]
     evidence_en: list[str]
 
+    @property
+    def explanation(self) -> str:
+        """The key of the honest explanation that cleared the ring (``""``: none held), as
+        :attr:`graph.rings.Ring.explanation` decodes ``metrics["explanation"]``."""
+        code = int(self.metrics.get("explanation", 0))
+        return EXPLANATION_KEYS[code] if 0 <= code < len(EXPLANATION_KEYS) else ""
+
 
 def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if value is not None else []
@@ -119,6 +134,53 @@ def ring_record(con: duckdb.DuckDBPyConnection, ring_id: str) -> RingRecord | No
         metrics={k: float(v) for k, v in json.loads(r["metrics"]).items()},
         evidence_zh=_as_list(r["evidence_zh"]), evidence_en=_as_list(r["evidence_en"]),
     )
+
+
+def ring_fund(con: duckdb.DuckDBPyConnection, ring_id: str, period: Period | None = None
+              ) -> Money:
+    """涉及医保基金 of the ring's settlements, yuan, with its parts (统筹 ``pool`` + 个人账户
+    ``account``) and the number of settlements: the whole ring (``period=None``; equal to the
+    stored ``rings.fund_amount``), or its settlements inside ``period``."""
+    if period is None:
+        return ring_money(con, ring_id)
+    params = period.params
+    return ring_money(con, ring_id, start=params["p_start"], end=params["p_end"])
+
+
+@dataclass(frozen=True)
+class DetectionRun:
+    """The latest detection run and the flag line it drew (from ``detect_runs.settings``).
+
+    ``threshold`` is the score of a ring at q = ``fdr`` (rings at or above it are flagged);
+    ``fdr`` the false-discovery rate; ``surprise_full`` the -log10 q at which the score is 1;
+    ``rings`` how many candidates the run tested (the Benjamini-Hochberg family).
+    """
+
+    run_id: int
+    started_at: pd.Timestamp
+    rings: int
+    threshold: float
+    fdr: float
+    surprise_full: float
+
+
+def latest_detection_run(con: duckdb.DuckDBPyConnection) -> DetectionRun | None:
+    """The flag line of the latest detection run as that run stored it, or ``None`` when no
+    run stored one (no run yet, or a run from before rings were tested against chance)."""
+    frame = query_frame(con, "SELECT run_id, started_at, rings, settings FROM detect_runs "
+                             "ORDER BY run_id DESC LIMIT 1")
+    if frame.empty:
+        return None
+    r = frame.iloc[0]
+    try:
+        stored = json.loads(r["settings"] or "{}")
+        suspicion = stored["suspicion"]
+        return DetectionRun(run_id=int(r["run_id"]), started_at=pd.Timestamp(r["started_at"]),
+                            rings=int(r["rings"]), threshold=float(stored["threshold"]),
+                            fdr=float(suspicion["fdr"]),
+                            surprise_full=float(suspicion["surprise_full"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def ring_settlements(con: duckdb.DuckDBPyConnection, ring_id: str, period: Period

@@ -16,7 +16,7 @@ from dashboards.i18n import pattern_label, places, t, text
 L = {
     "title": ("总览：长三角医保基金风险态势", "Overview: fund risk across the Yangtze Delta"),
     "settlements": ("结算笔数", "Settlements"),
-    "fund_total": ("基金支付（万元）", "Fund paid (10k yuan)"),
+    "fund_total": ("医保基金（万元）", "Insurance money (10k yuan)"),
     "suspicious_rings": ("可疑团伙", "Suspicious rings"),
     "suspicious_persons": ("涉及人员", "Persons involved"),
     "suspicious_fund": ("涉嫌违规基金（万元）", "Suspicious fund (10k yuan)"),
@@ -31,7 +31,7 @@ L = {
     "by_pattern": ("可疑团伙类型分布", "Suspicious rings by pattern"),
     "rings": ("团伙数", "Rings"),
     "persons": ("人数", "Persons"),
-    "fund": ("基金支付（元）", "Fund (yuan)"),
+    "fund": ("医保基金（元）", "Insurance money (yuan)"),
     "code": ("区划代码", "Code"),
     "name": ("地区", "Division"),
     "leads": ("线索数", "Leads"),

@@ -14,9 +14,9 @@ from dashboards.data import rings as ring_data
 from dashboards.figures.maps import FONT, ring_trips_map
 from dashboards.figures.network import network_figure, network_table
 from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, person_timeline
-from dashboards.i18n import columns, pattern_label, t, text
+from dashboards.i18n import EXPLANATIONS, columns, explanation_label, pattern_label, t, text
 from graph.rings import PATTERNS
-from graph.scoring import FEATURES, load_detection_settings
+from graph.scoring import FEATURES
 
 L = {
     "title": ("团伙：可疑团伙排行", "Rings: suspicious rings, ranked"),
@@ -24,7 +24,7 @@ L = {
     "back": ("← 返回团伙列表", "← Back to the rings"),
     "patterns": ("类型筛选", "Patterns"),
     "all_patterns": ("全部类型", "All patterns"),
-    "all_rings": ("包括未达阈值的团伙", "Include rings below the threshold"),
+    "all_rings": ("包括未列为可疑的团伙", "Include rings not flagged"),
     "pick": ("点击表格中的一行打开团伙", "Click a row to open the ring"),
     "not_found": ("找不到团伙 {ring_id}（可能已在重新检测后合并或消失）。",
                   "No ring {ring_id} (it may have merged or gone after detection reran)."),
@@ -37,19 +37,56 @@ L = {
     "evidence": ("证据", "Evidence"),
     "feature": ("特征", "Feature"),
     "value": ("取值 (0-1)", "Value (0-1)"),
-    "weight": ("权重", "Weight"),
-    "contribution": ("贡献", "Contribution"),
-    "score_line": ("评分 {score:.2f}（阈值 {threshold:.2f}），排名第 {rank} 位，来源：{source}",
-                   "score {score:.2f} (threshold {threshold:.2f}), rank {rank}, source: {source}"),
+    "features": ("描述性特征（仅供参考，不参与判定）",
+                 "Descriptive features (for reading only; they do not decide the flag)"),
+    "score_line": ("证据强度 {score:.2f}（可疑标记线 {threshold:.2f}，即 q ≤ {fdr:g}），"
+                   "排名第 {rank} 位，来源：{source}",
+                   "evidence strength {score:.2f} (flag line {threshold:.2f}, i.e. q ≤ {fdr:g}), "
+                   "rank {rank}, source: {source}"),
+    "score_line_no_run": ("证据强度 {score:.2f}，排名第 {rank} 位，来源：{source}"
+                          "（最近一次检测未记录可疑标记线，请重新运行 `yibao detect`）",
+                          "evidence strength {score:.2f}, rank {rank}, source: {source} (the "
+                          "latest detection run stored no flag line: rerun `yibao detect`)"),
+    "verdict_yes": ("**判定：可疑**（q = {q} ≤ 错误发现率 {fdr:g}）",
+                    "**Verdict: suspicious** (q = {q} ≤ false-discovery rate {fdr:g})"),
+    "verdict_no": ("**判定：未达可疑标准**（q = {q}，错误发现率 {fdr:g}）",
+                   "**Verdict: not flagged** (q = {q}, false-discovery rate {fdr:g})"),
+    "test_p": ("偶然出现的概率 p = {p}（原假设：成员各自按本人就诊次数和机构平常时段独立就诊；"
+               "已按 {pairs:,.0f} 对曾同时段结算的人校正搜索）",
+               "chance p = {p} (null model: each member visits independently, at their own "
+               "rate and the institutions' usual hours; corrected for the search over "
+               "{pairs:,.0f} pairs that ever co-settled)"),
+    "test_q": ("q = {q}：按本次检测全部 {n:,} 个候选团伙做 Benjamini-Hochberg 校正后的错误发现率",
+               "q = {q}: the false-discovery rate after Benjamini-Hochberg over this run's "
+               "{n:,} candidate rings"),
+    "test_meetings": ("同时段结算 {meetings:,.0f} 次，期望 {expected:,.1f} 次，"
+                      "分布在 {days:,.0f} 个日期",
+                      "{meetings:,.0f} co-settlements against {expected:,.1f} expected, on "
+                      "{days:,.0f} days"),
+    "explained": ("正常解释成立：{label}（上面的 p 是扣除该解释覆盖的结算后剩余部分的概率，"
+                  "因此不列为可疑）",
+                  "an honest explanation holds: {label} (the p above is that of the "
+                  "settlements it leaves, so the ring is not flagged)"),
+    "not_explained": ("没有成立的正常解释（已检验：{tried}）",
+                      "no honest explanation holds (tried: {tried})"),
     "src_community": ("共同结算社区", "co-settlement community"),
     "src_rule": ("规则命中", "rule hits"),
     "homes": ("参保地", "Insured division"),
     "trips": ("就医行程（参保地 → 机构）", "Trips (insured division → institution)"),
     "timeline": ("结算时间线", "Settlement timeline"),
-    "monthly": ("每月基金支付", "Fund paid per month"),
-    "fund_in_period": ("期内基金支付 {fund:,.2f} 元，结算 {n:,} 笔，{first} 至 {last}",
-                       "{fund:,.2f} yuan fund paid in the period, {n:,} settlements, "
-                       "{first} to {last}"),
+    "monthly": ("每月涉及医保基金", "Insurance money per month"),
+    "fund_whole": ("**涉及医保基金 {fund:,.2f} 元**（统筹基金 {pool:,.2f} 元 + 个人账户 "
+                   "{account:,.2f} 元），团伙全部 {n:,} 笔结算，就医时间 {first} 至 {last}"
+                   "（住院按入院日期）",
+                   "**Insurance money {fund:,.2f} yuan** (pooled fund {pool:,.2f} + personal "
+                   "account {account:,.2f}), the whole ring: {n:,} settlements, care from "
+                   "{first} to {last} (stays by admission day)"),
+    "fund_in_period": ("其中所选时间范围内（按结算时间）：涉及医保基金 {fund:,.2f} 元（统筹基金 "
+                       "{pool:,.2f} 元 + 个人账户 {account:,.2f} 元），结算 {n:,} 笔，"
+                       "结算于 {first} 至 {last}",
+                       "Of which in the chosen period (by settlement time): insurance money "
+                       "{fund:,.2f} yuan (pooled fund {pool:,.2f} + personal account "
+                       "{account:,.2f}), {n:,} settlements, settled {first} to {last}"),
     "core": ("核心", "core"),
     "attached": ("关联", "attached"),
     "nodes": ("{n:,} 个节点，{m:,} 条连接", "{n:,} nodes, {m:,} links"),
@@ -114,14 +151,55 @@ def _ring_list() -> None:
         st.rerun()
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _chance(p: float) -> str:
+    """A probability as people read it: ``0.03``, ``2.1×10⁻¹²``, or ``< 10⁻³⁰⁰``."""
+    if p <= 0.0:
+        return "< 10⁻³⁰⁰"
+    if p >= 0.001:
+        return f"{p:.3g}"
+    mantissa, exponent = f"{p:.1e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
 def _why(ring: ring_data.RingRecord) -> None:
-    settings = load_detection_settings(ui.settings().detection_config)
+    """The test that flagged (or cleared) the ring, as the detection run stored it, then the
+    evidence sentences and the descriptive features."""
+    run = ui.cached(ring_data.latest_detection_run)
     source = text(L, "src_rule" if ring.source == "rule" else "src_community", lg)
-    st.markdown(text(L, "score_line", lg, score=ring.score, threshold=settings.threshold,
-                     rank=ring.rank, source=source))
+    m = ring.metrics
+    if run is None:
+        st.markdown(text(L, "score_line_no_run", lg, score=ring.score, rank=ring.rank,
+                         source=source))
+    else:
+        st.markdown(text(L, "score_line", lg, score=ring.score, threshold=run.threshold,
+                         fdr=run.fdr, rank=ring.rank, source=source))
+    q = _chance(m.get("q_value", 1.0))
+    lines = []
+    if run is not None:
+        lines.append(text(L, "verdict_yes" if ring.suspicious else "verdict_no", lg, q=q,
+                          fdr=run.fdr))
+    lines.append(text(L, "test_p", lg, p=_chance(m.get("p_value", 1.0)),
+                      pairs=m.get("pairs_searched", 0.0)))
+    if run is not None:
+        lines.append(text(L, "test_q", lg, q=q, n=run.rings))
+    lines.append(text(L, "test_meetings", lg, meetings=m.get("meetings", 0.0),
+                      expected=m.get("expected", 0.0), days=m.get("meeting_days", 0.0)))
+    key = ring.explanation
+    if key:
+        lines.append(text(L, "explained", lg, label=explanation_label(key, lg)))
+    else:
+        tried = ("、" if lg == "zh" else ", ").join(
+            explanation_label(k, lg) for k in EXPLANATIONS)
+        lines.append(text(L, "not_explained", lg, tried=tried))
+    st.markdown("\n".join(f"- {line}" for line in lines))
     left, right = st.columns([1, 1])
+    left.markdown(f"**{text(L, 'evidence', lg)}**")
     evidence = ring.evidence_zh if lg == "zh" else ring.evidence_en
     left.markdown("\n".join(f"- {sentence}" for sentence in evidence))
+    right.markdown(f"**{text(L, 'features', lg)}**")
     rows = [{text(L, "feature", lg): f.name_zh if lg == "zh" else f.name_en,
              text(L, "value", lg): round(ring.features.get(f.key, 0.0), 3)} for f in FEATURES]
     feats = pd.DataFrame(rows)
@@ -240,12 +318,18 @@ def _ring_page(ring_id: str) -> None:
         st.warning(text(L, "not_found", lg, ring_id=ring_id))
         return
     st.title(text(L, "ring_title", lg, ring_id=ring.ring_id, pattern=_pattern(ring.pattern)))
+    whole = ui.cached(ring_data.ring_fund, ring.ring_id)
+    st.markdown(text(L, "fund_whole", lg, fund=whole.fund, pool=whole.pool,
+                     account=whole.account, n=whole.settlements, first=ring.first_time.date(),
+                     last=ring.last_time.date()))
     settlements = ui.cached(ring_data.ring_settlements, ring.ring_id, period)
     if settlements.empty:
         st.caption(text(L, "no_settlements", lg))
     else:
-        st.caption(text(L, "fund_in_period", lg, fund=float(settlements["fund"].sum()),
-                        n=len(settlements), first=settlements["setl_time"].min().date(),
+        part = ui.cached(ring_data.ring_fund, ring.ring_id, period)
+        st.caption(text(L, "fund_in_period", lg, fund=part.fund, pool=part.pool,
+                        account=part.account, n=part.settlements,
+                        first=settlements["setl_time"].min().date(),
                         last=settlements["setl_time"].max().date()))
     st.header(text(L, "why", lg))
     _why(ring)

@@ -5,5 +5,5 @@ WHERE d.dr_codg IN $codes AND s.setl_time >= coalesce($start, s.setl_time) AND s
   AND s.init_setl_id IS NULL AND s.medfee_sumamt >= 0
   AND NOT EXISTS { (s)<-[:REVERSES]-(:Settlement) }
 RETURN s.psn_no AS psn_no, s.fixmedins_code AS fixmedins_code, s.dr_codg AS dr_codg,
-       count(*) AS n, sum(s.fund_pay_sumamt + s.acct_pay) AS fund,
+       count(*) AS n, sum(coalesce(s.fund_pay_sumamt, 0) + coalesce(s.acct_pay, 0)) AS fund,
        min(s.setl_time) AS first, max(s.setl_time) AS last

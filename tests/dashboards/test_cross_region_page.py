@@ -79,7 +79,7 @@ def test_measure_and_top_n(app: Callable[..., AppTest]) -> None:
     no_exception(at)
     flows = _table(at, "就医地")
     assert len(flows) == 10
-    assert flows["基金支付（元）"].is_monotonic_decreasing
+    assert flows["医保基金（元）"].is_monotonic_decreasing
     at.slider(key="cross_top").set_value(50).run()
     assert len(_table(at, "就医地")) == 50
     assert at.query_params["top"] == "50"

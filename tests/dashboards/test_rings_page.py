@@ -96,14 +96,61 @@ def test_unknown_ring_says_so(app: Callable[..., AppTest]) -> None:
     assert any("RFFFFFFFFFF" in w.value for w in at.warning)
 
 
-def test_period_limits_the_ring_money(app: Callable[..., AppTest], detected: Detected) -> None:
+def _yuan_after(text: str, label: str) -> float:
+    """The first ``1,234.56 元`` amount after ``label`` in ``text``."""
+    found = re.search(label + r" ([\d,]+\.\d\d) (?:元|yuan)", text)
+    assert found is not None, text
+    return float(found.group(1).replace(",", ""))
+
+
+def test_header_shows_the_whole_ring_and_the_period_part(app: Callable[..., AppTest],
+                                                         detected: Detected) -> None:
+    """The header's first figure is the whole ring (统筹 + 个人账户, whatever the period), the
+    caption the chosen period's part of it."""
     ring_id, _ = _top_ring(detected)
+    ring = next(r for r in detected.result.rings if r.ring_id == ring_id)
     whole = app(page="rings", ring=ring_id)
     q1 = app(page="rings", ring=ring_id, **{"from": "2024-01-01", "to": "2024-03-31"})
-    money = [float(re.sub(r"[^\d.]", "", c.value.split("元")[0]))
-             for at in (whole, q1) for c in at.caption if "基金支付" in c.value]
-    assert len(money) == 2
-    assert money[1] < money[0]
+    for at in (whole, q1):
+        header = next(m.value for m in at.markdown if "涉及医保基金" in m.value)
+        assert _yuan_after(header, r"\*\*涉及医保基金") == pytest.approx(ring.fund_amount,
+                                                                      abs=0.005)
+        pool, account = _yuan_after(header, "统筹基金"), _yuan_after(header, "个人账户")
+        assert pool + account == pytest.approx(ring.fund_amount, abs=0.005)
+    part = [_yuan_after(next(c.value for c in at.caption if "所选时间范围" in c.value),
+                        "涉及医保基金") for at in (whole, q1)]
+    assert part[0] == pytest.approx(ring.fund_amount, abs=0.005)  # the period is all the data
+    assert part[1] < part[0]
+
+
+def test_why_shows_the_test_and_the_stored_flag_line(app: Callable[..., AppTest],
+                                                     detected: Detected) -> None:
+    ring_id, _ = _top_ring(detected)
+    at = app(page="rings", ring=ring_id)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "证据强度" in shown
+    assert "可疑标记线 0.10" in shown  # the run's stored line: fdr 0.01, surprise_full 20
+    assert "判定：可疑" in shown
+    assert "p = " in shown
+    assert "q = " in shown
+    assert "期望" in shown
+    assert "没有成立的正常解释" in shown
+    assert "权重" not in shown
+    assert "贡献" not in shown
+
+
+def test_an_explained_ring_names_its_explanation(app: Callable[..., AppTest],
+                                                 detected: Detected) -> None:
+    from dashboards.i18n import EXPLANATIONS
+
+    ring = next((r for r in detected.result.rings if r.explanation), None)
+    if ring is None:
+        pytest.skip("no honest look-alike was cleared by an explanation in this data")
+    for lang, i in (("zh", 0), ("en", 1)):
+        at = app(page="rings", ring=ring.ring_id, lang=lang)
+        no_exception(at)
+        shown = "\n".join(m.value for m in at.markdown)
+        assert EXPLANATIONS[ring.explanation][i] in shown
 
 
 def test_english_ring_page(app: Callable[..., AppTest], detected: Detected) -> None:
@@ -112,6 +159,15 @@ def test_english_ring_page(app: Callable[..., AppTest], detected: Detected) -> N
     no_exception(at)
     assert at.title[0].value.startswith("Ring ")
     assert "Why" in [h.value for h in at.header]
+    header = next(m.value for m in at.markdown if "Insurance money" in m.value)
+    why = next(m.value for m in at.markdown if "Verdict" in m.value)
+    period_part = next(c.value for c in at.caption if "chosen period" in c.value)
+    assert "pooled fund" in header
+    assert "personal account" in header
+    assert "insurance money" in period_part
+    assert "evidence strength" in "\n".join(m.value for m in at.markdown)
+    for shown in (header, why, period_part):
+        assert not re.search(r"[\u4e00-\u9fff]", shown), shown
 
 
 def test_big_ring_timeline_is_per_day(app: Callable[..., AppTest], detected: Detected,
@@ -124,7 +180,7 @@ def test_big_ring_timeline_is_per_day(app: Callable[..., AppTest], detected: Det
     no_exception(at)
     assert any("每个圆点是一天" in c.value for c in at.caption)
     days = next(d.value for d in at.dataframe if "日期" in d.value.columns)
-    whole = next(c.value for c in at.caption if "基金支付" in c.value)
+    whole = next(c.value for c in at.caption if "所选时间范围" in c.value)
     settlements = int(re.search(r"结算 ([\d,]+) 笔", whole).group(1).replace(",", ""))  # type: ignore[union-attr]
     assert days["结算笔数"].sum() == settlements
     assert (days["人数"] <= len(persons)).all()

@@ -42,7 +42,9 @@ def _flagged_by_hand(store: Store) -> dict[str, dict[str, float]]:
             setl_ids.update(ids)
     out: dict[str, dict[str, float]] = defaultdict(dict)
     for setl_id, inst, fund in con.execute(
-            "SELECT setl_id, fixmedins_code, fund_pay_sumamt::DOUBLE FROM settlements").fetchall():
+            "SELECT setl_id, fixmedins_code, "
+            "(coalesce(fund_pay_sumamt, 0) + coalesce(acct_pay, 0))::DOUBLE FROM settlements"
+    ).fetchall():
         if setl_id in setl_ids:
             out[inst][setl_id] = fund
     return out

@@ -8,8 +8,9 @@ page (:mod:`yibao.brief.page`) only lays them out. What counts:
   whose institution lies in the region (``institutions.admdvs``). Persons may live elsewhere.
 * **Suspicious settlements**: those of scope named by a suspicious ring (``ring_settlements``
   of ``rings.suspicious``) or by a rule hit that is not an honest explanation (severity other
-  than ``info``). Fund money is 统筹 + 个人账户 (``fund_pay_sumamt + acct_pay``), yuan. A
-  settlement named twice (a ring and a rule) counts once in totals, once per violation type.
+  than ``info``). Fund money is 涉及医保基金 = 统筹 + 个人账户
+  (:data:`graph.money.FUND_SQL`), yuan. A settlement named twice (a ring and a rule) counts
+  once in totals, once per violation type.
 * **Leads** (线索) come from the ledger: those whose region lies in the briefing's region and,
   when a period was asked for, whose detection source (ring, chain, rule hits) overlaps it, or,
   for leads entered by hand, that were created in it. 查实 (confirmed) counts leads in 查实 or 处理
@@ -182,6 +183,7 @@ def _scope_tables(con: duckdb.DuckDBPyConnection, period: Period | None, region:
     """Temp tables ``_brief_setl`` (effective settlements in scope) and ``_brief_hits`` (their
     suspicious ones, one row per violation key and ring)."""
     from graph.claims import effective_settlements_sql
+    from graph.money import FUND_SQL
 
     where = "TRUE"
     if period is not None:
@@ -190,7 +192,7 @@ def _scope_tables(con: duckdb.DuckDBPyConnection, period: Period | None, region:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _brief_setl AS
         SELECT s.setl_id, s.psn_no, s.fixmedins_code, i.admdvs, s.setl_time,
-               (coalesce(s.fund_pay_sumamt, 0) + coalesce(s.acct_pay, 0))::DOUBLE AS fund
+               {FUND_SQL} AS fund
         FROM ({effective_settlements_sql(where)}) s
         JOIN institutions i USING (fixmedins_code)
         WHERE starts_with(i.admdvs, $prefix)""", {"prefix": region.prefix})

@@ -13,17 +13,20 @@ took place. A settlement is flagged by one of three kinds of evidence that detec
 
 Per candidate (one row of the frame :func:`candidates_from_store` returns):
 
-- ``amount``: 疑点金额, yuan: the fund payment (``fund_pay_sumamt``) of the distinct flagged
-  settlements at that institution, never below 0 (a flagged reversal cannot make it negative).
+- ``amount``: 疑点金额, yuan: the insurance money (涉及医保基金 = 统筹基金 + 个人账户,
+  :data:`graph.money.FUND_SQL`, the figure rings, leads and the brief show) of the distinct
+  flagged settlements at that institution, never below 0 (a flagged reversal cannot make it
+  negative).
 - ``risk`` in [0, 1], 风险分: a noisy-OR of the evidence, each piece read as an independent
   chance that the institution is involved::
 
       risk = 1 - (1 - ring) * 0.7**n_high * 0.85**n_medium * 0.95**n_low * 0.8**n_chains
 
-  ``ring`` is the highest score of a suspicious ring with a flagged settlement there (scores
-  are already in [0, 1]), ``n_high``/``n_medium``/``n_low`` count the distinct rule hits of each
-  severity, ``n_chains`` the distinct chains. One high-severity hit alone gives 0.3, one chain
-  0.2; a ring scored 0.8 gives at least 0.8; more evidence only raises it.
+  ``ring`` is the highest confidence of a suspicious ring with a flagged settlement there
+  (1 - its Benjamini-Hochberg q-value, :mod:`graph.suspicion`: a ring flagged at a 1% false
+  discovery rate gives at least 0.99), ``n_high``/``n_medium``/``n_low`` count the distinct
+  rule hits of each severity, ``n_chains`` the distinct chains. One high-severity hit alone
+  gives 0.3, one chain 0.2; more evidence only raises it.
 - ``days``: 检查天数, team-days a visit takes: 2 for a hospital of level 二级 or higher
   (``fixmedins_type`` 1 with ``hosp_lv`` 01 to 07), 1 for first-level or unrated hospitals,
   clinics and retail pharmacies.
@@ -86,7 +89,9 @@ TWO_DAY_LEVELS = ("01", "02", "03", "04", "05", "06", "07")
 
 _FLAGGED_SQL = """
 WITH evidence AS (
-    SELECT 'ring' AS kind, r.ring_id AS item, r.score, NULL::VARCHAR AS severity, rs.setl_id
+    SELECT 'ring' AS kind, r.ring_id AS item,
+           coalesce(1 - try_cast(json_extract(r.metrics, '$.q_value') AS DOUBLE), r.score)
+               AS score, NULL::VARCHAR AS severity, rs.setl_id
     FROM rings r JOIN ring_settlements rs USING (ring_id)
     WHERE r.suspicious
     UNION ALL
@@ -99,7 +104,7 @@ WITH evidence AS (
     WHERE c.hit_class NOT IN (SELECT unnest($honest::VARCHAR[]))
 ), flagged AS (
     SELECT e.kind, e.item, e.score, e.severity, e.setl_id, s.fixmedins_code,
-           s.fund_pay_sumamt::DOUBLE AS fund
+           {fund} AS fund
     FROM evidence e JOIN settlements s USING (setl_id)
     WHERE ($start IS NULL OR s.setl_time >= $start) AND ($end IS NULL OR s.setl_time < $end)
 ), per_institution AS (
@@ -205,9 +210,11 @@ def candidates_from_store(
             f"the store has no detection results (missing tables: {', '.join(missing)}): "
             "run 'yibao detect --db STORE' first"
         )
+    from graph.money import FUND_SQL
+
     start, end = _period_bounds(period)
     raw = con.execute(
-        _FLAGGED_SQL,
+        _FLAGGED_SQL.replace("{fund}", FUND_SQL),
         {"honest": list(HONEST_CHAIN_CLASSES), "start": start, "end": end,
          "prefix": _region_prefix(region)},
     ).fetchdf()

@@ -7,9 +7,11 @@ it can follow every detection run. :func:`lead_draft_from_ring` makes the draft 
 workbench's "make it a lead" on a ring page) by the same code, so the two never differ.
 
 * **Rings** (``source="ring"``, reference the ring id): suspicious rings only (the honest
-  look-alikes detection keeps below the threshold are not leads). Risk from the ring's score
-  (:func:`~yibao.leads.model.risk_from_score`), money the ring's fund (统筹 + 个人账户), region
-  the county whose institutions took most of the ring's fund.
+  look-alikes detection keeps below the threshold are not leads). Risk from the ring's
+  confidence, 1 - its q-value (:func:`~yibao.leads.model.risk_from_score`: a ring flagged at
+  a 1% false-discovery rate is high risk), money the ring's stored ``fund_amount``
+  (涉及医保基金 = 统筹 + 个人账户, :mod:`graph.money`: the figure every view of the ring
+  shows), region the county whose institutions took most of the ring's fund.
 * **Resale chains** (``source="chain"``, reference the traceability code): chains of class
   ``resale`` (倒卖回流药), risk from the ``TRACE_REUSE`` rule's severity for that class, money
   the fund of the code's effective settlements, region the institution of its last sale (the
@@ -127,20 +129,25 @@ def _ring_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
                  ) -> list[LeadDraft]:
     """The drafts of the suspicious rings overlapping the period of ``params``, or, with
     ``ring_id``, of that ring alone (suspicious or not, whatever the period)."""
+    from graph.money import FUND_SQL
     from graph.rings import PATTERNS
 
     rings = _records(con, f"""
         SELECT ring_id, pattern, score, persons, institutions, practitioners, fund_amount,
-               n_settlements, evidence_zh
+               n_settlements, evidence_zh,
+               -- confidence that the ring is not chance: 1 - its q-value (stores written
+               -- before rings had one: the score)
+               coalesce(1 - try_cast(json_extract(metrics, '$.q_value') AS DOUBLE), score)
+                   AS confidence
         FROM rings r
         WHERE CASE WHEN $ring_id IS NULL THEN suspicious AND {_OVERLAPS.format(t="r")}
                    ELSE ring_id = $ring_id END
         ORDER BY rank, ring_id""", {**params, "ring_id": ring_id})
-    regions = {r["ring_id"]: r["admdvs"] for r in _records(con, """
+    regions = {r["ring_id"]: r["admdvs"] for r in _records(con, f"""
         SELECT ring_id, admdvs FROM (
             SELECT rs.ring_id, i.admdvs,
                    row_number() OVER (PARTITION BY rs.ring_id
-                                      ORDER BY sum(s.fund_pay_sumamt + s.acct_pay) DESC,
+                                      ORDER BY sum({FUND_SQL}) DESC,
                                                i.admdvs) AS k
             FROM ring_settlements rs JOIN settlements s USING (setl_id)
             JOIN institutions i USING (fixmedins_code)
@@ -154,7 +161,7 @@ def _ring_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
         where = names.get(insts[0], (insts[0], ""))[0] if insts else "无机构"
         more = f"等 {len(insts)} 家机构" if len(insts) > 1 else ""
         pattern_zh = PATTERNS.get(r["pattern"], (r["pattern"], ""))[0]
-        score = float(r["score"])
+        score = min(1.0, max(0.0, float(r["confidence"])))
         drafts.append(LeadDraft(
             source="ring", source_ref=r["ring_id"],
             title=f"{pattern_zh}：{where}{more}，{len(r['persons'] or [])} 人",
@@ -220,7 +227,7 @@ pick AS (
     WHERE k = 1),
 g AS (SELECT h.*, coalesce(pick.inst, '') AS inst FROM h LEFT JOIN pick USING (hit_id)),
 money AS (
-    SELECT gs.rule_id, gs.inst, sum(s.fund_pay_sumamt + s.acct_pay) AS fund
+    SELECT gs.rule_id, gs.inst, sum({{fund}}) AS fund
     FROM (SELECT DISTINCT rule_id, inst, unnest(setl_ids) AS setl_id FROM g) gs
     JOIN ({{effective}}) s USING (setl_id)
     GROUP BY gs.rule_id, gs.inst)
@@ -239,11 +246,13 @@ ORDER BY g.rule_id, g.inst"""
 def _rule_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
                  names: dict[str, tuple[str, str]], period: Period | None) -> list[LeadDraft]:
     from graph.claims import effective_settlements_sql
+    from graph.money import FUND_SQL
     from graph.rules import load_rulebase
 
     rule_names = {rule.id: rule.name_zh for rule in load_rulebase()}
-    groups = _records(con, _RULE_GROUPS.replace("{effective}", effective_settlements_sql()),
-                      params)
+    sql = _RULE_GROUPS.replace("{effective}", effective_settlements_sql()).replace(
+        "{fund}", FUND_SQL)
+    groups = _records(con, sql, params)
     ring_of_hit: dict[str, list[str]] = defaultdict(list)
     if _has(con, "rings"):
         for r in _records(con, """SELECT ring_id, unnest(hit_ids) AS hit_id FROM rings
