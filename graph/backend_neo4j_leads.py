@@ -19,7 +19,10 @@ first's result. Either way the lead is updated with
 :class:`~yibao.errors.LeadConflictError`, never a lost update. Standard Neo4j 5 Cypher only (no
 APOC); links are list properties, so detection replacing its ``Ring`` nodes leaves leads whole.
 An event can be changed on the server by anyone with write access (there are no triggers
-without plugins): :meth:`~yibao.leads.ledger.LeadLedger.verify` finds it.
+without plugins): events are sealed with the ledger key kept on the clients
+(:mod:`yibao.leads.seal`, ``YIBAO_LEDGER_KEY``: every client writing the ledger needs the same
+key file), so :meth:`~yibao.leads.ledger.LeadLedger.verify` finds an edit, and a deleted tail
+by the checkpoints in the audit log and anchor file.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from yibao.leads.model import (
     region_prefix,
     yuan_to_fen,
 )
+from yibao.leads.seal import SealOptions
 from yibao.settings import Settings
 
 if TYPE_CHECKING:
@@ -196,8 +200,9 @@ class Neo4jLedger(LeadLedger):
     name = "neo4j"
 
     def __init__(self, runner: Runner, *, clock: Clock | None = None,
-                 ledger_name: str = LEDGER_NAME, driver: neo4j.Driver | None = None) -> None:
-        super().__init__(clock=clock)
+                 ledger_name: str = LEDGER_NAME, driver: neo4j.Driver | None = None,
+                 seal: SealOptions | None = None) -> None:
+        super().__init__(clock=clock, seal=seal)
         self.runner = runner
         self.ledger_name = ledger_name
         self._driver = driver
@@ -206,15 +211,22 @@ class Neo4jLedger(LeadLedger):
         runner.run("leads/create_head", {"name": ledger_name, "genesis": GENESIS})
 
     @classmethod
-    def connect(cls, settings: Settings, *, clock: Clock | None = None) -> Neo4jLedger:
+    def connect(cls, settings: Settings, *, clock: Clock | None = None,
+                seal: SealOptions | None = None) -> Neo4jLedger:
         """A ledger with its own connection to the server of ``settings`` (``NEO4J_*``);
-        :meth:`close` closes it."""
+        :meth:`close` closes it. ``seal``: the key and where checkpoints go (default: the key
+        of ``settings``, no checkpoints)."""
         from graph.backend_neo4j import Neo4jBackend
 
         backend = Neo4jBackend.connect(settings)
         runner = backend.runner
         assert isinstance(runner, QueryRunner)
-        return cls(runner, clock=clock, driver=runner.driver)
+        return cls(runner, clock=clock, driver=runner.driver,
+                   seal=seal or SealOptions.from_settings(settings, audit=False))
+
+    @property
+    def target(self) -> str:
+        return "neo4j:" + self.ledger_name
 
     def close(self) -> None:
         """Close the connection when this ledger opened it (:meth:`connect`)."""

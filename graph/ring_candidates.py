@@ -6,9 +6,11 @@ Two sources make candidates, which :mod:`graph.rings` then tests and explains:
   widened by persons who co-settled with a good share of it on fewer days (a recruit who came
   on one wave only), at the institutions that host their co-settlements;
 * **rule hits** that share places (:mod:`graph.rules`): persons with impossible trips through
-  the same pharmacies (异地冒用), a doctor's prescriptions flowing to one pharmacy far beyond
-  their peers' (医药串通, with its binomial test), and traceability codes resold between the
-  same pharmacies (倒卖回流药, via :mod:`graph.chains`).
+  the same pharmacies (异地冒用) and traceability codes resold between the same pharmacies
+  (倒卖回流药, via :mod:`graph.chains`);
+* **steering tests** (:mod:`graph.collusion`): a doctor's prescriptions flowing to one pharmacy
+  far beyond their peers' for the same drugs (医药串通), with the rule's hit attached when
+  ``DOCTOR_PHARMACY_CONCENTRATION`` fired too.
 
 A candidate's settlements are always its persons' effective settlements at its institutions
 (table ``ring_settlements``): one set, used for its money, its test and its evidence.
@@ -16,7 +18,6 @@ A candidate's settlements are always its persons' effective settlements at its i
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -29,14 +30,19 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from graph.claims import Claims, has_table
+from graph.collusion import SteeringTest, steering_tests
 from graph.community import Partition
 from graph.projection import PersonProjection
 from graph.scoring import CommunityParams
-from graph.suspicion import binomial_surprise
 
 __all__ = ["RingCandidate", "community_ring_candidates", "rule_ring_candidates"]
 
 I64 = npt.NDArray[np.int64]
+
+_CANDIDATE_P = 0.05
+"""Steering tests with a p-value this high or higher can never be flagged at a sensible false
+discovery rate: they are not kept as candidates (they still count in the control)."""
+_PHARMACY_SQL = "(i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%')"
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ def rule_ring_candidates(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
     out: list[RingCandidate] = []
     if has_table(con, "rule_hits"):
         out += _travel_rings(con)
-        out += _collusion_rings(con)
+    out += _collusion_rings(con)
     if has_table(con, "chains"):
         out += _resale_rings(con)
     return out
@@ -196,64 +202,65 @@ def _travel_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
 
 
 def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
-    hits = con.sql("""
-        SELECT hit_id, persons, institutions, practitioners, evidence_zh, evidence_en, metrics
-        FROM rule_hits WHERE rule_id = 'DOCTOR_PHARMACY_CONCENTRATION' ORDER BY hit_id
-    """).fetchall()
-    # Every hit's doctor's patients who filled the doctor's prescriptions at any pharmacy and
-    # settled at the hit's institutions too, in one pass over the fee details.
-    patients_of: dict[str, list[str]] = defaultdict(list)
-    if hits:
-        rows = con.execute("""
-            WITH hit AS (SELECT hit_id, unnest(practitioners) AS dr, institutions
-                         FROM rule_hits WHERE hit_id IN (SELECT unnest($ids))),
-            filled AS (
-                SELECT DISTINCT f.bilg_dr_codg AS dr, s.psn_no FROM fee_details f
-                JOIN settlements s ON s.setl_id = f.setl_id
-                JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
-                WHERE f.bilg_dr_codg IN (SELECT dr FROM hit)
-                  AND (i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%'))
-            SELECT DISTINCT h.hit_id, f.psn_no FROM hit h JOIN filled f ON f.dr = h.dr
-            WHERE EXISTS (SELECT 1 FROM settlements s WHERE s.psn_no = f.psn_no
-                          AND list_contains(h.institutions, s.fixmedins_code))
+    """Doctors whose prescriptions go to one pharmacy far more than their peers' for the same
+    drugs (:mod:`graph.collusion`). Doctors whose test is far from any flag line are left out
+    of the candidates but count in the false-discovery control (``null_tests``)."""
+    if not has_table(con, "fee_details"):
+        return []
+    tests = steering_tests(con)
+    kept = [t for t in tests if t.p_value < _CANDIDATE_P]
+    hits: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    if has_table(con, "rule_hits"):
+        for hit_id, dr, ev_zh, ev_en in con.execute("""
+            SELECT hit_id, subject_id, evidence_zh, evidence_en FROM rule_hits
+            WHERE rule_id = 'DOCTOR_PHARMACY_CONCENTRATION' ORDER BY hit_id""").fetchall():
+            hits[dr].append((hit_id, ev_zh, ev_en))
+    # The doctor's other patients who filled the doctor's prescriptions at any pharmacy and
+    # settled at the ring's institutions too (every member has ring settlements).
+    others: dict[str, list[str]] = defaultdict(list)
+    if kept:
+        rows = con.execute(f"""
+            WITH ring AS (SELECT unnest($drs) AS dr, unnest($places) AS places)
+            SELECT DISTINCT r.dr, s.psn_no FROM ring r
+            JOIN fee_details f ON f.bilg_dr_codg = r.dr
+            JOIN settlements s ON s.setl_id = f.setl_id
+            JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
+            WHERE {_PHARMACY_SQL}
+              AND EXISTS (SELECT 1 FROM settlements x WHERE x.psn_no = s.psn_no
+                          AND list_contains(r.places, x.fixmedins_code))
             ORDER BY 1, 2
-        """, {"ids": [h[0] for h in hits]}).fetchall()
-        for hit_id, psn in rows:
-            patients_of[hit_id].append(psn)
+        """, {"drs": [t.doctor for t in kept],
+              "places": [_places(t) for t in kept]}).fetchall()
+        for dr, psn in rows:
+            others[dr].append(psn)
     out = []
-    for h in hits:
-        m = json.loads(h[6]) if h[6] else {}
-        k, n = int(m.get("at_top_pharmacy", 0)), int(m.get("prescriptions", 0))
-        p0 = float(m.get("peer_share", m.get("market_share", 0.0)) or 0.0)
-        p, surprise = binomial_surprise(k, n, p0)
-        # The rule took each doctor's top pharmacy: the p-value is corrected for that choice
-        # (Bonferroni over the doctor's pharmacies). The doctors it tested without a hit join
-        # the false-discovery control as tests that found nothing (``null_tests``).
-        searched = max(1, int(m.get("n_pharmacies", 1) or 1))
-        p = min(1.0, p * searched)
-        tested = int(m.get("doctors_tested", 0) or 0)
-        # The ring: the doctor, the pharmacy, the patients steered there (its core) and the
-        # doctor's other patients (above).
-        patients = patients_of.get(h[0], [])
-        core = _index(con, "_psn_idx", h[1])
+    for k, t in enumerate(kept):
+        core = _index(con, "_psn_idx", t.steered)
+        found = hits.get(t.doctor, [])
         out.append(RingCandidate(
-            pattern="doctor_pharmacy_collusion", source="rule",
-            persons=tuple(sorted(set(core) | set(_index(con, "_psn_idx", patients)))),
-            core=tuple(core),
-            institutions=tuple(_index(con, "_ins_idx", h[2])),
-            practitioners=tuple(sorted(h[3])), hit_ids=(h[0],), rule_evidence=((h[4], h[5]),),
-            p_value=p, null_tests=max(0, tested - len(hits)) if h is hits[0] else 0,
-            test_zh=(f"若该医师的处方像同机构其他医师一样流向药店（该药店占 {p0:.1%}），"
-                     f"{n} 张中有 {k} 张集中于此的概率约为 10^-{surprise:.0f}"
-                     f"（按其用过的 {searched} 家药店校正，并与检验过的 {tested:,} 名医师一起"
-                     "控制错误发现率）"),
-            test_en=(f"if this doctor's prescriptions went to pharmacies as their peers' do "
-                     f"(that pharmacy: {p0:.1%}), {k} of {n} there has a chance of about "
-                     f"10^-{surprise:.0f} (corrected for the doctor's {searched} pharmacies, "
-                     f"with the false-discovery rate controlled over the {tested:,} doctors "
-                     "tested)"),
+            pattern="doctor_pharmacy_collusion", source="rule" if found else "test",
+            persons=tuple(sorted(set(core) | set(_index(con, "_psn_idx", others[t.doctor])))),
+            core=tuple(core), institutions=tuple(_index(con, "_ins_idx", _places(t))),
+            practitioners=(t.doctor,), hit_ids=tuple(h[0] for h in found),
+            rule_evidence=tuple((h[1], h[2]) for h in found[:2]),
+            p_value=t.p_value, null_tests=len(tests) - len(kept) if k == 0 else 0,
+            test_zh=(f"医师 {t.doctor} 在药店结算的 {t.fills} 张处方中 {t.at_pharmacy} 张"
+                     f"流向同一药店；若像同机构其他医师的处方一样流向药店"
+                     f"（该药店约占 {t.peer_share:.1%}），"
+                     f"概率约为 10^-{t.surprise:.0f}（按其用过的 {t.pharmacies} 家药店校正，"
+                     f"并与检验过的 {len(tests):,} 名医师一起控制错误发现率）"),
+            test_en=(f"{t.at_pharmacy} of doctor {t.doctor}'s {t.fills} prescriptions filled at "
+                     f"pharmacies went to one pharmacy; if they went where their colleagues' "
+                     f"prescriptions go (about {t.peer_share:.1%} "
+                     f"there), the chance is about 10^-{t.surprise:.0f} (corrected for the "
+                     f"doctor's {t.pharmacies} pharmacies, with the false-discovery rate "
+                     f"controlled over the {len(tests):,} doctors tested)"),
         ))
     return out
+
+
+def _places(t: SteeringTest) -> list[str]:
+    return sorted({t.pharmacy, *([t.doctor_institution] if t.doctor_institution else [])})
 
 
 def _resale_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:

@@ -762,28 +762,13 @@ def _doctor_pharmacy(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
                    WHERE pp.dr = d.dr AND pp.admdvs = d.top_admdvs), 0) AS market_share
         FROM per_doctor d JOIN market m ON m.pharmacy = d.top_pharmacy
         JOIN area a ON a.admdvs = d.top_admdvs
-    ), tested AS (
-        SELECT count(*) AS n FROM (SELECT dr FROM per_pharmacy GROUP BY dr
-                                   HAVING sum(n) >= $min_rx)
-    ), peers AS (
-        -- fills of every doctor's colleagues (same institution) per pharmacy
-        SELECT pr.fixmedins_code AS inst, pp.pharmacy, sum(pp.n) AS n
-        FROM per_pharmacy pp JOIN practitioners pr ON pr.dr_codg = pp.dr GROUP BY ALL
     ), top AS (
         SELECT d.dr, d.total, d.n_pharmacies, d.top_pharmacy, d.top_n, d.market_share,
-               -- the pharmacy's share among the colleagues' fills, smoothed toward its
-               -- market share by 20 fills (a doctor without colleagues: the market share)
-               (coalesce(max(pa.n), 0) - d.top_n
-                + 20 * d.market_share) / (coalesce(max(pt.n), 0) - d.total + 20) AS peer_share,
-               coalesce(max(pt.n), 0) - d.total AS peer_fills,
                list_sort(list_distinct(list(r.psn_no))) AS persons,
-               list_sort(list_distinct(list(r.setl_id))) AS setl_ids
+               list_sort(list(r.setl_id)) AS setl_ids
         FROM scored d JOIN rx r ON r.dr = d.dr AND r.pharmacy = d.top_pharmacy
-        LEFT JOIN practitioners me ON me.dr_codg = d.dr
-        LEFT JOIN peers pa ON pa.inst = me.fixmedins_code AND pa.pharmacy = d.top_pharmacy
-        LEFT JOIN (SELECT inst, sum(n) AS n FROM peers GROUP BY 1) pt ON pt.inst = me.fixmedins_code
         WHERE d.top_n >= $min_lift * d.market_share * d.total
-        GROUP BY d.dr, d.total, d.n_pharmacies, d.top_pharmacy, d.top_n, d.market_share
+        GROUP BY ALL
     )
     SELECT [t.dr, t.top_pharmacy] AS hit_keys, NULL::VARCHAR AS hit_class,
            'practitioner' AS subject_kind, t.dr AS subject_id, t.persons,
@@ -804,8 +789,6 @@ def _doctor_pharmacy(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
            json_object('prescriptions', t.total, 'at_top_pharmacy', t.top_n,
                        'share', round(t.top_n / t.total, 3),
                        'market_share', round(t.market_share, 3),
-                       'peer_share', round(t.peer_share, 4), 'peer_fills', t.peer_fills,
-                       'doctors_tested', (SELECT n FROM tested),
                        'lift', round(t.top_n / t.total / nullif(t.market_share, 0), 1),
                        'n_pharmacies', t.n_pharmacies, 'n_patients', len(t.persons),
                        'top_pharmacy', t.top_pharmacy,

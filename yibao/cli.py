@@ -391,6 +391,10 @@ from yibao.cli_leads import leads_group  # noqa: E402
 
 cli.add_command(leads_group)
 
+from yibao.cli_audit import audit_group  # noqa: E402
+
+cli.add_command(audit_group)
+
 from yibao.cli_brief import brief_command  # noqa: E402
 
 cli.add_command(brief_command)

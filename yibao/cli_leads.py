@@ -3,8 +3,9 @@
 ``from-detection`` makes leads of the store's detection results (again: adds nothing new),
 ``list`` and ``show`` read the ledger, ``move`` takes a lead one step along its lifecycle,
 ``export``/``import`` go through Excel (``export --start/--end``: one period's leads),
-``verify`` checks the audit chain. The ledger is the one of the settings (``YIBAO_BACKEND``:
-a SQLite file beside the store, ``YIBAO_LEADS``, or the Neo4j server). Exit codes: 0 done,
+``verify`` checks the keyed audit chain and its checkpoints. The ledger is the one of the
+settings (``YIBAO_BACKEND``: a SQLite file beside the store, ``YIBAO_LEADS``, or the Neo4j
+server). Exit codes: 0 done,
 1 refused (a conflict, a move the lifecycle forbids, rejected import rows, a broken audit
 chain), 2 a usage or input error.
 """
@@ -333,20 +334,25 @@ def _activity_spans(db: Path | None) -> ActivitySpans:
 @_JSON
 def import_command(path: Path, by: str, db: Path | None, leads_file: Path | None,
                    as_json: bool) -> None:
-    """导入填好的线索台账：逐行更新（按导出时的版本检查冲突），无编号的行新增线索。
+    """导入填好的线索台账：逐行核对（按导出时的版本检查冲突），无编号的行新增线索；通过的行一次性整体保存。
 
-    Import a filled ledger row by row (conflicts checked against each row's version); rows
-    without an id become new leads. Every row is reported; a rejected row changes nothing.
+    Import a filled ledger (conflicts checked against each row's version); rows without an id
+    become new leads. Every row is reported; a rejected row changes nothing; the accepted rows
+    are saved together in one transaction, and if any row fails unexpectedly none is saved.
     """
     from yibao.leads.excel import import_workbook
 
     with _ledger(db, leads_file) as ledger:
         report = import_workbook(ledger, path, by=by)
     if as_json:
-        click.echo(json.dumps({"summary": report.summary(),
+        click.echo(json.dumps({"summary": report.summary(), "failed_row": report.failed_row,
                                "rows": [asdict(r) for r in report.rows]},
                               ensure_ascii=False, indent=2))
     else:
+        if report.failed_row is not None:
+            err.print(f"[bold red]导入已整体撤销 / import undone[/]: row {report.failed_row} "
+                      "failed, nothing was saved; fix that row and import again",
+                      highlight=False)
         s = report.summary()
         err.print(f"{path}: {s['rows']} rows — updated {s['updated']}, created "
                   f"{s['created']}, unchanged {s['unchanged']}, rejected {s['rejected']}",
@@ -357,17 +363,30 @@ def import_command(path: Path, by: str, db: Path | None, leads_file: Path | None
         raise SystemExit(1)
 
 
+ANCHOR = click.option(
+    "--anchor", "anchors", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="锚点文件（可多次；另见 YIBAO_ANCHOR）/ anchor file with checkpoints, repeatable "
+         "(YIBAO_ANCHOR is read too)")
+
+
 @leads_group.command("verify", context_settings=CONTEXT,
                      short_help="核验变更记录 / check the audit chain")
 @_DB
 @_LEADS
-def verify_command(db: Path | None, leads_file: Path | None) -> None:
-    """核验变更记录的哈希链，以及每条线索与其变更记录是否一致。
+@ANCHOR
+def verify_command(db: Path | None, leads_file: Path | None, anchors: tuple[Path, ...]) -> None:
+    """核验变更记录的密钥哈希链、与审计日志及锚点文件中检查点的一致性，以及每条线索与其变更记录是否一致。
 
-    Check the audit trail's hash chain and that every lead matches its history.
+    Check the audit trail's keyed chain (YIBAO_LEDGER_KEY), its head against the checkpoints
+    in the audit log and anchor files (a deleted tail), and that every lead matches its
+    history. Exit 1 when tampered with, naming the first bad event.
     """
+    for anchor in anchors:
+        if not anchor.exists():
+            _fail(f"anchor file {anchor} does not exist: give the file checkpoints were "
+                  "written to (YIBAO_ANCHOR)")
     with _ledger(db, leads_file) as ledger:
-        report = ledger.verify()
+        report = ledger.verify(anchors=anchors)
     err.print(str(report), highlight=False, soft_wrap=True)
     if not report.ok:
         for problem in report.problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ import click
 from yibao._cli_common import CONTEXT, _fail, _settings, err
 from yibao.errors import YibaoError
 
-__all__ = ["user_group", "workbench_command"]
+__all__ = ["streamlit_command", "user_group", "workbench_command"]
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
 
@@ -42,19 +43,33 @@ def workbench_command(db: Path | None, users: Path | None, port: int, address: s
         _fail(f"no store at {settings.db}: run 'yibao demo' or 'yibao load' first")
     env = {**os.environ, "YIBAO_DB": str(settings.db.resolve()),
            "YIBAO_USERS": str(settings.users_path.resolve()),
-           "YIBAO_AUDIT_LOG": str(settings.audit_path.resolve())}
+           "YIBAO_AUDIT_LOG": str(settings.audit_path.resolve()),
+           "YIBAO_SIGNIN_STATE": str(settings.signin_state_path.resolve())}
     err.print(f"工作台 / workbench: http://{address}:{port}  (store {settings.db}, "
               f"users {settings.users_path})", highlight=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.address", address, "--server.port", str(port),
-           "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false",
-           # a failure shows a plain message in the browser; the traceback goes to this log
-           "--client.showErrorDetails", "none"]
+    cmd = streamlit_command(address=address, port=port)
     sys.stdout.flush()
     sys.stderr.flush()
     # Streamlit replaces this process: a SIGTERM or Ctrl-C reaches the server itself, and no
     # parent can die leaving a server behind
     os.execve(sys.executable, cmd, env)
+
+
+def streamlit_command(*, address: str, port: int) -> list[str]:
+    """The command line that serves the workbench (``sys.executable -m streamlit run ...``).
+
+    Everything the workbench needs is an option here, not only in the repository's
+    ``.streamlit/config.toml`` (which Streamlit reads only when started from the repository
+    root): headless, the upload limit, no usage statistics, the minimal toolbar, and
+    ``client.showErrorDetails``
+    ``none``, so an unexpected failure shows a generic message in the browser while its
+    traceback (with the server's paths) goes to the server's log only. (Streamlit 1.67 takes
+    ``full``, ``stacktrace``, ``type`` or ``none``; the old ``false`` means ``none``.)
+    """
+    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+            "--server.address", address, "--server.port", str(port),
+            "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--browser.gatherUsageStats", "false",
+            "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal"]
 
 
 @click.group("user", context_settings=CONTEXT, short_help="工作台用户 / workbench users")
@@ -115,3 +130,74 @@ def user_list(db: Path | None, users: Path | None) -> None:
             click.echo(f"{u.username}\t{u.role}\t{u.display_name}\t{u.email or ''}")
     except YibaoError as exc:
         _fail(str(exc))
+
+
+def _operator() -> str:
+    """Who runs this command (the operating-system account), for the audit log."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name known (a container without a passwd entry)
+        return f"uid {os.getuid()}"
+
+
+@user_group.command("unlock", context_settings=CONTEXT)
+@click.argument("username")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="内置存储（用户文件默认在其旁）/ the store (the user file sits beside it)")
+@click.option("--users", type=click.Path(dir_okay=False, path_type=Path),
+              help="用户文件（登录状态文件在其旁）/ the user file (the sign-in state sits "
+                   "beside it)")
+@click.option("--audit", "audit_log", type=click.Path(dir_okay=False, path_type=Path),
+              help="审计日志 / the audit log (default: YIBAO_AUDIT_LOG or audit.jsonl beside the "
+                   "store)")
+def user_unlock(username: str, db: Path | None, users: Path | None,
+                audit_log: Path | None) -> None:
+    """解除登录锁定（多次登录失败后），并清除其失败记录；写入审计日志。
+
+    Lift the lock that repeated failed sign-ins put on USERNAME and forget its failures
+    (written to the audit log). 'yibao user locks' lists the locked names.
+    """
+    from dashboards.audit import append_audit
+    from dashboards.sign_in_limit import throttle_from_settings
+
+    settings = _settings(db=db, users_file=users, audit_log=audit_log)
+    throttle = throttle_from_settings(settings)
+    try:
+        was_locked = any(lock.username == username for lock in throttle.locks())
+    except YibaoError as exc:
+        _fail(str(exc))
+    try:  # audited first: an unlock the log cannot record does not happen
+        append_audit(settings.audit_path, user=_operator(), role="administrator",
+                     action="sign_in_unlock", subject_kind="user", subject=username,
+                     context="yibao user unlock" + ("" if was_locked else " (was not locked)"))
+    except (OSError, YibaoError) as exc:
+        _fail(f"{username} was not unlocked: the audit log {settings.audit_path} cannot be "
+              f"written ({exc}). Make it writable, or give another with --audit or "
+              "YIBAO_AUDIT_LOG")
+    try:
+        throttle.unlock(username)
+    except YibaoError as exc:
+        _fail(str(exc))
+    if was_locked:
+        err.print(f"已解锁 / unlocked: {username}", highlight=False)
+    else:
+        err.print(f"{username} 未被锁定，已清除其失败记录 / was not locked; its failed sign-ins "
+                  "are forgotten", highlight=False)
+
+
+@user_group.command("locks", context_settings=CONTEXT)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--users", type=click.Path(dir_okay=False, path_type=Path))
+def user_locks(db: Path | None, users: Path | None) -> None:
+    """列出被锁定的用户名 / list user names locked by failed sign-ins (name, since (UTC),
+    failures, address)."""
+    from dashboards.sign_in_limit import throttle_from_settings
+
+    settings = _settings(db=db, users_file=users)
+    try:
+        locks = throttle_from_settings(settings).locks()
+    except YibaoError as exc:
+        _fail(str(exc))
+    for lock in locks:
+        since = datetime.fromtimestamp(lock.at, UTC).isoformat(timespec="seconds")
+        click.echo(f"{lock.username}\t{since}\t{lock.failures}\t{lock.address or ''}")

@@ -31,6 +31,7 @@ __all__ = [
     "PlanError",
     "QueryNotFoundError",
     "SettingsError",
+    "SignInStateError",
     "StoreError",
     "SynthError",
     "YibaoError",
@@ -96,6 +97,11 @@ class SynthError(YibaoError, ValueError):
 
 class AuthError(YibaoError, ValueError):
     """A workbench sign-in or user-file problem (the message says what to fix)."""
+
+
+class SignInStateError(AuthError):
+    """The sign-in rate limit's state file (failed sign-ins and locks, ``YIBAO_SIGNIN_STATE``)
+    cannot be opened or written; the message names the file and says what to check."""
 
 
 class BackendError(YibaoError, RuntimeError):

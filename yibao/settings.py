@@ -30,7 +30,15 @@ ENV_VARS: dict[str, str] = {
     "YIBAO_USERS": "users_file",
     "YIBAO_AUDIT_LOG": "audit_log",
     "YIBAO_LEADS": "leads_file",
+    "YIBAO_LEDGER_KEY": "ledger_key",
+    "YIBAO_ANCHOR": "anchor_file",
     "YIBAO_CHROMIUM": "chromium",
+    "YIBAO_SIGNIN_STATE": "signin_state",
+    "YIBAO_SIGNIN_BACKOFF_AFTER": "signin_backoff_after",
+    "YIBAO_SIGNIN_BACKOFF_SECONDS": "signin_backoff_seconds",
+    "YIBAO_SIGNIN_BACKOFF_MAX_SECONDS": "signin_backoff_max_seconds",
+    "YIBAO_SIGNIN_LOCKOUT_AFTER": "signin_lockout_after",
+    "YIBAO_SIGNIN_WINDOW_SECONDS": "signin_window_seconds",
     "NEO4J_URI": "neo4j_uri",
     "NEO4J_USER": "neo4j_user",
     "NEO4J_PASSWORD": "neo4j_password",
@@ -52,8 +60,20 @@ class Settings:
     user file (TOML, hashed passwords; default ``users.toml`` beside the store); ``audit_log``:
     where the workbench appends who unmasked what (default ``audit.jsonl`` beside the store);
     ``leads_file``: the embedded leads ledger (线索台账, SQLite; default ``leads.sqlite`` beside
-    the store); ``chromium``: the Chromium (or Chrome) binary that prints briefings to PDF/PNG,
+    the store); ``ledger_key``: the secret key file (HMAC-SHA256) that seals the ledger's and
+    the audit log's chains, created with mode 0600 on first use (default ``ledger.key`` beside
+    the audit log; keep it away from the files it seals); ``anchor_file``: where checkpoints
+    of the chains' heads are also appended (a file on another machine or share; default none);
+    ``chromium``: the Chromium (or Chrome) binary that prints briefings to PDF/PNG,
     a path or a command name (default: the first of :data:`CHROMIUM_NAMES` on ``PATH``).
+
+    The workbench's sign-in rate limit (see :mod:`dashboards.sign_in_limit`): ``signin_state``,
+    the file that keeps failed sign-ins and locks (SQLite; default ``users.signin.sqlite``
+    beside the user file); after ``signin_backoff_after`` failures within
+    ``signin_window_seconds`` a user name or an address waits ``signin_backoff_seconds``
+    before the next try, doubling with each further failure up to
+    ``signin_backoff_max_seconds``; ``signin_lockout_after`` failures of one user name within
+    the window lock it until an administrator runs ``yibao user unlock NAME``.
     """
 
     db: Path = Path("yibao.duckdb")
@@ -66,7 +86,15 @@ class Settings:
     users_file: Path | None = None
     audit_log: Path | None = None
     leads_file: Path | None = None
+    ledger_key: Path | None = None
+    anchor_file: Path | None = None
     chromium: str | None = None
+    signin_state: Path | None = None
+    signin_backoff_after: int = 5
+    signin_backoff_seconds: float = 1.0
+    signin_backoff_max_seconds: float = 900.0
+    signin_lockout_after: int = 10
+    signin_window_seconds: float = 900.0
     neo4j_uri: str | None = None
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
@@ -86,6 +114,19 @@ class Settings:
     def leads_path(self) -> Path:
         """The embedded leads ledger: ``leads_file``, else ``leads.sqlite`` beside the store."""
         return self.leads_file or self.db.with_name("leads.sqlite")
+
+    @property
+    def signin_state_path(self) -> Path:
+        """The sign-in rate limit's state: ``signin_state``, else ``<user file stem>.signin.sqlite``
+        beside the user file (``users.signin.sqlite``)."""
+        users = self.users_path
+        return self.signin_state or users.with_name(users.stem + ".signin.sqlite")
+
+    @property
+    def key_path(self) -> Path:
+        """The key file sealing the ledger and audit log: ``ledger_key``
+        (``YIBAO_LEDGER_KEY``), else ``ledger.key`` beside the audit log."""
+        return self.ledger_key or self.audit_path.with_name("ledger.key")
 
     @property
     def chromium_binary(self) -> Path | None:
@@ -132,7 +173,7 @@ class Settings:
         for name, value in values.items():
             if name == "db" or (
                 name in ("detection_config", "code_tables", "users_file", "audit_log",
-                         "leads_file")
+                         "leads_file", "signin_state", "ledger_key", "anchor_file")
                 and value is not None
             ):
                 parsed[name] = Path(value)
@@ -154,9 +195,41 @@ class Settings:
                     ) from exc
                 if parsed[name] < 1:
                     raise SettingsError(f"threads must be at least 1, not {value!r}")
+            elif name in _SIGNIN_NUMBERS:
+                parsed[name] = _signin_number(name, value)
             else:
                 parsed[name] = None if value is None else str(value)
-        return replace(self, **parsed)
+        settings = replace(self, **parsed)
+        if settings.signin_backoff_max_seconds < settings.signin_backoff_seconds:
+            raise SettingsError(
+                f"signin_backoff_max_seconds ({settings.signin_backoff_max_seconds:g}) is below "
+                f"signin_backoff_seconds ({settings.signin_backoff_seconds:g}): raise "
+                "YIBAO_SIGNIN_BACKOFF_MAX_SECONDS or lower YIBAO_SIGNIN_BACKOFF_SECONDS"
+            )
+        return settings
+
+
+_SIGNIN_NUMBERS: dict[str, type[int] | type[float]] = {
+    "signin_backoff_after": int,
+    "signin_backoff_seconds": float,
+    "signin_backoff_max_seconds": float,
+    "signin_lockout_after": int,
+    "signin_window_seconds": float,
+}
+
+
+def _signin_number(name: str, value: Any) -> int | float:
+    """A sign-in limit as its type (a whole number of failures, or seconds), at least 1."""
+    kind = _SIGNIN_NUMBERS[name]
+    env = "YIBAO_" + name.upper()
+    try:
+        number = kind(value)
+    except (TypeError, ValueError) as exc:
+        what = "a whole number of failures" if kind is int else "a number of seconds"
+        raise SettingsError(f"{name} must be {what}, not {value!r} ({env})") from exc
+    if not number >= 1:  # also refuses NaN
+        raise SettingsError(f"{name} must be at least 1, not {value!r} ({env})")
+    return number
 
 
 _MEMORY = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.I)

@@ -71,6 +71,7 @@ L = {
                       "no honest explanation holds (tried: {tried})"),
     "src_community": ("共同结算社区", "co-settlement community"),
     "src_rule": ("规则命中", "rule hits"),
+    "src_test": ("处方流向检验", "prescription-flow test"),
     "homes": ("参保地", "Insured division"),
     "trips": ("就医行程（参保地 → 机构）", "Trips (insured division → institution)"),
     "timeline": ("结算时间线", "Settlement timeline"),
@@ -168,7 +169,8 @@ def _why(ring: ring_data.RingRecord) -> None:
     """The test that flagged (or cleared) the ring, as the detection run stored it, then the
     evidence sentences and the descriptive features."""
     run = ui.cached(ring_data.latest_detection_run)
-    source = text(L, "src_rule" if ring.source == "rule" else "src_community", lg)
+    source = text(L, {"rule": "src_rule", "test": "src_test"}.get(ring.source, "src_community"),
+                  lg)
     m = ring.metrics
     if run is None:
         st.markdown(text(L, "score_line_no_run", lg, score=ring.score, rank=ring.rank,

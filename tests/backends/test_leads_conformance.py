@@ -4,15 +4,17 @@ ledger on the session's Bolt server (ArcadeDB, or NEO4J_URI).
 One scenario — creating, moving through the whole lifecycle, refusals, conflicts, updates,
 links, filters, overdue and escalation, leads from detection, the Excel round trip — runs on
 each ledger with the same clock; the leads, the events (down to their hashes) and every answer
-must be equal. Then the Neo4j ledger's own guarantees: two writers racing on one lead (one wins,
-one is told), and tampering done on the server behind the API found by ``verify()``.
+must be equal (both sealed with one key). Then the Neo4j ledger's own guarantees: two writers
+racing on one lead (one wins, one is told), tampering done on the server behind the API found by
+``verify()`` (an edit, and a deleted tail by its checkpoint), and an Excel import undone whole
+when one row fails.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +30,7 @@ from yibao.errors import LeadConflictError, LeadError
 from yibao.leads import LeadDraft, LeadEdit, LeadFilter, LeadLedger, open_ledger
 from yibao.leads.excel import export_workbook, import_workbook
 from yibao.leads.from_detection import leads_from_store
+from yibao.leads.seal import SealOptions
 from yibao.leads.sqlite_ledger import SqliteLedger
 
 pytestmark = pytest.mark.slow
@@ -55,10 +58,12 @@ def _wipe_ledger(server: BoltServer) -> None:
 
 
 @pytest.fixture
-def neo4j_ledger(bolt_server: BoltServer) -> Iterator[tuple[Neo4jLedger, Clock]]:
+def neo4j_ledger(bolt_server: BoltServer, tmp_path: Path
+                 ) -> Iterator[tuple[Neo4jLedger, Clock]]:
     _wipe_ledger(bolt_server)
     clock = Clock()
-    ledger = Neo4jLedger.connect(bolt_server.settings, clock=clock)
+    seal = SealOptions(tmp_path / "ledger.key", tmp_path / "audit.jsonl")
+    ledger = Neo4jLedger.connect(bolt_server.settings, clock=clock, seal=seal)
     yield ledger, clock
     ledger.close()
 
@@ -142,12 +147,15 @@ def test_both_ledgers_answer_the_same(neo4j_ledger: tuple[Neo4jLedger, Clock],
                                       embedded: EmbeddedBackend, tmp_path: Path) -> None:
     neo, neo_clock = neo4j_ledger
     clock = Clock()
-    sqlite = SqliteLedger(tmp_path / "leads.sqlite", clock=clock)
+    sqlite = SqliteLedger(tmp_path / "leads.sqlite", clock=clock,
+                          seal=SealOptions(tmp_path / "ledger.key"))  # the same key
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     expected = scenario(sqlite, clock, embedded.db, tmp_path / "a")
     got = scenario(neo, neo_clock, embedded.db, tmp_path / "b")
     assert expected["verify"].ok, expected["verify"].problems
+    assert got["verify"].anchored == got["verify"].events  # checkpoints in the audit log
+    got["verify"] = replace(got["verify"], anchored=0, checkpoints=0)
     assert expected["detection"].total_created > 10
     assert expected["detection_again"].total_created == 0
     assert expected["import"]["unchanged"] == expected["import"]["rows"]
@@ -225,9 +233,75 @@ def test_neo4j_tampering_behind_the_api_is_found(neo4j_ledger: tuple[Neo4jLedger
         session.run("MATCH (l:Lead) SET l.amount_recovered_fen = 99").consume()
     problems = ledger.verify().problems
     assert problems == (
-        f"event #2 ({lead.lead_id} v2): content does not match its hash (edited)",
+        f"event #2 ({lead.lead_id} v2): content does not match its MAC (edited, or hashes "
+        "recomputed without the key)",
         f"{lead.lead_id}: stored amount_recovered, updated_by differ from its history "
         "(changed behind the ledger)")
+
+
+def _server(server: BoltServer, *statements: str) -> None:
+    from neo4j import GraphDatabase
+
+    s = server.settings
+    assert s.neo4j_uri
+    assert s.neo4j_password is not None
+    with GraphDatabase.driver(s.neo4j_uri, auth=(s.neo4j_user or "neo4j", s.neo4j_password)
+                              ) as driver, driver.session(database=s.neo4j_database) as session:
+        for statement in statements:
+            session.run(statement).consume()
+
+
+def test_neo4j_deleted_tail_is_found_by_its_checkpoint(
+        neo4j_ledger: tuple[Neo4jLedger, Clock], bolt_server: BoltServer) -> None:
+    ledger, _ = neo4j_ledger
+    lead = ledger.add(_draft(1), by="a")
+    ledger.transition(lead.lead_id, "checking", expected_version=1, by="b")
+    last = ledger.add(_draft(2), by="c")
+    assert ledger.verify().ok
+    _server(bolt_server, "MATCH (e:LeadEvent {seq: 3}) DETACH DELETE e",
+            f"MATCH (l:Lead {{lead_id: '{last.lead_id}'}}) DETACH DELETE l",
+            "MATCH (h:LeadLedger) SET h.seq = 2")
+    report = ledger.verify()
+    assert report.first_bad == 3
+    assert report.problems[0].startswith("event #3-#3 missing: the checkpoint of ")
+
+
+def test_neo4j_import_failing_on_a_row_saves_nothing(
+        neo4j_ledger: tuple[Neo4jLedger, Clock], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    import yibao.leads.ledger as ledger_module
+    from yibao.leads.excel import LEDGER_SHEET
+
+    ledger, _ = neo4j_ledger
+    ledger.add_many([_draft(n) for n in range(1, 4)], by="a")
+    book = export_workbook(ledger, tmp_path / "ledger.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb[LEDGER_SHEET]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "线索编号")
+    owner = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == "责任人")
+    for r in range(header + 1, ws.max_row + 1):
+        ws.cell(r, owner).value = f"调查员{r}"
+    wb.save(book)
+    before = (ledger.leads(), ledger.events())
+    real, calls = ledger_module.apply_steps, []
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise ArithmeticError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_module, "apply_steps", failing)
+    report = import_workbook(ledger, book, by="王五")
+    assert report.failed_row == header + 2
+    assert report.summary()["rejected"] == report.rows_in == 3
+    assert (ledger.leads(), ledger.events()) == before
+    monkeypatch.setattr(ledger_module, "apply_steps", real)
+    again = import_workbook(ledger, book, by="王五")
+    assert again.summary()["updated"] == 3
+    assert ledger.verify().ok
 
 
 def test_open_ledger_follows_the_backend(bolt_server: BoltServer, tmp_path: Path) -> None:

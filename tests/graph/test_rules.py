@@ -132,10 +132,10 @@ def _add_doctors(ts: TinyStore) -> None:
             prescriptions(dr, top, 9)
             prescriptions(dr, other, 11, start=9)
             walk_ins(other, 5)
-        else:  # 15 of 20, but that pharmacy sells 95 % of the area's drugs anyway
-            prescriptions(dr, top, 15)
-            prescriptions(dr, other, 5, start=15)
-            walk_ins(top, 100)
+        else:  # 20 of 20, but that pharmacy sells 95 % of the area's drugs anyway
+            prescriptions(dr, top, 20)
+            walk_ins(top, 40)
+            walk_ins(other, 2)
 
 
 def _add_dialysis(ts: TinyStore) -> None:

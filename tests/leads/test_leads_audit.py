@@ -1,5 +1,6 @@
-"""Events can't be edited away: the SQLite triggers refuse it, and the hash chain and replay in
-``verify()`` find what was changed behind the ledger's back."""
+"""Events can't be edited away: the SQLite triggers refuse it, and the keyed chain and replay in
+``verify()`` find what was changed behind the ledger's back (deleted tails, reordering and
+legacy ledgers: ``test_ledger_seal.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from dataclasses import replace
 import pytest
 
 from tests.leads.ledger_helpers import Clock, draft
-from yibao.leads.audit import GENESIS, event_hash
+from yibao.leads.audit import GENESIS, event_hash, event_mac
+from yibao.leads.seal import load_key
 from yibao.leads.sqlite_ledger import SqliteLedger
 
 
@@ -38,7 +40,10 @@ def test_the_chain_links_every_event(filled: SqliteLedger) -> None:
     assert events[0].prev_hash == GENESIS
     for before, after in itertools.pairwise(events):
         assert after.prev_hash == before.hash
-    assert all(event_hash(e.prev_hash, e) == e.hash for e in events)
+    key = load_key(filled.seal.key_path, create=False)
+    assert key is not None
+    assert all(e.hash.startswith("hmac:") and event_mac(key, e.prev_hash, e) == e.hash
+               for e in events)
     assert filled.events(after_seq=3) == events[3:]
     assert filled.events(after_seq=1, limit=2) == events[1:3]
     report = filled.verify()
@@ -66,14 +71,18 @@ def test_verify_finds_an_event_edited_behind_the_api(filled: SqliteLedger) -> No
     report = filled.verify()
     assert not report.ok
     assert report.problems == (
-        "event #3 (XS-2024-000001 v2): content does not match its hash (edited)",)
+        "event #3 (XS-2024-000001 v2): content does not match its MAC (edited, or hashes "
+        "recomputed without the key)",)
+    assert report.first_bad == 3
     assert "tampered" in str(report)
+    assert "first bad event #3" in str(report)
 
 
 def test_verify_finds_a_deleted_event(filled: SqliteLedger) -> None:
     _sql(filled, "DROP TRIGGER lead_events_no_delete", "DELETE FROM lead_events WHERE seq = 4")
     problems = filled.verify().problems
-    assert any("event #4: found sequence number 5" in p for p in problems)
+    assert any("event #4: found sequence number 5, events #4-#4 missing" in p
+               for p in problems)
     assert any("event #5: does not follow" in p for p in problems)
     assert any("XS-2024-000001: versions [1, 2, 4]" in p for p in problems)
 
@@ -87,10 +96,14 @@ def test_verify_finds_a_lead_changed_behind_the_api(filled: SqliteLedger) -> Non
 
 
 def test_verify_finds_a_rewritten_chain_tail(filled: SqliteLedger) -> None:
-    """Rewriting an event and recomputing its own hash still breaks the link to the next."""
+    """Rewriting an event and recomputing its own (unkeyed) hash is found, and breaks the link
+    to the next."""
     forged = replace(filled.events()[2], note="forged")
     new_hash = event_hash(forged.prev_hash, forged)
     _sql(filled, "DROP TRIGGER lead_events_no_update",
          f"UPDATE lead_events SET note = 'forged', hash = '{new_hash}' WHERE seq = 3")
     problems = filled.verify().problems
-    assert problems == ("event #4: does not follow the event before it (chain broken)",)
+    assert problems == (
+        "event #3 (XS-2024-000001 v2): unkeyed after keyed events (rewritten without the key)",
+        "event #4: does not follow the event before it (chain broken: an event deleted, "
+        "inserted or reordered)")

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from yibao.errors import LeadError, LeadTransitionError
-from yibao.leads.audit import TRACKED_FIELDS, encode_value, event_hash
+from yibao.leads.audit import TRACKED_FIELDS, encode_value, event_mac
 from yibao.leads.lifecycle import (
     DISPOSITIONS,
     Disposition,
@@ -51,6 +51,9 @@ from yibao.leads.model import (
     check_region,
     to_yuan,
 )
+
+if TYPE_CHECKING:
+    from yibao.leads.seal import ChainKey
 
 __all__ = [
     "EDITABLE",
@@ -383,9 +386,9 @@ def _encoded(changes: Iterable[tuple[str, object, object]]) -> tuple[FieldChange
 
 
 def apply_steps(lead: Lead, steps: Iterable[Step], *, at: datetime, by: str, note: str,
-                seq: int, prev_hash: str) -> tuple[Lead, list[LeadEvent]]:
-    """``lead`` after ``steps`` and the chained events recording them; ``seq`` and
-    ``prev_hash`` are the ledger's last event's."""
+                seq: int, prev_hash: str, key: ChainKey) -> tuple[Lead, list[LeadEvent]]:
+    """``lead`` after ``steps`` and the chained events recording them, sealed with ``key``;
+    ``seq`` and ``prev_hash`` are the ledger's last event's."""
     events: list[LeadEvent] = []
     for step in steps:
         values: dict[str, object] = {}
@@ -405,7 +408,7 @@ def apply_steps(lead: Lead, steps: Iterable[Step], *, at: datetime, by: str, not
                           action=step.action, from_state=step.from_state,
                           to_state=step.to_state, changes=_encoded(step.changes), note=note,
                           prev_hash=prev_hash, hash="")
-        event = dataclasses.replace(event, hash=event_hash(prev_hash, event))
+        event = dataclasses.replace(event, hash=event_mac(key, prev_hash, event))
         prev_hash = event.hash
         events.append(event)
     return lead, events
@@ -438,11 +441,13 @@ def lead_from_draft(draft: LeadDraft, *, lead_id: str, at: datetime, by: str) ->
         updated_at=at, updated_by=by)
 
 
-def create_event(lead: Lead, *, seq: int, note: str, prev_hash: str) -> LeadEvent:
-    """The ``create`` event of a new ``lead``: every tracked field from ``None`` to its value."""
+def create_event(lead: Lead, *, seq: int, note: str, prev_hash: str, key: ChainKey
+                 ) -> LeadEvent:
+    """The ``create`` event of a new ``lead``: every tracked field from ``None`` to its value,
+    sealed with ``key``."""
     event = LeadEvent(
         seq=seq, lead_id=lead.lead_id, version=1, at=lead.created_at, by=lead.created_by,
         action="create", from_state=None, to_state=lead.state,
         changes=_encoded((name, None, getattr(lead, name)) for name in TRACKED_FIELDS),
         note=note, prev_hash=prev_hash, hash="")
-    return dataclasses.replace(event, hash=event_hash(prev_hash, event))
+    return dataclasses.replace(event, hash=event_mac(key, prev_hash, event))

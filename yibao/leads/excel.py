@@ -9,19 +9,23 @@
 * **变更记录** — every event of the exported leads (who, when, from, to, what, note, hash).
 
 :func:`import_workbook` reads the 线索台账 sheet of a filled workbook (python-calamine, behind
-the guard of :mod:`loaders.workbook`) and applies each row as one ledger write (all or nothing
-per row), with the row's 版本 as the expected version: a row equal to its lead *as it was at
+the guard of :mod:`loaders.workbook`) and applies its rows in one ledger transaction
+(:meth:`~yibao.leads.ledger.LeadLedger.batch`): the accepted rows are saved together, and a
+failure on any row (not a refusal: an error nobody foresaw) saves none of them. Each row has
+the row's 版本 as the expected version: a row equal to its lead *as it was at
 that version* is ``unchanged`` (so rows nobody touched never conflict with changes made since
 the export); otherwise its changes
 (state moves through the lifecycle, dispositions, owner, due date, amounts, title …; 备注 is the
 note recorded with them) are applied, and a lead changed since the export rejects the row with
 the conflict message. A row without 线索编号 becomes a new lead (state empty or 待核查). Every
 row is reported once: rows in = updated + created + unchanged + rejected, each rejection with
-file, sheet, row, column and reason.
+file, sheet, row, column and reason; when a row failed and the import was undone, every row
+says so and ``failed_row`` names the row to fix.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -43,7 +47,7 @@ from yibao.errors import (
 )
 from yibao.leads.audit import encode_value, values_at
 from yibao.leads.changes import FIELD_LABELS, LeadEdit, normalise
-from yibao.leads.ledger import LeadLedger
+from yibao.leads.ledger import LeadLedger, LedgerBatch
 from yibao.leads.lifecycle import DISPOSITIONS, STATES, parse_state
 from yibao.leads.model import (
     LINK_KINDS,
@@ -290,10 +294,12 @@ class RowResult:
 @dataclass(frozen=True)
 class ImportReport:
     """Every data row of the sheet, once: ``rows_in == updated + created + unchanged +
-    rejected``."""
+    rejected``. ``failed_row``: the Excel row whose failure undid the whole import (then every
+    row is rejected and nothing was saved), else ``None``."""
 
     path: str
     rows: tuple[RowResult, ...]
+    failed_row: int | None = None
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.rows if r.outcome == outcome)
@@ -410,7 +416,7 @@ def _column_of(message: str) -> str:
     return _h("state")
 
 
-def _create(ledger: LeadLedger, wanted: dict[str, Any], by: str, note: str) -> Lead:
+def _create(ledger: LedgerBatch, wanted: dict[str, Any], by: str, note: str) -> Lead:
     state = wanted.pop("state", "pending")
     if state != "pending":
         raise _RowError(_h("state"), "a new lead starts 待核查 (pending): leave 状态 empty, "
@@ -428,7 +434,7 @@ def _create(ledger: LeadLedger, wanted: dict[str, Any], by: str, note: str) -> L
         raise _RowError(_column_of(str(exc)), str(exc)) from exc
 
 
-def _update(ledger: LeadLedger, lead_id: str, version: object, wanted: dict[str, Any], by: str,
+def _update(ledger: LedgerBatch, lead_id: str, version: object, wanted: dict[str, Any], by: str,
             note: str) -> Lead | None:
     """Apply the row to its lead; ``None`` when it equals the lead at the row's version."""
     if isinstance(version, str) and version.isdigit():
@@ -463,9 +469,31 @@ def _update(ledger: LeadLedger, lead_id: str, version: object, wanted: dict[str,
         raise _RowError(_column_of(str(exc)), str(exc)) from exc
 
 
+_UNDONE = "导入已整体撤销，未保存任何行 / the whole import was undone, nothing was saved"
+
+
+def _undone(results: Sequence[RowResult], pending: Sequence[tuple[int, str | None]],
+            failed: RowResult) -> list[RowResult]:
+    """Every row rejected after row ``failed.row`` failed: the rows before it (what they would
+    have been), the failed row, and the rows not reached."""
+    out: list[RowResult] = []
+    for r in results:
+        if r.outcome == "rejected":
+            out.append(r)
+        else:
+            out.append(dataclasses.replace(
+                r, outcome="rejected", column=None,
+                reason=f"would be {r.outcome}, not saved: row {failed.row} failed; {_UNDONE}"))
+    out.append(failed)
+    for row, lead_id in pending:
+        out.append(RowResult(failed.path, failed.sheet, row, lead_id, "rejected", None,
+                             f"not checked: row {failed.row} failed; {_UNDONE}"))
+    return out
+
+
 def import_workbook(ledger: LeadLedger, path: Path, *, by: str) -> ImportReport:
-    """Apply the 线索台账 sheet of the workbook ``path`` to ``ledger`` row by row (see the
-    module docstring); :class:`LedgerImportError` when the sheet cannot be read at all."""
+    """Apply the 线索台账 sheet of the workbook ``path`` to ``ledger`` in one transaction (see
+    the module docstring); :class:`LedgerImportError` when the sheet cannot be read at all."""
     header_row, headers, data = _read_sheet(path)
     aliases = _aliases()
     keys = [aliases.get(h) for h in headers]
@@ -473,31 +501,54 @@ def import_workbook(ledger: LeadLedger, path: Path, *, by: str) -> ImportReport:
         raise LedgerImportError(f"the header row (row {header_row}) has no {_h('version')!r} "
                                 "column: keep the exported columns", path=str(path),
                                 reason="no_version_column", value=header_row)
-    results: list[RowResult] = []
+    rows: list[tuple[int, str | None, dict[str, object]]] = []
     for excel_row, cells in data:
         values = {key: _cell(cells[i]) for i, key in enumerate(keys)
                   if key is not None and i < len(cells)}
         if all(v is None for v in values.values()):
             continue
-        lead_id = cast(str | None, values.get("lead_id"))
-        lead_id = str(lead_id) if lead_id is not None else None
+        lead_id = values.get("lead_id")
+        rows.append((excel_row, str(lead_id) if lead_id is not None else None, values))
+    failure: list[tuple[list[RowResult], int, BaseException]] = []
 
-        def result(outcome: Outcome, column: str | None = None, reason: str = "",
-                   lead: str | None = lead_id, row: int = excel_row) -> RowResult:
-            return RowResult(str(path), LEDGER_SHEET, row, lead, outcome, column, reason)
+    def apply(batch: LedgerBatch) -> list[RowResult]:
+        failure.clear()
+        results: list[RowResult] = []
+        for k, (excel_row, lead_id, values) in enumerate(rows):
+            def result(outcome: Outcome, column: str | None = None, reason: str = "",
+                       lead: str | None = lead_id, row: int = excel_row) -> RowResult:
+                return RowResult(str(path), LEDGER_SHEET, row, lead, outcome, column, reason)
 
-        note = str(values.get("note") or "")
-        try:
-            wanted = _wanted(values, new=lead_id is None)
-            if lead_id is None:
-                lead = _create(ledger, wanted, by, note)
-                results.append(result("created", lead=lead.lead_id))
-            elif _update(ledger, lead_id, values.get("version"), wanted, by, note) is None:
-                results.append(result("unchanged"))
-            else:
-                results.append(result("updated"))
-        except _RowError as exc:
-            results.append(result("rejected", exc.column, exc.reason))
-    report = ImportReport(str(path), tuple(results))
+            note = str(values.get("note") or "")
+            try:
+                wanted = _wanted(values, new=lead_id is None)
+                if lead_id is None:
+                    lead = _create(batch, wanted, by, note)
+                    results.append(result("created", lead=lead.lead_id))
+                elif _update(batch, lead_id, values.get("version"), wanted, by, note) is None:
+                    results.append(result("unchanged"))
+                else:
+                    results.append(result("updated"))
+            except _RowError as exc:
+                results.append(result("rejected", exc.column, exc.reason))
+            except Exception as exc:  # undo the whole import, then report every row
+                failure[:] = [(results, k, exc)]
+                raise
+        return results
+
+    try:
+        results = ledger.batch(apply)
+        failed_row = None
+    except Exception as exc:
+        if not failure:
+            raise
+        done, k, error = failure[0]
+        failed_row = rows[k][0]
+        log.error("import of %s undone: row %d failed", path, failed_row, exc_info=exc)
+        failed = RowResult(str(path), LEDGER_SHEET, failed_row, rows[k][1], "rejected", None,
+                           f"{type(error).__name__}: {error}; {_UNDONE}: fix this row and "
+                           "import the file again")
+        results = _undone(done, [(r, lead) for r, lead, _ in rows[k + 1:]], failed)
+    report = ImportReport(str(path), tuple(results), failed_row)
     log.info("imported %s: %s", path, report.summary())
     return report

@@ -16,21 +16,35 @@ lead from the same version never overwrite each other: one wins, the other is to
 
 :func:`open_ledger` chooses the storage like :func:`graph.backend.open_backend`: the explicit
 ``backend`` argument, then ``settings.backend`` (``YIBAO_BACKEND``), then embedded.
+
+Events are sealed with the key of :mod:`yibao.leads.seal` (``YIBAO_LEDGER_KEY``; created on
+the first write), and after every write the new head is checkpointed to the audit log and the
+anchor file of the ledger's :class:`~yibao.leads.seal.SealOptions`, so :meth:`LeadLedger.verify`
+also finds a deleted tail. :meth:`LeadLedger.batch` runs many adds and edits (an Excel import)
+in one transaction: all of them are saved, or none.
 """
 
 from __future__ import annotations
 
 import abc
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
-from yibao.errors import LeadConflictError, LeadError, LeadNotFoundError, SettingsError
+from yibao.errors import (
+    LeadConflictError,
+    LeadError,
+    LeadNotFoundError,
+    SettingsError,
+    YibaoError,
+)
 from yibao.leads.audit import VerifyReport, verify_ledger
 from yibao.leads.changes import (
     FIELD_LABELS,
@@ -42,6 +56,7 @@ from yibao.leads.changes import (
 )
 from yibao.leads.lifecycle import Disposition, State, state_label
 from yibao.leads.model import Lead, LeadDraft, LeadEvent, LeadFilter, LinkKind, Source
+from yibao.leads.seal import ChainKey, SealOptions, checkpoint_ledger, checkpoints_for, load_key
 from yibao.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +66,7 @@ __all__ = [
     "AddReport",
     "Clock",
     "LeadLedger",
+    "LedgerBatch",
     "LedgerTransaction",
     "OrderBy",
     "open_ledger",
@@ -158,6 +174,17 @@ def _conflict_error(lead: Lead, expected_version: int, changed: Sequence[LeadEve
         changes=tuple(changed), reason="changed" if changed else "version", state=lead.state)
 
 
+def _created_one(draft: LeadDraft, report: AddReport) -> Lead:
+    """The lead created for ``draft``; :class:`LeadConflictError` (reason ``"duplicate"``)
+    when its source reference already had one."""
+    if report.created:
+        return report.created[0]
+    raise LeadConflictError(
+        f"{draft.source} {draft.source_ref!r} already has lead {report.existing[0]}: open "
+        "that lead instead of creating another", lead_id=report.existing[0],
+        reason="duplicate", field="source_ref", value=draft.source_ref)
+
+
 def _sort_leads(leads: Iterable[Lead], order_by: OrderBy = "lead_id") -> list[Lead]:
     """Leads in a stable order: by id; by due date (none last); by risk (high first, then
     score); by amount involved (largest first); by last update (newest first)."""
@@ -183,8 +210,56 @@ class LeadLedger(abc.ABC):
 
     name: str = ""
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, seal: SealOptions | None = None) -> None:
         self._clock = clock or _now
+        self._seal = seal
+        self._key: ChainKey | None = None
+        self._key_lock = threading.Lock()
+
+    # -- the seal (key and checkpoints) --------------------------------------------------
+
+    @property
+    def target(self) -> str:
+        """The name checkpoints give this ledger (its file, or its server ledger)."""
+        return self.name
+
+    def _default_seal(self) -> SealOptions:
+        return SealOptions.from_settings(Settings.from_env(), audit=False)
+
+    @property
+    def seal(self) -> SealOptions:
+        """Where this ledger's key is and where its checkpoints go."""
+        return self._seal or self._default_seal()
+
+    def _chain_key(self) -> ChainKey:
+        """The key sealing new events (its file created on first use)."""
+        with self._key_lock:
+            if self._key is None:
+                self._key = load_key(self.seal.key_path, create=True)
+            assert self._key is not None
+            return self._key
+
+    def _commit(self, work: Callable[[LedgerTransaction, ChainKey], T]) -> T:
+        """:meth:`_write` ``work`` with the key; then checkpoint the new head, if it moved
+        (a checkpoint that cannot be written is logged: the write itself is saved)."""
+        key = self._chain_key()
+        heads: list[tuple[int, str]] = []
+
+        def sealed(tx: LedgerTransaction) -> T:
+            heads[:] = [tx.head()]
+            out = work(tx, key)
+            heads.append(tx.head())
+            return out
+
+        out = self._write(sealed)
+        if len(heads) == 2 and heads[1] != heads[0]:
+            try:
+                checkpoint_ledger(self.seal, key, self.target, *heads[1])
+            except (YibaoError, OSError) as exc:
+                log.warning("ledger %s: the checkpoint of event #%d was not written (%s): "
+                            "check that the audit log and anchor file are writable",
+                            self.target, heads[1][0], exc)
+        return out
 
     # -- storage (what implementations provide) ------------------------------------------
 
@@ -253,10 +328,25 @@ class LeadLedger(abc.ABC):
         """提级办理: overdue high-risk leads, the longest overdue first."""
         return self.leads(LeadFilter(needs_escalation=True, today=today), order_by="due")
 
-    def verify(self) -> VerifyReport:
-        """Check the event chain and that every lead matches its history
-        (:func:`yibao.leads.audit.verify_ledger`)."""
-        return verify_ledger(self.events(), self.leads())
+    def verify(self, *, anchors: Sequence[Path] = ()) -> VerifyReport:
+        """Check the event chain, its head against every checkpoint in the audit log, the
+        anchor file and ``anchors``, and that every lead matches its history
+        (:func:`yibao.leads.audit.verify_ledger`). Never creates the key: keyed events and no
+        key file raise :class:`~yibao.errors.SettingsError`."""
+        seal = self.seal
+        key = self._key or load_key(seal.key_path, create=False)
+        sources = [p for p in (seal.audit_path, seal.anchor_path, *anchors) if p is not None]
+        points, problems = checkpoints_for(self.target, key, sources)
+        return verify_ledger(self.events(), self.leads(), key=key, checkpoints=points,
+                             checkpoint_problems=problems)
+
+    def batch(self, work: Callable[[LedgerBatch], T]) -> T:
+        """Run ``work`` with a :class:`LedgerBatch` whose adds and edits all happen in one
+        transaction: saved together when ``work`` returns, none of them when it raises. A
+        refusal ``work`` catches (a conflict, a bad value) changes nothing by itself: every
+        check runs before anything of that call is written. ``work`` may run again when the
+        storage retries a collided transaction."""
+        return self._commit(lambda tx, key: work(LedgerBatch(self, tx, key)))
 
     # -- writing -------------------------------------------------------------------------
 
@@ -265,12 +355,7 @@ class LeadLedger(abc.ABC):
         reference already has a lead raises :class:`LeadConflictError` naming that lead
         (reason ``"duplicate"``, ``value`` the source reference)."""
         report = self.add_many([draft], by=by, note=note)
-        if report.created:
-            return report.created[0]
-        raise LeadConflictError(
-            f"{draft.source} {draft.source_ref!r} already has lead {report.existing[0]}: open "
-            "that lead instead of creating another", lead_id=report.existing[0],
-            reason="duplicate", field="source_ref", value=draft.source_ref)
+        return _created_one(draft, report)
 
     def add_many(self, drafts: Iterable[LeadDraft], *, by: str, note: str = "") -> AddReport:
         """Create a lead for every draft whose source reference has none yet, all in one
@@ -278,42 +363,7 @@ class LeadLedger(abc.ABC):
         who = _who(by)
         items = list(drafts)
         at = self._clock()
-
-        def work(tx: LedgerTransaction) -> AddReport:
-            known: dict[tuple[str, str], str] = {}
-            by_source: dict[Source, list[str]] = {}
-            for d in items:
-                if d.source_ref:
-                    by_source.setdefault(d.source, []).append(d.source_ref)
-            for source, refs in by_source.items():
-                for ref, lead_id in tx.existing_refs(source, sorted(set(refs))).items():
-                    known[source, ref] = lead_id
-            fresh: list[LeadDraft] = []
-            seen: set[tuple[str, str]] = set()
-            existing: list[str] = []
-            for d in items:
-                key = (d.source, d.source_ref or "")
-                if d.source_ref and key in known:
-                    existing.append(known[key])
-                elif not d.source_ref or key not in seen:
-                    seen.add(key)
-                    fresh.append(d)
-            if not fresh:
-                return AddReport((), tuple(existing))
-            first = tx.take_numbers(at.year, len(fresh))
-            leads = [lead_from_draft(d, lead_id=f"XS-{at.year}-{first + k:06d}", at=at, by=who)
-                     for k, d in enumerate(fresh)]
-            seq, prev = tx.head()
-            events = []
-            for k, lead in enumerate(leads, start=1):
-                event = create_event(lead, seq=seq + k, note=note, prev_hash=prev)
-                events.append(event)
-                prev = event.hash
-            tx.insert_leads(leads)
-            tx.append_events(events)
-            return AddReport(tuple(leads), tuple(existing))
-
-        report = self._write(work)
+        report = self._commit(lambda tx, key: self._add_in(tx, key, items, who, note, at))
         log.info("ledger %s: %d leads created, %d existing", self.name, len(report.created),
                  len(report.existing))
         return report
@@ -326,30 +376,8 @@ class LeadLedger(abc.ABC):
         ``expected_version``, :class:`~yibao.errors.LeadTransitionError` for a move the
         lifecycle does not allow, :class:`LeadError` for a bad value."""
         who = _who(by)
-
-        def work(tx: LedgerTransaction) -> Lead:
-            lead = tx.lead(lead_id)
-            if lead is None:
-                raise LeadNotFoundError(f"no lead {lead_id!r} in the ledger: check the id "
-                                        "(XS-YEAR-NUMBER) or list the leads",
-                                        reason="not_found", lead_id=lead_id)
-            if lead.version != expected_version:
-                raise _conflict_error(lead, expected_version,
-                                     tx.events_after(lead_id, expected_version))
-            steps = plan_edit(lead, edit)
-            if not steps:
-                return lead
-            seq, prev = tx.head()
-            new, events = apply_steps(lead, steps, at=self._clock(), by=who, note=note,
-                                      seq=seq, prev_hash=prev)
-            if not tx.update_lead(new, expected_version):
-                now = tx.lead(lead_id) or lead
-                raise _conflict_error(now, expected_version,
-                                     tx.events_after(lead_id, expected_version))
-            tx.append_events(events)
-            return new
-
-        return self._write(work)
+        return self._commit(lambda tx, key: self._edit_in(tx, key, lead_id, edit,
+                                                          expected_version, who, note))
 
     def transition(self, lead_id: str, to: State, *, expected_version: int, by: str,
                    note: str = "", dispositions: Sequence[Disposition] = (),
@@ -376,6 +404,95 @@ class LeadLedger(abc.ABC):
         return self.edit(lead_id, edit, expected_version=expected_version, by=by, note=note)
 
 
+    # -- one write, inside a transaction -------------------------------------------------
+
+    def _add_in(self, tx: LedgerTransaction, key: ChainKey, items: Sequence[LeadDraft],
+                who: str, note: str, at: datetime) -> AddReport:
+        known: dict[tuple[str, str], str] = {}
+        by_source: dict[Source, list[str]] = {}
+        for d in items:
+            if d.source_ref:
+                by_source.setdefault(d.source, []).append(d.source_ref)
+        for source, refs in by_source.items():
+            for ref, lead_id in tx.existing_refs(source, sorted(set(refs))).items():
+                known[source, ref] = lead_id
+        fresh: list[LeadDraft] = []
+        seen: set[tuple[str, str]] = set()
+        existing: list[str] = []
+        for d in items:
+            pair = (d.source, d.source_ref or "")
+            if d.source_ref and pair in known:
+                existing.append(known[pair])
+            elif not d.source_ref or pair not in seen:
+                seen.add(pair)
+                fresh.append(d)
+        if not fresh:
+            return AddReport((), tuple(existing))
+        # checked before a number is taken, so a refused draft writes nothing
+        checked = [lead_from_draft(d, lead_id="", at=at, by=who) for d in fresh]
+        first = tx.take_numbers(at.year, len(fresh))
+        leads = [replace(lead, lead_id=f"XS-{at.year}-{first + k:06d}")
+                 for k, lead in enumerate(checked)]
+        seq, prev = tx.head()
+        events = []
+        for k, lead in enumerate(leads, start=1):
+            event = create_event(lead, seq=seq + k, note=note, prev_hash=prev, key=key)
+            events.append(event)
+            prev = event.hash
+        tx.insert_leads(leads)
+        tx.append_events(events)
+        return AddReport(tuple(leads), tuple(existing))
+
+    def _edit_in(self, tx: LedgerTransaction, key: ChainKey, lead_id: str, edit: LeadEdit,
+                 expected_version: int, who: str, note: str) -> Lead:
+        lead = tx.lead(lead_id)
+        if lead is None:
+            raise LeadNotFoundError(f"no lead {lead_id!r} in the ledger: check the id "
+                                    "(XS-YEAR-NUMBER) or list the leads",
+                                    reason="not_found", lead_id=lead_id)
+        if lead.version != expected_version:
+            raise _conflict_error(lead, expected_version,
+                                  tx.events_after(lead_id, expected_version))
+        steps = plan_edit(lead, edit)
+        if not steps:
+            return lead
+        seq, prev = tx.head()
+        new, events = apply_steps(lead, steps, at=self._clock(), by=who, note=note,
+                                  seq=seq, prev_hash=prev, key=key)
+        if not tx.update_lead(new, expected_version):
+            now = tx.lead(lead_id) or lead
+            raise _conflict_error(now, expected_version,
+                                  tx.events_after(lead_id, expected_version))
+        tx.append_events(events)
+        return new
+
+
+class LedgerBatch:
+    """Adds and edits inside one transaction of :meth:`LeadLedger.batch` (each call sees what
+    the calls before it did; nothing is saved before the batch ends)."""
+
+    def __init__(self, ledger: LeadLedger, tx: LedgerTransaction, key: ChainKey) -> None:
+        self._ledger = ledger
+        self._tx = tx
+        self._key = key
+
+    def history(self, lead_id: str) -> list[LeadEvent]:
+        """Every event of the lead so far, oldest first (empty for an unknown id)."""
+        return self._tx.events_after(lead_id, 0)
+
+    def add(self, draft: LeadDraft, *, by: str, note: str = "") -> Lead:
+        """As :meth:`LeadLedger.add`, inside the batch."""
+        report = self._ledger._add_in(self._tx, self._key, [draft], _who(by), note,
+                                      self._ledger.now())
+        return _created_one(draft, report)
+
+    def edit(self, lead_id: str, edit: LeadEdit, *, expected_version: int, by: str,
+             note: str = "") -> Lead:
+        """As :meth:`LeadLedger.edit`, inside the batch."""
+        return self._ledger._edit_in(self._tx, self._key, lead_id, edit, expected_version,
+                                     _who(by), note)
+
+
 def open_ledger(settings: Settings | None = None,
                 backend: str | GraphBackend | None = None) -> LeadLedger:
     """The ledger of ``backend`` (a name, or an open :class:`~graph.backend.GraphBackend` whose
@@ -389,10 +506,10 @@ def open_ledger(settings: Settings | None = None,
     if chosen == "embedded":
         from yibao.leads.sqlite_ledger import SqliteLedger
 
-        return SqliteLedger(settings.leads_path)
+        return SqliteLedger(settings.leads_path, seal=SealOptions.from_settings(settings))
     if chosen == "neo4j":
         from graph.backend_neo4j_leads import Neo4jLedger
 
-        return Neo4jLedger.connect(settings)
+        return Neo4jLedger.connect(settings, seal=SealOptions.from_settings(settings))
     raise SettingsError(f"backend {chosen!r} is not known: use 'embedded' or 'neo4j' "
                         "(YIBAO_BACKEND)")

@@ -271,8 +271,9 @@ class LeadEvent:
     """One recorded change (create, transition, update, link, unlink) of a lead.
 
     ``seq`` numbers every event of the ledger from 1; ``version`` is the lead's version after
-    it; ``hash`` is the SHA-256 of ``prev_hash`` and the event's content
-    (:func:`yibao.leads.audit.event_hash`), so editing an event behind the API breaks the chain.
+    it; ``hash`` is the keyed HMAC-SHA256 of ``prev_hash`` and the event's content
+    (:func:`yibao.leads.audit.event_mac`; a plain SHA-256, :func:`~yibao.leads.audit.event_hash`,
+    on events written before keying), so editing an event behind the API breaks the chain.
     """
 
     seq: int

@@ -43,6 +43,7 @@ from yibao.leads.model import (
     region_prefix,
     yuan_to_fen,
 )
+from yibao.leads.seal import SealOptions
 
 __all__ = ["SCHEMA_VERSION", "SqliteLedger"]
 
@@ -274,20 +275,28 @@ class SqliteLedger(LeadLedger):
 
     ``timeout``: seconds a write waits for another process's write to finish; ``clock``: where
     "now" comes from. Every call opens its own connection, so one ledger may serve many
-    threads, and many processes may open the same file.
+    threads, and many processes may open the same file. ``seal``: the key and where checkpoints
+    go (default: :meth:`SealOptions.beside` the file, no checkpoints).
     """
 
     name = "embedded"
 
     def __init__(self, path: Path, *, clock: Clock | None = None,
-                 timeout: float = BUSY_TIMEOUT) -> None:
-        super().__init__(clock=clock)
+                 timeout: float = BUSY_TIMEOUT, seal: SealOptions | None = None) -> None:
+        super().__init__(clock=clock, seal=seal)
         self.path = Path(path)
         self.timeout = timeout
         self._create()
 
     def __repr__(self) -> str:
         return f"SqliteLedger({str(self.path)!r})"
+
+    @property
+    def target(self) -> str:
+        return "sqlite:" + str(self.path.resolve())
+
+    def _default_seal(self) -> SealOptions:
+        return SealOptions.beside(self.path)
 
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
