@@ -103,7 +103,9 @@ def test_a_chains_hops_are_its_settlements_in_order(con: duckdb.DuckDBPyConnecti
     assert hops["city_name"].str.endswith("市").all()
     assert hops[["lon", "lat"]].notna().all().all()
     moved = hops["fixmedins_code"].ne(hops["fixmedins_code"].shift())
-    assert (hops["km"][moved].iloc[1:] > 10).all()  # a resale hop crosses cities
+    # a resale hop crosses cities (neighbouring cities' shops can be a few km apart)
+    assert (hops["city_name"] != hops["city_name"].shift())[moved].iloc[1:].all()
+    assert (hops["km"][moved].iloc[1:] > 0).all()
     assert hops["gap_days"].iloc[1:].gt(0).all()
     assert (hops["amount"] > 0).all()
 

@@ -105,7 +105,9 @@ def test_period_keeps_leads_whose_activity_overlaps(filled: SqliteLedger,
     assert ld.leads_in_period(leads, spans, whole) == leads  # in their order
     inside = Period(first.date(), first.date())
     assert ring in ld.leads_in_period(leads, spans, inside)
-    after = Period(last.date() + timedelta(days=1), last.date() + timedelta(days=2))
+    # after its activity and its due date (a high-risk lead is due soon after creation)
+    end = max(last.date(), ring.due or last.date(), TODAY)
+    after = Period(end + timedelta(days=1), end + timedelta(days=2))
     assert ring not in ld.leads_in_period(leads, spans, after)
     # a period holding the creation day keeps every lead, whatever its activity
     made = Period(TODAY, TODAY)
@@ -160,7 +162,8 @@ def test_workbook_of_a_period_holds_only_its_leads(filled: SqliteLedger,
     ring = next(lead for lead in leads if lead.source == "ring")
     (last,) = con.execute("SELECT last_time FROM rings WHERE ring_id = $r",
                           {"r": ring.source_ref}).fetchone()  # type: ignore[misc]
-    after = Period(last.date() + timedelta(days=1), last.date() + timedelta(days=2))
+    end = max(last.date(), ring.due or last.date(), TODAY)
+    after = Period(end + timedelta(days=1), end + timedelta(days=2))
     shown = ld.leads_in_period(leads, ld.activity_spans(con), after)
     assert ring not in shown
     assert len(shown) < len(leads)
