@@ -11,7 +11,7 @@ cancels are left out, since together they are no visit at all.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -89,6 +89,10 @@ class Claims:
     institution_codes: npt.NDArray[np.object_]
     doctor_codes: npt.NDArray[np.object_]
     diagnosis_codes: npt.NDArray[np.object_]
+    operator: I32 = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    """``opter_id`` (经办人) index, ``-1``: none or not exported."""
+    operator_codes: npt.NDArray[np.object_] = field(
+        default_factory=lambda: np.zeros(0, dtype=object))
 
     def __len__(self) -> int:
         return len(self.person)
@@ -122,6 +126,13 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
     con.execute("CREATE OR REPLACE TEMP TABLE _dr_idx AS SELECT code, "
                 "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
                 "(SELECT DISTINCT dr_codg AS code FROM settlements WHERE dr_codg IS NOT NULL)")
+    has_operator = bool(con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'settlements' "
+        "AND column_name = 'opter_id'").fetchall()[0][0])
+    con.execute("CREATE OR REPLACE TEMP TABLE _op_idx AS SELECT code, "
+                "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
+                + ("(SELECT DISTINCT opter_id AS code FROM settlements WHERE opter_id IS NOT NULL)"
+                   if has_operator else "(SELECT NULL::VARCHAR AS code WHERE FALSE)"))
     con.execute("CREATE OR REPLACE TEMP TABLE _dx_idx AS SELECT code, "
                 "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
                 "(SELECT DISTINCT dise_codg AS code FROM settlements WHERE dise_codg IS NOT NULL)")
@@ -130,11 +141,12 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         "SELECT DISTINCT unnest(setl_ids) AS setl_id FROM rule_hits WHERE severity = 'high'"
         if has_hits else "SELECT NULL::VARCHAR AS setl_id WHERE FALSE"))
     inpatient = ", ".join(f"'{m}'" for m in INPATIENT_MED_TYPES)
+    operator_column = "s.opter_id" if has_operator else "NULL"
     event = (f"CASE WHEN s.med_type IN ({inpatient}) AND s.begndate IS NOT NULL "
              f"THEN s.begndate::TIMESTAMP ELSE s.setl_time END")
     cols = con.sql(f"""
         SELECT p.idx AS person, i.idx AS institution,
-               coalesce(d.idx, -1)::INTEGER AS doctor,
+               coalesce(d.idx, -1)::INTEGER AS doctor, coalesce(o.idx, -1)::INTEGER AS operator,
                date_diff('second', {_EPOCH}, {event}) AS t,
                s.med_type IN ({inpatient}) AS inpatient,
                s.med_type::SMALLINT AS med_type, coalesce(x.idx, -1)::INTEGER AS diagnosis,
@@ -145,6 +157,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         JOIN _psn_idx p ON p.code = s.psn_no
         JOIN _ins_idx i ON i.code = s.fixmedins_code
         LEFT JOIN _dr_idx d ON d.code = s.dr_codg
+        LEFT JOIN _op_idx o ON o.code = {operator_column}
         LEFT JOIN _dx_idx x ON x.code = s.dise_codg
         LEFT JOIN _high_setl h ON h.setl_id = s.setl_id
         ORDER BY s.setl_id
@@ -156,6 +169,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         person=np.asarray(cols["person"], dtype=np.int32),
         institution=np.asarray(cols["institution"], dtype=np.int32),
         doctor=np.asarray(cols["doctor"], dtype=np.int32),
+        operator=np.asarray(cols["operator"], dtype=np.int32),
         t=t,
         day=(t // 86_400).astype(np.int32),
         inpatient=np.asarray(cols["inpatient"], dtype=bool),
@@ -169,6 +183,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         person_codes=_codes(con, "SELECT code FROM _psn_idx ORDER BY idx"),
         institution_codes=_codes(con, "SELECT code FROM _ins_idx ORDER BY idx"),
         doctor_codes=_codes(con, "SELECT code FROM _dr_idx ORDER BY idx"),
+        operator_codes=_codes(con, "SELECT code FROM _op_idx ORDER BY idx"),
         diagnosis_codes=_codes(con, "SELECT code FROM _dx_idx ORDER BY idx"),
     )
     log.info("claims: %d effective settlements, %d persons, %d institutions",

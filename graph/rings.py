@@ -89,6 +89,21 @@ class RingContext:
     surname_share: F64 = field(default_factory=lambda: np.zeros(0))
     flagged_persons: frozenset[int] = frozenset()
     traffic: Traffic | None = None
+    operator_keys: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Sorted ``institution * (operators + 1) + operator + 1`` keys of settlements..."""
+    operator_counts: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """... and how many settlements each key has (for the operator evidence)."""
+
+    def operator_share(self, institution: int, operator: int) -> float:
+        """Share of ``institution``'s settlements keyed by ``operator`` (经办人)."""
+        width = len(self.claims.operator_codes) + 1
+        lo = np.searchsorted(self.operator_keys, institution * width)
+        hi = np.searchsorted(self.operator_keys, (institution + 1) * width)
+        total = int(self.operator_counts[lo:hi].sum())
+        at = np.searchsorted(self.operator_keys, institution * width + operator + 1)
+        mine = (int(self.operator_counts[at]) if at < len(self.operator_keys)
+                and self.operator_keys[at] == institution * width + operator + 1 else 0)
+        return mine / total if total else 0.0
     diagnosis_classes: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
     def surname_chance(self, n: int) -> float:
@@ -192,6 +207,10 @@ def ring_context_from_store(
     order = np.argsort(claims.person, kind="stable").astype(np.int64)
     offsets = np.zeros(claims.n_persons + 1, dtype=np.int64)
     np.cumsum(np.bincount(claims.person, minlength=claims.n_persons), out=offsets[1:])
+    op_keys, op_counts = np.unique(
+        claims.institution.astype(np.int64) * (len(claims.operator_codes) + 1)
+        + claims.operator.astype(np.int64) + 1, return_counts=True) if len(
+            claims.operator) == len(claims) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
     flagged: frozenset[int] = frozenset()
     if has_table(con, "rule_hits"):
         rows = con.sql("""
@@ -216,6 +235,7 @@ def ring_context_from_store(
         surname_share=surname_counts / max(surname_counts.sum(), 1),
         flagged_persons=flagged,
         traffic=traffic_from_claims(claims),
+        operator_keys=op_keys, operator_counts=op_counts,
         diagnosis_classes=diagnosis_classes(claims.diagnosis_codes),
     )
 
@@ -377,17 +397,18 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
     code = str(c.institution_codes[place]) if place >= 0 else "-"
     name = str(ctx.institution_name[place]) if place >= 0 else "-"
     if cand.source == "community" and m["co_days"] >= 1:
-        zh.append(f"{n} 人在 {name}（{code}）"
-                  + (f"等 {len(cand.institutions)} 家机构" if len(cand.institutions) > 1 else "")
-                  + " 于 "
-                  f"{int(m['co_days'])} 个日期同时段结算，{f['synchrony']:.0%} 的结算与其他成员"
-                  f"相隔不到 {window_minutes:.0f} 分钟（住院为 1 天内入院）")
+        stays = bool((test.met & c.inpatient[rows]).any())
+        where_zh = f"等 {len(cand.institutions)} 家机构" if len(cand.institutions) > 1 else ""
+        zh.append(f"{n} 人在 {name}（{code}）{where_zh}于 {int(m['co_days'])} 个日期同时段结算，"
+                  f"{f['synchrony']:.0%} 的结算与其他成员"
+                  + ("入院相隔不到 1 天" if stays else
+                     f"相隔不到 {window_minutes:.0f} 分钟"))
         more = len(cand.institutions) - 1
         also = f" and {more} more institution{'s' if more > 1 else ''}" if more else ""
         en.append(f"{n} persons settled together at {name} ({code}){also} on "
-                  f"{int(m['co_days'])} days, "
-                  f"{f['synchrony']:.0%} within {window_minutes:.0f} minutes of another member "
-                  "(admissions: within a day)")
+                  f"{int(m['co_days'])} days, {f['synchrony']:.0%} "
+                  + ("admitted within a day of another member" if stays else
+                     f"within {window_minutes:.0f} minutes of another member"))
     else:
         zh.append(f"{n} 人、{len(cand.institutions)} 家机构、{int(m['settlements'])} 笔结算")
         en.append(f"{n} persons, {len(cand.institutions)} institutions, "
@@ -407,6 +428,9 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
                   f"busiest day (expected {test.expected:.1f}) has a chance of {chance_en} "
                   f"(then corrected for the search over all {m['pairs_searched']:,.0f} pairs "
                   "that ever co-settled)")
+    zh_op, en_op = _operator_evidence(ctx, rows, test.met)
+    zh += zh_op
+    en += en_op
     if best is not None:
         zh.append(f"正常解释成立（覆盖 {best.coverage:.0%}），不列为可疑：{best.zh}")
         en.append(f"an honest explanation holds (covers {best.coverage:.0%}), so the ring is "
@@ -435,6 +459,28 @@ def _evidence(ctx: RingContext, cand: RingCandidate, rows: I64, f: dict[str, flo
         zh.append(ev_zh)
         en.append(ev_en)
     return zh, en
+
+
+def _operator_evidence(ctx: RingContext, rows: I64, met: npt.NDArray[np.bool_]
+                       ) -> tuple[list[str], list[str]]:
+    """"One operator, many cards within minutes": who keyed the ring's co-settlements (经办人,
+    where the export carries ``opter_id``), against that operator's usual share there."""
+    c = ctx.claims
+    if len(c.operator) != len(c) or not len(ctx.operator_keys):
+        return [], []
+    sel = rows[met & (c.operator[rows] >= 0)]
+    if len(sel) < 5:
+        return [], []
+    op, share = _mode_share(c.operator[sel].astype(np.int64))
+    place, _ = _mode_share(c.institution[sel].astype(np.int64))
+    usual = ctx.operator_share(place, op)
+    if share < 0.8 or share < usual + 0.2:
+        return [], []
+    code = str(c.operator_codes[op])
+    return ([f"{share:.0%} 的同时段结算由同一经办人（{code}）录入，该经办人平时只录入该机构 "
+             f"{usual:.0%} 的结算"],
+            [f"{share:.0%} of the co-settlements were keyed by one operator ({code}), who keys "
+             f"{usual:.0%} of the institution's settlements otherwise"])
 
 
 def rings_from_candidates(

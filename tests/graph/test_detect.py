@@ -7,6 +7,7 @@ import json
 
 from graph.detect import detect
 from graph.evaluate import evaluate_store, load_truth
+from graph.scoring import load_detection_settings
 from loaders.store import Store
 from tests.detected import Detected
 
@@ -31,12 +32,13 @@ def test_every_ring_is_stored_with_members_settlements_and_evidence(
                         "FROM rings ORDER BY rank").fetchall()
     assert len(rings) == len(detected.result.rings) > 0
     assert [r[4] for r in rings] == list(range(1, len(rings) + 1))
-    scores = [r[2] for r in rings]
-    assert scores == sorted(scores, reverse=True)
+    threshold = load_detection_settings().threshold
+    keys = [(not r[3], -r[2], -r[10]) for r in rings]
+    assert keys == sorted(keys)  # flagged first, then by evidence, then by money
     for ring_id, pattern, score, suspicious, _, persons, places, zh, en, feats, fund in rings:
         assert pattern in {"card_pooling", "recruited_inpatients", "cross_province_card_use",
                            "resale_chain", "doctor_pharmacy_collusion"}
-        assert suspicious == (score >= 0.5)
+        assert suspicious == (score >= threshold)
         assert persons
         assert places
         assert zh
@@ -52,6 +54,17 @@ def test_every_ring_is_stored_with_members_settlements_and_evidence(
                         [ring_id]).fetchall()[0][0]
         assert n > 0
         assert fund >= 0
+
+
+def test_a_pooling_ring_names_the_one_operator_who_keyed_it(detected_store: Store) -> None:
+    # The generator keys each pooling ring's swipes by one operator (经办人), as a real ring's
+    # cashier would; the evidence says so against that operator's usual share.
+    pooling = detected_store.con.execute(
+        "SELECT evidence_zh, evidence_en FROM rings WHERE suspicious AND "
+        "pattern = 'card_pooling'").fetchall()
+    assert pooling
+    assert all(any("同一经办人" in z for z in zh) for zh, _ in pooling)
+    assert all(any("keyed by one operator" in e for e in en) for _, en in pooling)
 
 
 def test_rerun_keeps_every_ring_id(detected_copy: Store, detected: Detected) -> None:
