@@ -12,7 +12,9 @@ hours do not glue a city together:
 event (a resource-allocation weight: every settlement hands out about one unit in total,
 however crowded the hour), and ``idf = log(P / P_i)`` discounts institutions that many of
 the P persons use (P_i of them). Where ``n_local`` exceeds ``max_local`` (a big hospital's
-morning) no events are formed at all: co-presence there says nothing.
+morning) no events are formed at all: co-presence there says nothing, unless the window is a
+*burst*: ``burst_ratio`` times busier than the institution usually is at that hour of the week
+(seventy cards at a pharmacy that sees three customers an hour is no busy morning).
 
 An edge keeps the events of a pair only if they fall on at least ``min_co_days`` different
 days: one shared queue is chance, the same queue on many days is a pattern. Its weight is the
@@ -49,6 +51,7 @@ class CoSettlementParams:
     inpatient_window_days: int = 1
     min_co_days: int = 2
     max_local: int = 60
+    burst_ratio: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,14 @@ class PersonProjection:
 
 
 def _window_events(
-    group: I64, t: I64, window: int, max_local: int
+    group: I64, t: I64, window: int, max_local: int, burst: npt.NDArray[np.float64] | None = None
 ) -> tuple[I64, I64, I64]:
     """Pairs (i, j) of rows in one ``group`` with ``0 <= t[j] - t[i] <= window``, plus n_local.
 
     Returns the row indices of both sides and the local count (settlements of the group within
     ``window`` either side of row i, itself included). Rows where that count exceeds
-    ``max_local`` form no pairs.
+    ``max_local`` form no pairs, unless that count is at least ``burst`` (per row: the burst
+    line of its group at that hour; ``None``: no exception).
     """
     n = len(t)
     if n == 0:
@@ -99,7 +103,10 @@ def _window_events(
     behind = np.searchsorted(key, key - window, side="left")
     position = np.arange(n, dtype=np.int64)
     local = ahead - behind
-    count = np.where(local <= max_local, ahead - position - 1, 0)
+    allowed = local <= max_local
+    if burst is not None:
+        allowed |= local >= burst[order]
+    count = np.where(allowed, ahead - position - 1, 0)
     total = int(count.sum())
     left = np.repeat(position, count)
     step = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
@@ -115,6 +122,25 @@ def _idf(claims: Claims) -> F64:
     return np.log(active / np.maximum(users, 1)).clip(min=math.log(2.0))
 
 
+def _burst_lines(claims: Claims, p: CoSettlementParams) -> F64:
+    """Per row: the local count at which its window is a burst rather than a busy hour.
+
+    ``burst_ratio`` times the settlements the institution has in such a window on average (its
+    settlements per open hour, taken as 12 a day, or its admissions per day for inpatient
+    stays, over the data's days). An average over the whole year is robust to the bursts
+    themselves. A big hospital's morning is busy every day and forms no events; a pharmacy that
+    sees three customers an hour and sees seventy is exactly what to look at.
+    """
+    inst = claims.institution.astype(np.int64)
+    n = claims.n_institutions
+    days = (int(claims.day.max()) - int(claims.day.min()) + 1) if len(claims) else 1
+    visits = np.bincount(inst[~claims.inpatient], minlength=n) / (days * 12.0)
+    stays = np.bincount(inst[claims.inpatient], minlength=n) / float(days)
+    usual = np.where(claims.inpatient, stays[inst] * 2.0 * p.inpatient_window_days,
+                     visits[inst] * 2.0 * p.window_minutes / 60.0)
+    return np.asarray(p.burst_ratio * np.maximum(usual, 1.0), dtype=np.float64)
+
+
 def person_projection_from_claims(
     claims: Claims, params: CoSettlementParams | None = None
 ) -> PersonProjection:
@@ -122,11 +148,13 @@ def person_projection_from_claims(
     p = params or CoSettlementParams()
     rows = np.arange(len(claims), dtype=np.int64)
     inst = claims.institution.astype(np.int64)
+    burst = _burst_lines(claims, p)
     parts = []
     for inpatient, window in ((False, int(p.window_minutes * 60)),
                               (True, int(p.inpatient_window_days * 86_400))):
         sel = rows[claims.inpatient == inpatient]
-        a, b, local = _window_events(inst[sel], claims.t[sel], window, p.max_local)
+        a, b, local = _window_events(inst[sel], claims.t[sel], window, p.max_local,
+                                     burst[sel])
         parts.append((sel[a], sel[b], local))
     a = np.concatenate([x[0] for x in parts])
     b = np.concatenate([x[1] for x in parts])

@@ -65,13 +65,33 @@ def test_events_need_the_window_and_one_day_is_not_enough() -> None:
 
 
 def test_busy_hours_form_no_events() -> None:
+    # A big place: a settlement every 50 s from 8:00 to 20:00 on 20 days, by 300 persons in
+    # turn; persons 0 and 1 always come together, yet a busy hour says nothing.
+    rows = []
+    for day in range(1, 21):
+        for k in range(864):
+            rows.append((2 + (day * 864 + k) % 300, 0, day * DAY + 8 * 3600 + 50 * k, False))
+        rows += [(0, 0, day * DAY + 10 * 3600, False), (1, 0, day * DAY + 10 * 3600 + 60, False)]
+    claims = _claims(rows, n_persons=302, n_inst=1)
+    def pair_linked(params: CoSettlementParams) -> bool:
+        pr = person_projection_from_claims(claims, params)
+        return bool(((pr.src == 0) & (pr.dst == 1)).any())
+
+    assert not pair_linked(CoSettlementParams(max_local=60))
+    assert pair_linked(CoSettlementParams(max_local=200))
+
+
+def test_a_burst_at_a_quiet_place_forms_events_however_many() -> None:
+    # 70 cards within 12 minutes at a pharmacy that sees nobody else, on two days: no busy
+    # hour but a burst (the place usually has almost no one), so the pairs are formed.
     base = DAY + 9 * 3600
     rows = [(p, 0, base + 10 * p, False) for p in range(70)]
     rows += [(p, 0, 3 * DAY + 10 * p, False) for p in range(70)]
     claims = _claims(rows, n_persons=70, n_inst=1)
-    assert person_projection_from_claims(claims, CoSettlementParams(max_local=60)).n_edges == 0
-    assert person_projection_from_claims(claims, CoSettlementParams(max_local=80)).n_edges == (
+    assert person_projection_from_claims(claims, CoSettlementParams(max_local=60)).n_edges == (
         70 * 69 // 2)
+    never = CoSettlementParams(max_local=60, burst_ratio=1e9)
+    assert person_projection_from_claims(claims, never).n_edges == 0
 
 
 def test_inpatient_stays_pair_by_admission_day() -> None:
