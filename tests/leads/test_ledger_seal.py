@@ -225,16 +225,15 @@ def test_leads_verify_cli_names_the_first_bad_event(tmp_path: Path, clock: Clock
 
 
 def test_processes_racing_to_create_the_key_share_one(tmp_path: Path) -> None:
-    import multiprocessing
+    import subprocess
+    import sys
 
     path = tmp_path / "k" / "ledger.key"
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        secrets = pool.starmap(_secret_of, [(path,)] * 8)
-    assert len(set(secrets)) == 1
+    code = ("import sys; from pathlib import Path; from yibao.leads.seal import load_key; "
+            "key = load_key(Path(sys.argv[1]), create=True); print(key.secret.hex())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
+                              text=True) for _ in range(8)]
+    secrets = {p.communicate(timeout=120)[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs)
+    assert len(secrets) == 1
     assert [p.name for p in path.parent.iterdir()] == ["ledger.key"]
-
-
-def _secret_of(path: Path) -> str:
-    key = load_key(path, create=True)
-    assert key is not None
-    return key.secret.hex()
