@@ -245,14 +245,14 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
             rule_evidence=tuple((h[1], h[2]) for h in found[:2]),
             p_value=t.p_value, null_tests=len(tests) - len(kept) if k == 0 else 0,
             test_zh=(f"医师 {t.doctor} 在药店结算的 {t.fills} 张处方中 {t.at_pharmacy} 张"
-                     f"流向同一药店；若像同机构其他医师的处方一样流向药店"
-                     f"（该药店约占 {t.peer_share:.1%}），"
+                     f"流向同一药店；若按同机构其他医师处方或这些患者平时购药流向该药店的"
+                     f"比例（取较大者，约 {t.peer_share:.1%}），"
                      f"概率约为 10^-{t.surprise:.0f}（按其用过的 {t.pharmacies} 家药店校正，"
                      f"并与检验过的 {len(tests):,} 名医师一起控制错误发现率）"),
             test_en=(f"{t.at_pharmacy} of doctor {t.doctor}'s {t.fills} prescriptions filled at "
-                     f"pharmacies went to one pharmacy; if they went where their colleagues' "
-                     f"prescriptions go (about {t.peer_share:.1%} "
-                     f"there), the chance is about 10^-{t.surprise:.0f} (corrected for the "
+                     f"pharmacies went to one pharmacy; if they went there as often as their "
+                     f"colleagues' prescriptions or these patients' own purchases do (the larger, "
+                     f"about {t.peer_share:.1%}), the chance is about 10^-{t.surprise:.0f} (corrected for the "
                      f"doctor's {t.pharmacies} pharmacies, with the false-discovery rate "
                      f"controlled over the {len(tests):,} doctors tested)"),
         ))
