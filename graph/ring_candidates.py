@@ -252,8 +252,9 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
             test_en=(f"{t.at_pharmacy} of doctor {t.doctor}'s {t.fills} prescriptions filled at "
                      f"pharmacies went to one pharmacy; if they went there as often as their "
                      f"colleagues' prescriptions or these patients' own purchases do (the larger, "
-                     f"about {t.peer_share:.1%}), the chance is about 10^-{t.surprise:.0f} (corrected for the "
-                     f"doctor's {t.pharmacies} pharmacies, with the false-discovery rate "
+                     f"about {t.peer_share:.1%}), the chance is about "
+                     f"10^-{t.surprise:.0f} (corrected for the doctor's {t.pharmacies} "
+                     f"pharmacies, with the false-discovery rate "
                      f"controlled over the {len(tests):,} doctors tested)"),
         ))
     return out
