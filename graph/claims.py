@@ -26,6 +26,7 @@ __all__ = [
     "claims_from_store",
     "effective_settlements_sql",
     "has_table",
+    "pharmacy_sql",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,12 @@ def effective_settlements_sql(where: str = "TRUE") -> str:
           AND NOT EXISTS (SELECT 1 FROM settlements r WHERE r.init_setl_id = s.setl_id)
           AND ({where})
     """
+
+
+def pharmacy_sql(alias: str = "i") -> str:
+    """SQL: whether institution ``alias`` is a retail pharmacy (定点零售药店: ``fixmedins_type``
+    2, or a national pharmacy code starting with P)."""
+    return f"({alias}.fixmedins_type = '2' OR {alias}.fixmedins_code LIKE 'P%')"
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from graph.claims import effective_settlements_sql
+from graph.claims import effective_settlements_sql, pharmacy_sql
 from graph.suspicion import binomial_surprise
 
 __all__ = ["MIN_FILLS", "SMOOTHING", "SteeringTest", "steering_tests"]
@@ -36,7 +36,7 @@ MIN_FILLS = 10
 SMOOTHING = 20.0
 """Pseudo-fills at the pharmacy's market share added to the colleagues' fills."""
 
-_PHARMACY = "(i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%')"
+_PHARMACY = pharmacy_sql()
 
 _SQL = f"""
 WITH s AS ({effective_settlements_sql()}),

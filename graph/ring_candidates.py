@@ -29,7 +29,7 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from graph.claims import Claims, has_table
+from graph.claims import Claims, has_table, pharmacy_sql
 from graph.collusion import SteeringTest, steering_tests
 from graph.community import Partition
 from graph.projection import PersonProjection
@@ -42,7 +42,7 @@ I64 = npt.NDArray[np.int64]
 _CANDIDATE_P = 0.05
 """Steering tests with a p-value this high or higher can never be flagged at a sensible false
 discovery rate: they are not kept as candidates (they still count in the control)."""
-_PHARMACY_SQL = "(i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%')"
+_PHARMACY_SQL = pharmacy_sql()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from graph.claims import Claims, has_table
+from graph.claims import Claims, has_table, pharmacy_sql
 from graph.explanations import (
     EXPLANATION_KEYS,
     Explanation,
@@ -179,9 +179,9 @@ def ring_context_from_store(
                left(p.psn_name, 1) AS surname
         FROM _psn_idx i JOIN persons p ON p.psn_no = i.code ORDER BY i.idx
     """, params={"ref": ref_day}).fetchnumpy()
-    places = con.sql("""
+    places = con.sql(f"""
         SELECT i.idx, n.lon, n.lat, n.admdvs, n.fixmedins_name AS name,
-               coalesce(n.fixmedins_type = '2' OR n.fixmedins_code LIKE 'P%', FALSE) AS pharmacy
+               coalesce({pharmacy_sql('n')}, FALSE) AS pharmacy
         FROM _ins_idx i JOIN institutions n ON n.fixmedins_code = i.code ORDER BY i.idx
     """).fetchnumpy()
     div = divisions_frame().set_index("code")

@@ -41,6 +41,7 @@ from typing import Any, Literal, TypeAlias
 
 import duckdb
 
+from graph.claims import pharmacy_sql
 from yibao.errors import SettingsError, StoreError
 
 __all__ = [
@@ -694,7 +695,7 @@ def _overlapping_stays(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
     FROM per""", params)
 
 
-_PHARMACY = "(i.fixmedins_type = '2' OR i.fixmedins_code LIKE 'P%')"
+_PHARMACY = pharmacy_sql()
 
 
 def _many_pharmacies_day(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
