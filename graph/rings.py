@@ -503,6 +503,7 @@ def rings_from_candidates(
     for t, q in zip(tested, q_values.tolist(), strict=True):
         cand, rows, metrics = t.cand, t.rows, dict(t.metrics)
         metrics["q_value"] = q
+        metrics["tests"] = float(len(tested) + null_tests)
         metrics["explanation"] = float(
             EXPLANATION_KEYS.index(t.explanation.key) if t.explanation else 0)
         times = c.t[rows]

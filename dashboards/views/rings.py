@@ -56,9 +56,18 @@ L = {
                "chance p = {p} (null model: each member visits independently, at their own "
                "rate and the institutions' usual hours; corrected for the search over "
                "{pairs:,.0f} pairs that ever co-settled)"),
-    "test_q": ("q = {q}：按本次检测全部 {n:,} 个候选团伙做 Benjamini-Hochberg 校正后的错误发现率",
+    "test_p_steer": ("偶然出现的概率 p = {p}（原假设：该医师的处方像同机构其他医师的处方、"
+                     "或这些患者平时购药一样流向该药店；已按其用过的药店数校正）",
+                     "chance p = {p} (null model: the doctor's prescriptions go to that pharmacy "
+                     "as often as their colleagues' prescriptions or these patients' own "
+                     "purchases do; corrected for the pharmacies the doctor used)"),
+    "test_hard": ("确凿证据（追溯码重复结算或时间上不可能完成的行程），不依赖概率：p = 0",
+                  "hard evidence (a traceability code settled again, or journeys that cannot be "
+                  "made in the time), not a matter of chance: p = 0"),
+    "test_q": ("q = {q}：按本次检测全部 {n:,} 项检验（候选团伙与被检验的医师）做 "
+               "Benjamini-Hochberg 校正后的错误发现率",
                "q = {q}: the false-discovery rate after Benjamini-Hochberg over this run's "
-               "{n:,} candidate rings"),
+               "{n:,} tests (candidate rings and doctors tested)"),
     "test_meetings": ("同时段结算 {meetings:,.0f} 次，期望 {expected:,.1f} 次，"
                       "分布在 {days:,.0f} 个日期",
                       "{meetings:,.0f} co-settlements against {expected:,.1f} expected, on "
@@ -183,12 +192,19 @@ def _why(ring: ring_data.RingRecord) -> None:
     if run is not None:
         lines.append(text(L, "verdict_yes" if ring.suspicious else "verdict_no", lg, q=q,
                           fdr=run.fdr))
-    lines.append(text(L, "test_p", lg, p=_chance(m.get("p_value", 1.0)),
-                      pairs=m.get("pairs_searched", 0.0)))
+    co_settlement = ring.pattern in ("card_pooling", "recruited_inpatients")
+    if m.get("p_value", 1.0) <= 0.0:
+        lines.append(text(L, "test_hard", lg))
+    elif ring.pattern == "doctor_pharmacy_collusion":
+        lines.append(text(L, "test_p_steer", lg, p=_chance(m.get("p_value", 1.0))))
+    else:
+        lines.append(text(L, "test_p", lg, p=_chance(m.get("p_value", 1.0)),
+                          pairs=m.get("pairs_searched", 0.0)))
     if run is not None:
-        lines.append(text(L, "test_q", lg, q=q, n=run.rings))
-    lines.append(text(L, "test_meetings", lg, meetings=m.get("meetings", 0.0),
-                      expected=m.get("expected", 0.0), days=m.get("meeting_days", 0.0)))
+        lines.append(text(L, "test_q", lg, q=q, n=int(m.get("tests", run.rings))))
+    if co_settlement:
+        lines.append(text(L, "test_meetings", lg, meetings=m.get("meetings", 0.0),
+                          expected=m.get("expected", 0.0), days=m.get("meeting_days", 0.0)))
     key = ring.explanation
     if key:
         lines.append(text(L, "explained", lg, label=explanation_label(key, lg)))

@@ -133,10 +133,17 @@ def test_why_shows_the_test_and_the_stored_flag_line(app: Callable[..., AppTest]
     assert "判定：可疑" in shown
     assert "p = " in shown
     assert "q = " in shown
-    assert "期望" in shown
     assert "没有成立的正常解释" in shown
     assert "权重" not in shown
     assert "贡献" not in shown
+    # each ring is explained by its own test: co-settlements against the expected count for a
+    # pooling ring, the colleagues' prescriptions for steering, no chance for hard evidence
+    nulls = {"card_pooling": "期望", "doctor_pharmacy_collusion": "该医师的处方",
+             "resale_chain": "确凿证据"}
+    for pattern, phrase in nulls.items():
+        ring = next(r for r in detected.result.suspicious if r.pattern == pattern)
+        page = app(page="rings", ring=ring.ring_id)
+        assert phrase in "\n".join(m.value for m in page.markdown), pattern
 
 
 def test_an_explained_ring_names_its_explanation(app: Callable[..., AppTest],
