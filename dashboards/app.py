@@ -200,6 +200,11 @@ def _sidebar() -> None:
         ui.set_param("lang", "en" if lg == "en" else None)
         role = t(f"role_{user.role}", lg)
         st.caption(t("signed_in_as", lg, name=user.display_name, role=role))
+        version = ui.store_version()
+        if version is not None:
+            st.caption(t("data_version", lg, number=version.number,
+                         when=f"{version.published_at.astimezone():%Y-%m-%d %H:%M}",
+                         reason=t(f"published_{version.reason}", lg)))
         shot.enter_button()
         if st.button(t("sign_out", lg), key="sign_out"):
             ui.sign_out()
@@ -214,6 +219,7 @@ def _run() -> None:
         st.navigation(pages, position="hidden")
         st.error(t("no_store", lg, path=ui.settings().db))
         st.stop()
+    ui.pin_store()
 
     if "user" not in st.session_state and not ui.restore_sign_in():
         st.navigation(pages, position="hidden")

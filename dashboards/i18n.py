@@ -79,6 +79,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "数据存储中还没有检测结果：请先运行 `yibao detect --db {path}`。",
         "The store has no detection results yet: run `yibao detect --db {path}` first.",
     ),
+    "data_version": (
+        "数据版本：第 {number} 版，{when} {reason}后发布",
+        "Data version {number}, published {when} after {reason}",
+    ),
+    "published_load": ("导入", "a load"),
+    "published_detect": ("检测", "detection"),
+    "published_workbench": ("工作台启动", "the workbench started"),
     "empty": ("所选时间范围内没有数据。", "Nothing in the chosen period."),
     "backend_fallback": (
         "图数据库服务器暂时无法使用，关系网络、邻域与关联路径改由内嵌数据存储 {db} 提供"

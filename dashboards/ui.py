@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -34,6 +35,7 @@ from dashboards.data.common import Period, data_period, has_detection, open_read
 from dashboards.i18n import Lang, t
 from dashboards.sessions import COOKIE, LIFETIME_SECONDS, SessionKeys
 from graph.backend import GraphBackend, open_backend
+from loaders.snapshots import Snapshot, current_snapshot, reading_path
 from yibao.errors import BackendAuthError, BackendUnavailableError
 from yibao.leads import LeadLedger, open_ledger
 from yibao.masking import Personal, mask_frame, mask_value
@@ -52,6 +54,7 @@ __all__ = [
     "lang",
     "ledger",
     "period",
+    "pin_store",
     "remember_sign_in",
     "require_detection",
     "restore_sign_in",
@@ -65,6 +68,8 @@ __all__ = [
     "show_personal",
     "sign_in_as",
     "sign_out",
+    "store_file",
+    "store_version",
     "table_height",
     "unmask_toggle",
     "url_param",
@@ -82,14 +87,51 @@ def settings() -> Settings:
 
 
 @st.cache_resource
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return open_read_only(Path(path), memory_limit=settings().memory_limit,
-                          threads=settings().threads)
+def _connections() -> tuple[threading.Lock, dict[str, duckdb.DuckDBPyConnection]]:
+    """The open snapshots (by file), newest last, shared by every session."""
+    return threading.Lock(), {}
+
+
+def _connection(path: Path) -> duckdb.DuckDBPyConnection:
+    lock, opened = _connections()
+    key = _file_key(path)
+    with lock:
+        if key not in opened:
+            opened[key] = open_read_only(path, memory_limit=settings().memory_limit,
+                                         threads=settings().threads)
+            # older snapshots close once the runs still reading them close their cursors
+            for old in list(opened)[:-_OPEN_SNAPSHOTS]:
+                del opened[old]
+        return opened[key]
+
+
+_OPEN_SNAPSHOTS = 2
+"""Snapshots the workbench keeps open: the newest, and the one runs started on may finish."""
+
+
+def pin_store() -> None:
+    """Fix the snapshot this page run reads (called once at the start of every run): a
+    snapshot published while the page draws is shown from the next run on, never half."""
+    st.session_state["store_file"] = str(reading_path(settings().db))
+
+
+def store_file() -> Path:
+    """The file this run reads: the store's newest published snapshot when the run started
+    (:mod:`loaders.snapshots`), or the store itself when it was never published."""
+    pinned = st.session_state.get("store_file")
+    return Path(pinned) if pinned else reading_path(settings().db)
+
+
+def store_version() -> Snapshot | None:
+    """The published snapshot this run reads (``None``: the store, never published)."""
+    snapshot = current_snapshot(settings().db)
+    return snapshot if snapshot is not None and snapshot.path == store_file() else None
 
 
 def con() -> duckdb.DuckDBPyConnection:
-    """A cursor on the store (read-only, one per call: safe across sessions' threads)."""
-    return _connection(str(settings().db)).cursor()
+    """A cursor on the store's snapshot (read-only, one per call: safe across sessions'
+    threads)."""
+    return _connection(store_file()).cursor()
 
 
 @st.cache_resource(show_spinner=False)
@@ -120,10 +162,14 @@ def ledger() -> LeadLedger:
     return opened
 
 
-def _store_key() -> str:
-    path = settings().db
+def _file_key(path: Path) -> str:
     stat = os.stat(path)
     return f"{path}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def _store_key() -> str:
+    """The version of the data this run reads (its snapshot's file, time and size)."""
+    return _file_key(store_file())
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -3,8 +3,9 @@
 Every operation wraps the functions that define the workbench's semantics
 (:func:`graph.subgraph.ring_subgraph`, :func:`graph.subgraph.neighbourhood`,
 :func:`graph.chains.chain_of`, :func:`graph.detect.detect`); the stored rings, members and
-chains are read from the tables detection writes. The store is opened read-only for questions
-and writable only while detection runs, so a workbench can read while nothing writes.
+chains are read from the tables detection writes. Questions read the store's newest published
+snapshot (:mod:`loaders.snapshots`); the store is opened writable only while detection runs,
+which publishes the next snapshot, so questions are answered while a load or a detection runs.
 """
 
 from __future__ import annotations
@@ -111,16 +112,22 @@ class EmbeddedBackend(GraphBackend):
         self._lock = threading.Lock()
 
     def _open(self, *, read_only: bool = True) -> Store:
-        from loaders.store import open_store
+        from loaders.store import open_published, open_store
 
-        return open_store(self.db, read_only=read_only, memory_limit=self._memory_limit,
-                          threads=self._threads)
+        if read_only:
+            return open_published(self.db, memory_limit=self._memory_limit,
+                                  threads=self._threads)
+        return open_store(self.db, memory_limit=self._memory_limit, threads=self._threads)
 
     @property
     def store(self) -> Store:
-        """The store, opened read-only on first use."""
+        """The store's newest published snapshot (:mod:`loaders.snapshots`; the store itself
+        when it was never published), opened read-only on first use and again when a newer
+        one is published. Questions already running keep their cursors on the older one."""
+        from loaders.snapshots import reading_path
+
         with self._lock:
-            if self._store is None:
+            if self._store is None or self._store.path != reading_path(self.db):
                 self._store = self._open()
             return self._store
 
@@ -204,10 +211,13 @@ class EmbeddedBackend(GraphBackend):
                progress: Callable[[str], None] | None = None) -> DetectionResult:
         """Run :func:`graph.detect.detect` on the store (opened writable for the run)."""
         from graph.detect import detect
+        from loaders.snapshots import publish_snapshot
 
         self.close()
         with self._open(read_only=False) as store:
-            return detect(store.con, settings=settings, engine=engine, progress=progress)
+            result = detect(store.con, settings=settings, engine=engine, progress=progress)
+            publish_snapshot(store, reason="detect")
+            return result
 
     def rings(self) -> list[Ring]:
         if not self._has("rings"):

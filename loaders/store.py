@@ -21,7 +21,7 @@ from loaders._sql import column_sql, ident
 from loaders.contract import TABLE_ORDER, TABLES
 from yibao.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "Store", "default_memory_limit", "open_store"]
+__all__ = ["SCHEMA_VERSION", "Store", "default_memory_limit", "open_published", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -210,14 +210,38 @@ def open_store(
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise StoreError(f"cannot open store {path}: {exc}. Check that the file is a "
+                             "yibao store you may read, or choose another --db file") from exc
         raise StoreError(
-            f"cannot open store {path}: {exc}. Close other programs using it (another 'yibao' "
-            "or the workbench) or choose another --db file"
+            f"store {path} is busy: another program is "
+            f"{'writing' if read_only else 'using'} it ({exc}). A 'yibao load' or "
+            "'yibao detect' writes one store at a time: wait for it to finish, or choose "
+            "another --db file. (The workbench reads published snapshots and does not block "
+            "a load; one started with 'streamlit run' on a store never published does: "
+            "restart it with 'yibao workbench'.)"
         ) from exc
     if not read_only:
         con.execute(f"SET temp_directory = {_quote(str(path.parent / (path.name + '.tmp')))}")
         _create_schema(con)
     return Store(con, path)
+
+
+def open_published(
+    path: str | Path,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Store:
+    """The store at ``path`` for reading: its newest published snapshot, read-only
+    (:mod:`loaders.snapshots`), so a load or a detection can write the store meanwhile; the
+    store itself when it was never published."""
+    from loaders.snapshots import reading_path
+
+    if not Path(path).exists():
+        raise StoreError(f"store {path} does not exist: run 'yibao load DIR --db {path}' first")
+    return open_store(reading_path(path), read_only=True, memory_limit=memory_limit,
+                      threads=threads)
 
 
 def default_memory_limit() -> str:

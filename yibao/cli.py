@@ -155,6 +155,7 @@ def _load(
 ) -> dict[str, Any]:
     from loaders.codes import load_code_tables
     from loaders.load import load_folder
+    from loaders.snapshots import publish_snapshot
     from loaders.store import open_store
 
     try:
@@ -165,6 +166,7 @@ def _load(
             _progress(show_progress) as progress,
         ):
             report = load_folder(folder, store, tables=tables, progress=progress, codes=codes)
+            publish_snapshot(store, reason="load")
     except YibaoError as exc:
         _fail(str(exc), code=1)
     if show_progress:
@@ -210,12 +212,12 @@ def quarantine(db: Path | None, limit: int, notes: bool, as_json: bool) -> None:
     Show quarantined rows and why they were refused; with --notes, the data-quality notes of
     rows that were kept (a descriptive field unknown or oddly shaped, stored as it came).
     """
-    from loaders.store import open_store
+    from loaders.store import open_published
 
     settings = _settings(db=db)
     source = "data_notes" if notes else "quarantine"
     try:
-        with open_store(settings.db, read_only=True) as store:
+        with open_published(settings.db) as store:
             frame = store.frame(
                 f"""SELECT load_id, table_name, file, row_no, column_name, raw_value, reason_code,
                           reason_zh, reason_en FROM {source}
@@ -261,11 +263,11 @@ def quarantine(db: Path | None, limit: int, notes: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 def status(db: Path | None, as_json: bool) -> None:
     """存储概况：各表行数与导入记录。 Rows per table and the load history of a store."""
-    from loaders.store import open_store
+    from loaders.store import open_published
 
     settings = _settings(db=db)
     try:
-        with open_store(settings.db, read_only=True) as store:
+        with open_published(settings.db) as store:
             counts = store.table_counts()
             loads = store.frame("SELECT * FROM loads ORDER BY load_id").to_dict("records")
     except YibaoError as exc:

@@ -25,6 +25,7 @@ def run_detection(db: Path | None, config: Path | None, engine: str | None,
                   show_progress: bool) -> DetectionResult:
     from graph.detect import detect
     from graph.scoring import load_detection_settings
+    from loaders.snapshots import publish_snapshot
     from loaders.store import open_store
 
     settings = _settings(db=db)
@@ -37,7 +38,9 @@ def run_detection(db: Path | None, config: Path | None, engine: str | None,
                         threads=settings.threads) as store:
             say = (lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False)) \
                 if show_progress else None
-            return detect(store.con, settings=detection, engine=engine, progress=say)
+            result = detect(store.con, settings=detection, engine=engine, progress=say)
+            publish_snapshot(store, reason="detect")
+            return result
     except YibaoError as exc:
         _fail(str(exc), code=1)
 

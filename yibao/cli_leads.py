@@ -314,14 +314,14 @@ def export_command(out: Path, states: tuple[str, ...], start: Any, end: Any, db:
 
 def _activity_spans(db: Path | None) -> ActivitySpans:
     """The detection times of the store's leads (for a period export)."""
-    from loaders.store import open_store
+    from loaders.store import open_published
     from yibao.leads.period import activity_spans
 
     settings = _settings(db=db)
     if not settings.db.exists():
         _fail(f"store {settings.db} does not exist: a period export reads the detection times "
               "from the store (give --db or YIBAO_DB)")
-    with open_store(settings.db, read_only=True) as store:
+    with open_published(settings.db) as store:
         return activity_spans(store.con)
 
 

@@ -77,7 +77,7 @@ def plan_command(db: Path | None, roster: Path, team_days: int, weeks: int, out:
     teams (nobody inspects their own city; joint teams mix provinces), schedule them by week
     (a team-week stays in one city) within the team-days budget, and write the plan to OUT.
     """
-    from loaders.store import open_store
+    from loaders.store import open_published
     from yibao.inspection import (
         PlanInputs,
         PlanOptions,
@@ -97,7 +97,7 @@ def plan_command(db: Path | None, roster: Path, team_days: int, weeks: int, out:
         _fail("give both --start and --end, or neither")
     try:
         inspectors = inspectors_from_csv(roster)  # the user's file first: a bad one fails fast
-        with open_store(settings.db, read_only=True) as store:
+        with open_published(settings.db) as store:
             candidates = candidates_from_store(
                 store.con, period=(first, last) if first and last else None, region=region)
         inputs = PlanInputs(candidates, inspectors, PlanOptions(

@@ -41,6 +41,7 @@ def workbench_command(db: Path | None, users: Path | None, port: int, address: s
     settings = _settings(db=db, users_file=users)
     if not settings.db.exists():
         _fail(f"no store at {settings.db}: run 'yibao demo' or 'yibao load' first")
+    _publish_if_never(settings.db)
     env = {**os.environ, "YIBAO_DB": str(settings.db.resolve()),
            "YIBAO_USERS": str(settings.users_path.resolve()),
            "YIBAO_AUDIT_LOG": str(settings.audit_path.resolve()),
@@ -53,6 +54,22 @@ def workbench_command(db: Path | None, users: Path | None, port: int, address: s
     # Streamlit replaces this process: a SIGTERM or Ctrl-C reaches the server itself, and no
     # parent can die leaving a server behind
     os.execve(sys.executable, cmd, env)
+
+
+def _publish_if_never(db: Path) -> None:
+    """Publish a snapshot of a store that was never published (a store loaded by an older
+    yibao), so the workbench does not hold the store itself and loads can run beside it."""
+    from loaders.snapshots import current_snapshot, publish_snapshot
+    from loaders.store import open_store
+
+    try:
+        if current_snapshot(db) is not None:
+            return
+        with open_store(db) as store:
+            publish_snapshot(store, reason="workbench")
+    except YibaoError as exc:
+        err.print(f"[yellow]注意 / note:[/] {exc}. The workbench reads the store itself until "
+                  "the next 'yibao load' or 'yibao detect' publishes it.", highlight=False)
 
 
 def streamlit_command(*, address: str, port: int) -> list[str]:

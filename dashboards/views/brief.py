@@ -212,7 +212,7 @@ span = scope.period.span(lg) if scope.period else text(L, "all_span", lg)
 st.markdown(text(L, "scope", lg, period=brief_data.period_name(scope.period_key, lg),
                  span=span, region=scope.region.label(lg), language=LANG_NAMES[brief_lang]))
 ledger, state = _ledger()
-key = (brief_data.store_version(ui.settings().db), state, scope.key, brief_lang,
+key = (brief_data.store_version(ui.store_file()), state, scope.key, brief_lang,
        date.today().isoformat())
 clicked = st.button(text(L, "make", lg), type="primary", key="brief_make",
                     icon=":material/summarize:")

@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,11 +144,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def workbench_server(detected: Detected, tmp_path_factory: pytest.TempPathFactory
-                     ) -> Iterator[Server]:
-    """``streamlit run dashboards/app.py`` on a free loopback port over the detected store."""
-    root = tmp_path_factory.mktemp("browser")
+@contextmanager
+def serve(db: Path, root: Path) -> Iterator[Server]:
+    """``streamlit run dashboards/app.py`` on a free loopback port over the store ``db``, with
+    a fresh user file (an investigator and a leadership user) and audit log in ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
     users = root / "users.toml"
     add_user(users, "wang", role="investigator", password=PASSWORDS["wang"],
              display_name="王调查")
@@ -156,7 +156,7 @@ def workbench_server(detected: Detected, tmp_path_factory: pytest.TempPathFactor
     audit, log = root / "audit.jsonl", root / "streamlit.log"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
-    env.update(YIBAO_DB=str(detected.db), YIBAO_USERS=str(users), YIBAO_AUDIT_LOG=str(audit))
+    env.update(YIBAO_DB=str(db), YIBAO_USERS=str(users), YIBAO_AUDIT_LOG=str(audit))
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
@@ -168,9 +168,17 @@ def workbench_server(detected: Detected, tmp_path_factory: pytest.TempPathFactor
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(proc, url, log)
-        yield Server(url=url, db=detected.db, users=users, audit=audit, log=log)
+        yield Server(url=url, db=db, users=users, audit=audit, log=log)
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def workbench_server(detected: Detected, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[Server]:
+    """The workbench (:func:`serve`) over the shared detected store."""
+    with serve(detected.db, tmp_path_factory.mktemp("browser")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

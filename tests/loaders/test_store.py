@@ -128,7 +128,7 @@ def test_store_in_use_by_another_process(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(StoreError, match="Close other programs using it"):
+        with pytest.raises(StoreError, match=r"is busy.*wait for it to finish"):
             open_store(db)
     finally:
         assert holder.stdin is not None

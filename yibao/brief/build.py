@@ -53,7 +53,7 @@ def write_brief(out: Path, *, settings: Settings, period: Period | None, region:
     the store ``settings.db`` to ``out`` (a ``.pdf``) and the same page as a PNG beside it
     (``out`` with ``.png``); with ``keep_html`` the page's HTML too (``.html``). Leads come
     from ``ledger``, else from the ledger of ``settings`` (:func:`open_brief_ledger`)."""
-    from loaders.store import open_store
+    from loaders.store import open_published
     from yibao.brief.facts import facts_from_store
     from yibao.brief.page import brief_html
     from yibao.brief.render import TIMEOUT_S, render_pdf_and_png
@@ -65,8 +65,8 @@ def write_brief(out: Path, *, settings: Settings, period: Period | None, region:
     own_ledger = ledger is None
     chosen = open_brief_ledger(settings) if ledger is None else ledger
     try:
-        with open_store(settings.db, read_only=True, memory_limit=settings.memory_limit,
-                        threads=settings.threads) as store:
+        with open_published(settings.db, memory_limit=settings.memory_limit,
+                            threads=settings.threads) as store:
             facts = facts_from_store(store.con, period=period, region=region, ledger=chosen,
                                      made_on=made_on)
     finally:
