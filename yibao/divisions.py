@@ -13,6 +13,7 @@ Codes: the first 2 digits are the province, the first 4 the city (Shanghai's cit
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -22,12 +23,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from yibao.i18n import Lang, list_join
+
 __all__ = [
     "PROVINCE_CODES",
     "Division",
     "boundaries_geojson",
     "division",
     "division_geometries",
+    "division_list",
+    "division_name",
     "divisions_frame",
     "english_name",
     "is_known_division",
@@ -112,6 +117,26 @@ def english_name(name: str) -> str:
     """The English name of a division given its Chinese name (``合肥市`` → ``Hefei``,
     ``蜀山区`` → ``Shushan District``); a name that is no division comes back unchanged."""
     return _english().get(name, name)
+
+
+def division_name(code: str, lang: Lang = "zh") -> str:
+    """The name of the division with this 6-digit code in ``lang``: ``合肥市`` / ``Hefei``,
+    ``浦东新区`` / ``Pudong New Area``, ``320500`` → ``Suzhou (Jiangsu)`` (the English names of
+    苏州/宿州 and 泰州/台州 say their province). A code that is no shipped division comes back
+    unchanged, so a page still shows what the data holds.
+
+    Every page names divisions through this function (or :func:`division_list`).
+    """
+    found = _by_code().get(code)
+    if found is None:
+        return code
+    return found.name if lang == "zh" else (found.name_en or found.name)
+
+
+def division_list(codes: Iterable[str], lang: Lang = "zh") -> str:
+    """Several divisions' names in ``lang``, in the given order, joined as the language lists
+    them: ``南京市、宁波市`` or ``Nanjing, Ningbo``."""
+    return list_join([division_name(str(c), lang) for c in codes], lang)
 
 
 def division(code: str) -> Division:

@@ -17,9 +17,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from dashboards.data.common import FUND_SQL, Period, division_names, query_frame
+from dashboards.data.common import FUND_SQL, Period, query_frame
 from graph.chains import HONEST_CLASSES
 from graph.rules import TRACE_CLASSES
+from yibao.divisions import division_list, division_name
+from yibao.i18n import Lang
 
 __all__ = [
     "CHAIN_CLASSES",
@@ -62,14 +64,14 @@ def _city(code: object) -> str | None:
 
 def chains_table(con: duckdb.DuckDBPyConnection, period: Period, *,
                  classes: tuple[str, ...] | None = ("resale",), search: str | None = None,
-                 limit: int = 5000) -> pd.DataFrame:
+                 limit: int = 5000, lang: Lang = "zh") -> pd.DataFrame:
     """Trace codes settled more than once, overlapping ``period``, most settled first.
 
     ``classes`` keeps those chain classes (``None``: all); ``search`` keeps codes containing
     that text (a partial code). Columns: ``drug_trac_codg``, ``med_list_codg``,
     ``med_list_name``, ``hit_class``, ``n_settlements`` (sales, reversals included),
     ``n_effective``, ``institutions`` and ``cities`` (distinct counts), ``city_names``
-    (、-joined, in hop order), ``first_time``, ``last_time``, ``days`` (span, days).
+    (listed in ``lang``, in hop order), ``first_time``, ``last_time``, ``days`` (span, days).
     """
     sql = f"""
         WITH c AS (
@@ -94,11 +96,10 @@ def chains_table(con: duckdb.DuckDBPyConnection, period: Period, *,
     query = search.strip() if search else None
     frame = query_frame(con, sql, {**period.params, "classes": list(classes) if classes else None,
                                    "q": query or None, "limit": int(limit)})
-    names = division_names()
     ordered = frame.pop("cities").map(
         lambda codes: list(dict.fromkeys(c for c in codes if c)) if codes is not None else [])
     frame.insert(7, "cities", ordered.map(len).astype("int64"))
-    frame.insert(8, "city_names", ordered.map(lambda cs: "、".join(names.get(c, c) for c in cs)))
+    frame.insert(8, "city_names", ordered.map(lambda cs: division_list(cs, lang)))
     return frame
 
 
@@ -161,12 +162,14 @@ def _haversine_km(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np
     return np.asarray(2 * 6371.0088 * np.arcsin(np.sqrt(a)))
 
 
-def chain_hops(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
+def chain_hops(con: duckdb.DuckDBPyConnection, code: str, *, lang: Lang = "zh"
+               ) -> pd.DataFrame:
     """The hops of chain ``code`` in time order, one row per settlement of the code.
 
     Columns: ``hop`` (1, 2, …), ``setl_id``, ``setl_time``, ``psn_no``, ``psn_name`` (the
     buyer, unmasked), ``fixmedins_code``, ``fixmedins_name``, ``fixmedins_type``, ``admdvs``,
-    ``city`` (6-digit city code), ``city_name``, ``place`` (county name), ``lon``/``lat`` (the
+    ``city`` (6-digit city code), ``city_name``, ``place`` (county name; names in
+    ``lang``), ``lon``/``lat`` (the
     institution), ``pric`` (unit price, yuan), ``cnt`` (negative on a reversal), ``amount``
     (``pric × cnt``, yuan), ``fund`` (fund money of the whole settlement, yuan), ``reversed``,
     ``reversal``, ``effective``, ``gap_days`` (since the previous hop) and ``km`` (from the
@@ -187,11 +190,11 @@ def chain_hops(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
         ORDER BY h.hop
     """
     frame = query_frame(con, sql, {"code": str(code)})
-    names = division_names()
     city = frame["admdvs"].map(_city)
     frame.insert(9, "city", city)
-    frame.insert(10, "city_name", city.map(lambda c: names.get(c, c) if c else None))
-    frame.insert(11, "place", frame["admdvs"].map(lambda c: names.get(c, c)))
+    frame.insert(10, "city_name", city.map(lambda c: division_name(c, lang) if c else None))
+    frame.insert(11, "place", frame["admdvs"].map(
+        lambda c: division_name(c, lang) if isinstance(c, str) else c))
     times = pd.to_datetime(frame["setl_time"])
     frame["gap_days"] = (times.diff().dt.total_seconds() / 86400.0).round(1)
     if len(frame) > 1:
@@ -205,7 +208,8 @@ def chain_hops(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
 
 def chain_links(con: duckdb.DuckDBPyConnection, period: Period, *,
                 classes: tuple[str, ...] | None = None, around: tuple[str, ...] | None = None,
-                kind: str | None = None, limit: int = 3000) -> pd.DataFrame:
+                kind: str | None = None, limit: int = 3000, lang: Lang = "zh"
+                ) -> pd.DataFrame:
     """Links of the pharmacy/collector network overlapping ``period``, strongest first.
 
     A link is two consecutive effective sales of the same code in a suspicious chain: pharmacy
@@ -213,7 +217,7 @@ def chain_links(con: duckdb.DuckDBPyConnection, period: Period, *,
     keeps links carrying one of those classes; ``around`` keeps links touching one of those
     codes (an institution or a person). Columns: ``kind``, ``src``, ``dst``, ``src_name`` /
     ``dst_name`` (institution names; empty for persons), ``src_lon``/``src_lat``/``dst_lon``/
-    ``dst_lat`` (institutions), ``src_city``/``dst_city`` (names), ``n_codes``,
+    ``dst_lat`` (institutions), ``src_city``/``dst_city`` (names in ``lang``), ``n_codes``,
     ``first_time``, ``last_time``, ``hit_classes`` (、-joined), ``chain_codes`` (a sample).
     """
     sql = """
@@ -235,11 +239,10 @@ def chain_links(con: duckdb.DuckDBPyConnection, period: Period, *,
     frame = query_frame(con, sql, {**period.params, "classes": list(classes) if classes else None,
                                    "around": list(around) if around else None, "kind": kind,
                                    "limit": int(limit)})
-    names = division_names()
     for end in ("src", "dst"):
         codes = frame.pop(f"{end}_admdvs").map(_city)
         frame.insert(_after(frame, f"{end}_lat"), f"{end}_city",
-                     codes.map(lambda c: names.get(c, c) if c else None))
+                     codes.map(lambda c: division_name(c, lang) if c else None))
     frame["hit_classes"] = frame["hit_classes"].map(
         lambda xs: "、".join(xs) if xs is not None else "")
     frame["chain_codes"] = frame["chain_codes"].map(

@@ -15,15 +15,10 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from dashboards.data.common import (
-    FUND_SQL,
-    Period,
-    division_names,
-    period_settlements_sql,
-    query_frame,
-)
+from dashboards.data.common import FUND_SQL, Period, period_settlements_sql, query_frame
 from dashboards.data.rings import rings_table
-from yibao.divisions import PROVINCE_CODES, divisions_frame
+from yibao.divisions import division_list, division_name, divisions_frame, is_known_division
+from yibao.i18n import Lang
 
 __all__ = [
     "Level",
@@ -66,12 +61,12 @@ def _centroids() -> pd.DataFrame:
 
 
 def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
-                         level: Level = "city") -> pd.DataFrame:
+                         level: Level = "city", lang: Lang = "zh") -> pd.DataFrame:
     """Settlements from one division's insured to another division's institutions in
     ``period``, largest first (a person treated at home is no flow).
 
     Columns: ``origin``, ``origin_name``, ``destination``, ``destination_name`` (6-digit codes
-    and Chinese names at ``level``), ``settlements``, ``persons`` (distinct), ``fund`` (yuan),
+    and names in ``lang`` at ``level``), ``settlements``, ``persons`` (distinct), ``fund`` (yuan),
     ``origin_lon``/``origin_lat``/``destination_lon``/``destination_lat`` (centroids; empty for
     a division outside 沪苏浙皖), ``share`` (of the origin's insured's settlements in the period).
     """
@@ -86,12 +81,11 @@ def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
     """
     frame = query_frame(con, sql, period.params)
     cent = _centroids()
-    names = division_names()
     out = pd.DataFrame({
         "origin": frame["origin"],
-        "origin_name": frame["origin"].map(lambda c: names.get(c, c)),
+        "origin_name": frame["origin"].map(lambda c: division_name(c, lang)),
         "destination": frame["destination"],
-        "destination_name": frame["destination"].map(lambda c: names.get(c, c)),
+        "destination_name": frame["destination"].map(lambda c: division_name(c, lang)),
         "settlements": frame["settlements"].astype("int64"),
         "persons": frame["persons"].astype("int64"),
         "fund": frame["fund"].astype(float).round(2),
@@ -105,11 +99,12 @@ def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
 
 
 def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
-                     level: Level = "city") -> pd.DataFrame:
-    """Per division in ``period``: ``code``, ``name``, ``local`` (insured treated at home),
-    ``outbound`` (its insured treated elsewhere), ``inbound`` (others' insured treated here),
-    ``net`` (inbound − outbound), ``outbound_fund`` / ``inbound_fund`` (yuan), ``outbound_share``
-    (outbound / all its insured's settlements). Largest cross-division traffic first."""
+                     level: Level = "city", lang: Lang = "zh") -> pd.DataFrame:
+    """Per division in ``period``: ``code``, ``name`` (in ``lang``), ``local`` (insured
+    treated at home), ``outbound`` (its insured treated elsewhere), ``inbound`` (others'
+    insured treated here), ``net`` (inbound − outbound), ``outbound_fund`` / ``inbound_fund``
+    (yuan), ``outbound_share`` (outbound / all its insured's settlements). Largest
+    cross-division traffic first."""
     sql = f"""
         WITH f AS ({_flows_sql(level)}),
         codes AS (SELECT origin AS code FROM f UNION SELECT destination FROM f)
@@ -128,8 +123,7 @@ def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
         GROUP BY c.code
     """
     frame = query_frame(con, sql, period.params)
-    names = division_names()
-    frame.insert(1, "name", frame["code"].map(lambda c: names.get(c, c)))
+    frame.insert(1, "name", frame["code"].map(lambda c: division_name(c, lang)))
     for col in ("local", "outbound", "inbound"):
         frame[col] = frame[col].astype("int64")
     frame.insert(5, "net", frame["inbound"] - frame["outbound"])
@@ -142,14 +136,15 @@ def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
         .drop(columns="_t").reset_index(drop=True)
 
 
-def impossible_trips(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+def impossible_trips(con: duckdb.DuckDBPyConnection, period: Period, *, lang: Lang = "zh"
+                     ) -> pd.DataFrame:
     """Trips of the ``IMPOSSIBLE_TRAVEL`` hits that start inside ``period``, fastest first:
     one person settled at two institutions too far apart for the minutes between them.
 
     Columns: ``hit_id``, ``psn_no``, ``psn_name``, ``from_time``, ``to_time``, ``from_inst``,
-    ``from_name``, ``from_city``, ``from_lon``/``from_lat``, ``to_inst``, ``to_name``,
-    ``to_city``, ``to_lon``/``to_lat``, ``km``, ``minutes``, ``speed_kmh``, ``from_setl_id``,
-    ``to_setl_id``.
+    ``from_name``, ``from_city`` (in ``lang``), ``from_lon``/``from_lat``, ``to_inst``,
+    ``to_name``, ``to_city``, ``to_lon``/``to_lat``, ``km``, ``minutes``, ``speed_kmh``,
+    ``from_setl_id``, ``to_setl_id``.
     """
     sql = f"""
         WITH t AS (
@@ -171,23 +166,23 @@ def impossible_trips(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataF
         ORDER BY t.speed_kmh DESC, t.from_time, t.hit_id
     """
     frame = query_frame(con, sql, period.params)
-    names = division_names()
     for end in ("from", "to"):
         codes = frame.pop(f"{end}_admdvs")
         city = codes.map(lambda c: f"{c[:4]}00" if isinstance(c, str) else None)
         frame.insert(list(frame.columns).index(f"{end}_name") + 1, f"{end}_city",
-                     city.map(lambda c: names.get(c, c) if c else None))
+                     city.map(lambda c: division_name(c, lang) if c else None))
     return frame
 
 
 def card_use_clusters(con: duckdb.DuckDBPyConnection, period: Period, *,
-                      suspicious_only: bool = True) -> pd.DataFrame:
+                      suspicious_only: bool = True, lang: Lang = "zh") -> pd.DataFrame:
     """Rings of pattern ``cross_province_card_use`` (异地套刷: cards of one province used
     together in another) overlapping ``period``, best first: the columns of
     :func:`dashboards.data.rings.rings_table` plus ``home_provinces`` (where the members are
-    insured) and ``care_provinces`` (where their institutions are), 、-joined names."""
+    insured) and ``care_provinces`` (where their institutions are), lists of names in
+    ``lang``."""
     table = rings_table(con, period, suspicious_only=suspicious_only,
-                        patterns=["cross_province_card_use"])
+                        patterns=["cross_province_card_use"], lang=lang)
     if table.empty:
         return table.assign(home_provinces=pd.Series(dtype=str),
                             care_provinces=pd.Series(dtype=str))
@@ -208,7 +203,8 @@ def card_use_clusters(con: duckdb.DuckDBPyConnection, period: Period, *,
     def names(codes: object) -> str:
         if codes is None or not hasattr(codes, "__iter__"):
             return ""
-        return "、".join(PROVINCE_CODES.get(f"{c}0000", str(c)) for c in sorted(codes))
+        known = [f"{c}0000" if is_known_division(f"{c}0000") else str(c) for c in sorted(codes)]
+        return division_list(known, lang)
 
     table["home_provinces"] = table["ring_id"].map(places["homes"]).map(names)
     table["care_provinces"] = table["ring_id"].map(places["care"]).map(names)

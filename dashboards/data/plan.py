@@ -16,17 +16,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from yibao.divisions import division, is_known_division
+from yibao.divisions import division, division_name, is_known_division
+from yibao.i18n import Lang, list_join
 from yibao.inspection import InspectionPlan, Inspector, PlanInputs, inspectors_from_csv
-from yibao.inspection.plan import plan_to_frame
+from yibao.inspection.inspectors import inspectors_to_frame
+from yibao.inspection.plan import plan_to_frame, teams_to_frame
 
 __all__ = [
     "PlanFigures",
     "candidates_in",
     "inspectors_from_upload",
     "plan_figures",
+    "roster_frame",
     "roster_rows",
     "team_routes",
+    "teams_frame",
 ]
 
 
@@ -120,14 +124,15 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 12742.0 * math.asin(math.sqrt(min(1.0, h)))
 
 
-def team_routes(plan: InspectionPlan, inputs: PlanInputs) -> pd.DataFrame:
+def team_routes(plan: InspectionPlan, inputs: PlanInputs, *, lang: Lang = "zh"
+                ) -> pd.DataFrame:
     """Every visit of ``plan`` with its place in the team's route: the columns of
     :func:`yibao.inspection.plan.plan_to_frame` (team_id, week, the candidate's columns,
-    ``value``, ``city_name``, ``county_name``) plus ``stop`` (1, 2, … per team), ``leg_km``
-    (straight-line km from the previous stop; from the first member's home city for the
-    first) and ``home_lon`` / ``home_lat`` (that home). Weeks come in order; within a week the
-    team goes to the nearest institution not yet visited. Institutions without coordinates
-    stand at their county's centroid."""
+    ``value``, ``city_name``, ``county_name``, names in ``lang``) plus ``stop`` (1, 2, … per
+    team), ``leg_km`` (straight-line km from the previous stop; from the first member's home
+    city for the first) and ``home_lon`` / ``home_lat`` (that home). Weeks come in order;
+    within a week the team goes to the nearest institution not yet visited. Institutions
+    without coordinates stand at their county's centroid."""
     frame = plan_to_frame(plan, inputs)
     cols = [*frame.columns, "stop", "leg_km", "home_lon", "home_lat"]
     if frame.empty:
@@ -170,4 +175,38 @@ def team_routes(plan: InspectionPlan, inputs: PlanInputs) -> pd.DataFrame:
     out["leg_km"] = legs
     out["home_lon"] = [h[0] for h in homes]
     out["home_lat"] = [h[1] for h in homes]
+    for level in ("city", "county"):
+        if level in out.columns:
+            out[f"{level}_name"] = out[level].astype(str).map(lambda c: division_name(c, lang))
     return out[cols]
+
+
+def teams_frame(plan: InspectionPlan, inputs: PlanInputs, *, lang: Lang = "zh"
+                ) -> pd.DataFrame:
+    """:func:`yibao.inspection.plan.teams_to_frame` with the members' names, provinces and
+    cities listed in ``lang`` (the persons' names as the roster spells them)."""
+    teams = teams_to_frame(plan, inputs)
+    if lang == "zh" or teams.empty:
+        return teams
+    by_id = inputs.inspector_by_id
+    members = [[by_id[m] for m in t.members if m in by_id] for t in plan.teams]
+
+    def listed(codes: set[str]) -> str:
+        return list_join(sorted(division_name(c, lang) for c in codes), lang)
+
+    return teams.assign(
+        members=[list_join(list(t.members), lang) for t in plan.teams],
+        names=[list_join([m.name for m in team], lang) for team in members],
+        provinces=[listed({m.province for m in team}) for team in members],
+        cities=[listed({m.city for m in team}) for team in members],
+    )
+
+
+def roster_frame(inspectors: tuple[Inspector, ...], *, lang: Lang = "zh") -> pd.DataFrame:
+    """:func:`yibao.inspection.inspectors.inspectors_to_frame` with ``province_name`` and
+    ``city_name`` in ``lang``."""
+    frame = inspectors_to_frame(inspectors)
+    if lang == "zh":
+        return frame
+    return frame.assign(province_name=frame["province"].map(lambda c: division_name(c, lang)),
+                        city_name=frame["city"].map(lambda c: division_name(c, lang)))

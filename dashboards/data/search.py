@@ -17,10 +17,12 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
-from dashboards.data.common import FUND_SQL, Period, division_names, query_frame
+from dashboards.data.common import FUND_SQL, Period, query_frame
 from graph.chains import chain_of
 from graph.claims import effective_settlements_sql
 from graph.subgraph import neighbourhood
+from yibao.divisions import division_name
+from yibao.i18n import Lang
 
 __all__ = [
     "SEARCH_KINDS",
@@ -139,8 +141,14 @@ _NAME_COLUMNS: dict[str, str] = {
 }
 
 
+def _place(code: object, lang: Lang) -> object:
+    """A division code's name in ``lang`` (a missing code stays missing)."""
+    return division_name(code, lang) if isinstance(code, str) else code
+
+
 def search_entities(con: duckdb.DuckDBPyConnection, kind: str, query: str, period: Period, *,
-                    by: SearchBy = "code", limit: int = SEARCH_LIMIT) -> pd.DataFrame:
+                    by: SearchBy = "code", limit: int = SEARCH_LIMIT, lang: Lang = "zh"
+                    ) -> pd.DataFrame:
     """Candidates of ``kind`` whose code starts with ``query`` (``by="code"``) or whose name
     contains it, case-insensitive (``by="name"``; not for trace codes), at most ``limit``: an
     exact code first, then the most settlements in ``period``.
@@ -151,7 +159,8 @@ def search_entities(con: duckdb.DuckDBPyConnection, kind: str, query: str, perio
     ``dr_name``, ``dr_type``, ``fixmedins_code``, ``fixmedins_name``; trace code:
     ``drug_trac_codg``, ``med_list_name``, ``sales`` (all time), ``hit_class`` (of its chain,
     if any)), then ``settlements`` and ``fund`` (yuan) in the period and ``matches`` (how many
-    matched in all). An empty query gives no rows.
+    matched in all). ``home`` and ``place`` name divisions in ``lang``. An empty query gives
+    no rows.
     """
     if kind not in _CODE_COLUMNS:
         raise ValueError(f"kind must be one of {SEARCH_KINDS}, not {kind!r}")
@@ -182,18 +191,18 @@ def search_entities(con: duckdb.DuckDBPyConnection, kind: str, query: str, perio
     if not q:
         sql = f"SELECT * FROM ({sql}) WHERE FALSE"
     frame = query_frame(con, sql, params)
-    names = division_names()
     if kind == "person":
-        frame.insert(6, "home", frame["insu_admdvs"].map(lambda c: names.get(c, c)))
+        frame.insert(6, "home", frame["insu_admdvs"].map(lambda c: _place(c, lang)))
     elif kind == "institution":
-        frame.insert(5, "place", frame["admdvs"].map(lambda c: names.get(c, c)))
+        frame.insert(5, "place", frame["admdvs"].map(lambda c: _place(c, lang)))
     return frame
 
 
-def person_profile(con: duckdb.DuckDBPyConnection, code: str, period: Period) -> pd.DataFrame:
+def person_profile(con: duckdb.DuckDBPyConnection, code: str, period: Period, *,
+                   lang: Lang = "zh") -> pd.DataFrame:
     """One row for person ``code`` (none if unknown): ``psn_no``, ``psn_name``, ``certno``,
     ``tel``, ``gend``, ``age`` (years at the period's end), ``insu_admdvs``, ``home``
-    (division name), ``settlements``, ``fund`` (yuan) and ``institutions`` (distinct) in
+    (division name in ``lang``), ``settlements``, ``fund`` (yuan) and ``institutions`` (distinct) in
     ``period``."""
     sql = f"""
         WITH s AS ({_in_period("psn_no", "$code")})
@@ -205,15 +214,15 @@ def person_profile(con: duckdb.DuckDBPyConnection, code: str, period: Period) ->
         FROM persons p WHERE p.psn_no = $code
     """
     frame = query_frame(con, sql, {"code": code, **period.params})
-    names = division_names()
-    frame.insert(7, "home", frame["insu_admdvs"].map(lambda c: names.get(c, c)))
+    frame.insert(7, "home", frame["insu_admdvs"].map(lambda c: _place(c, lang)))
     return frame
 
 
-def institution_profile(con: duckdb.DuckDBPyConnection, code: str, period: Period
-                        ) -> pd.DataFrame:
+def institution_profile(con: duckdb.DuckDBPyConnection, code: str, period: Period, *,
+                        lang: Lang = "zh") -> pd.DataFrame:
     """One row for institution ``code`` (none if unknown): ``fixmedins_code``,
-    ``fixmedins_name``, ``fixmedins_type``, ``hosp_lv``, ``admdvs``, ``place`` (division name),
+    ``fixmedins_name``, ``fixmedins_type``, ``hosp_lv``, ``admdvs``, ``place`` (division name
+    in ``lang``),
     ``addr``, ``settlements``, ``fund`` (yuan) and ``persons`` (distinct) in ``period``."""
     sql = f"""
         WITH s AS ({_in_period("fixmedins_code", "$code")})
@@ -224,8 +233,7 @@ def institution_profile(con: duckdb.DuckDBPyConnection, code: str, period: Perio
         FROM institutions i WHERE i.fixmedins_code = $code
     """
     frame = query_frame(con, sql, {"code": code, **period.params})
-    names = division_names()
-    frame.insert(5, "place", frame["admdvs"].map(lambda c: names.get(c, c)))
+    frame.insert(5, "place", frame["admdvs"].map(lambda c: _place(c, lang)))
     return frame
 
 
@@ -256,10 +264,12 @@ def trace_code_summary(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFram
     return query_frame(con, sql, {"code": code})
 
 
-def trace_code_hops(con: duckdb.DuckDBPyConnection, code: str, period: Period) -> pd.DataFrame:
+def trace_code_hops(con: duckdb.DuckDBPyConnection, code: str, period: Period, *,
+                    lang: Lang = "zh") -> pd.DataFrame:
     """Every settlement of trace code ``code`` in time order (from
     :func:`graph.chains.chain_of`): ``hop`` (1, 2, …), ``setl_time``, ``setl_id``, ``psn_no``,
-    ``fixmedins_code``, ``fixmedins_name``, ``place`` (division name), ``pric`` (yuan),
+    ``fixmedins_code``, ``fixmedins_name``, ``place`` (division name in ``lang``), ``pric``
+    (yuan),
     ``cnt``, ``reversal``, ``reversed``, ``effective``, and ``in_period`` (the settlement falls
     in ``period``). Hops outside the period are kept so the chain reads whole."""
     cols = ["hop", "setl_time", "setl_id", "psn_no", "fixmedins_code", "fixmedins_name", "place",
@@ -277,8 +287,7 @@ def trace_code_hops(con: duckdb.DuckDBPyConnection, code: str, period: Period) -
                             "WHERE fixmedins_code IN (SELECT unnest($c))",
                        {"c": sorted(set(frame["fixmedins_code"]))})
     frame = frame.merge(inst, on="fixmedins_code", how="left")
-    names = division_names()
-    frame["place"] = frame["admdvs"].map(lambda c: names.get(c, c) if c else None)
+    frame["place"] = frame["admdvs"].map(lambda c: _place(c, lang) if c else None)
     day = pd.to_datetime(frame["setl_time"]).dt.date
     frame["in_period"] = (day >= period.start) & (day <= period.end)
     return frame[cols]

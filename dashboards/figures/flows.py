@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.figures.maps import FONT, empty_map, map_view, plain_map
+from yibao.i18n import Lang, bracket
 
 __all__ = ["flow_map", "flow_matrix", "hop_map", "hop_timeline"]
 
@@ -144,7 +145,8 @@ def flow_matrix(flows: pd.DataFrame, *, value: str, value_label: str,
 # -- one chain's hops --------------------------------------------------------------------------
 
 
-def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520) -> go.Figure:
+def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520,
+            lang: Lang = "zh") -> go.Figure:
     """A chain's hops on a map: institutions as points numbered with their hop(s) and labelled
     with their city (the name is in the hover text), an arrow from each hop's institution to
     the next one's (grey when the next hop was reversed), and the days and kilometres of each
@@ -152,7 +154,8 @@ def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520)
 
     ``hops`` has ``hop``, ``fixmedins_code``, ``fixmedins_name``, ``city``, ``city_name``,
     ``lon``, ``lat``, ``setl_time``, ``effective``, ``gap_days``, ``km`` and ``buyer`` (already
-    masked by the caller). ``labels`` names ``hop``, ``days``, ``km``, ``buyer``.
+    masked by the caller). ``labels`` names ``hop``, ``days``, ``km``, ``buyer``; ``lang``
+    brackets the city after the institution's name as the language does.
     """
     data = hops.dropna(subset=["lon", "lat"]).sort_values("hop")
     fig = plain_map(list(data["lon"]), list(data["lat"]), height=height, names=False)
@@ -173,7 +176,8 @@ def hop_map(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int = 520)
                 "color": [_EFFECTIVE if e else _REVERSED for e in places["effective"]],
                 "line": {"color": "white", "width": 1.5}},
         customdata=places[["name", "city", "detail"]].to_numpy(),
-        hovertemplate="%{customdata[0]}（%{customdata[1]}）<br>%{customdata[2]}<extra></extra>",
+        hovertemplate=("%{customdata[0]}" + bracket("%{customdata[1]}", lang)
+                       + "<br>%{customdata[2]}<extra></extra>"),
         showlegend=False,
     ))
     fig.add_trace(go.Scatter(
@@ -209,17 +213,19 @@ def _hop_line(rows: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
             f"{labels['buyer']} {r['buyer']}" for r in rows.to_dict("records")]
 
 
-def hop_timeline(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int | None = None
-                 ) -> go.Figure:
+def hop_timeline(hops: pd.DataFrame, *, labels: Mapping[str, str], height: int | None = None,
+                 lang: Lang = "zh") -> go.Figure:
     """A chain's hops in time: one row per institution (in order of first visit), a numbered
     marker per hop joined in hop order; red when the sale counts, grey when it was reversed.
 
     ``hops`` has ``hop``, ``setl_time``, ``fixmedins_name``, ``city_name``, ``buyer`` (masked
     by the caller), ``amount``, ``effective``; ``labels`` names ``hop``, ``buyer``, ``amount``,
-    ``effective`` and ``reversed``.
+    ``effective`` and ``reversed``; a row is the institution's name with its city bracketed
+    as ``lang`` does.
     """
     data = hops.sort_values("hop").assign(
-        row=lambda f: f["fixmedins_name"].fillna("") + "（" + f["city_name"].fillna("") + "）")
+        row=lambda f: f["fixmedins_name"].fillna("") + f["city_name"].fillna("").map(
+            lambda city: bracket(city, lang)))
     rows = list(dict.fromkeys(data["row"]))
     colors = [_EFFECTIVE if bool(e) else _REVERSED for e in data["effective"]]
     status = [labels["effective"] if bool(e) else labels["reversed"] for e in data["effective"]]

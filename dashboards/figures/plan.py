@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from dashboards.figures.maps import plain_map
+from yibao.i18n import Lang
 
 __all__ = ["TEAM_COLORS", "plan_map", "team_color"]
 
@@ -31,8 +32,8 @@ def _sizes(values: pd.Series, largest: float) -> pd.Series:
 
 def plan_map(routes: pd.DataFrame, candidates: pd.DataFrame, *,
              team_names: Mapping[int, str], hover: Mapping[str, str],
-             unvisited_name: str, selected: int | None = None, height: int = 620
-             ) -> go.Figure:
+             unvisited_name: str, selected: int | None = None, height: int = 620,
+             lang: Lang = "zh") -> go.Figure:
     """The plan's map.
 
     ``routes``: :func:`dashboards.data.plan.team_routes` (``team_id``, ``stop``, ``week``,
@@ -40,9 +41,11 @@ def plan_map(routes: pd.DataFrame, candidates: pd.DataFrame, *,
     candidate (``fixmedins_code``, ``fixmedins_name``, ``lon``, ``lat``), those not in a route
     drawn as small grey points named ``unvisited_name``. ``team_names``: legend name per team;
     ``hover``: labels for ``week``, ``value`` and ``amount`` (yuan) in the hover text.
-    ``selected``: a team to bring forward (the others are faded)."""
+    ``selected``: a team to bring forward (the others are faded); ``lang`` names the map's
+    divisions."""
     fig = plain_map(list(candidates["lon"]) + list(routes.get("lon", [])),
-                    list(candidates["lat"]) + list(routes.get("lat", [])), height=height)
+                    list(candidates["lat"]) + list(routes.get("lat", [])), height=height,
+                    lang=lang)
     visited = set(routes["fixmedins_code"]) if not routes.empty else set()
     rest = candidates[~candidates["fixmedins_code"].isin(visited)].dropna(subset=["lon", "lat"])
     if not rest.empty:

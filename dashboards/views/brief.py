@@ -27,6 +27,7 @@ from dashboards.data.brief import PERIOD_KINDS, BriefFiles, BriefScope, PeriodKi
 from dashboards.data.common import data_period
 from dashboards.i18n import Lang, t, text
 from yibao.errors import YibaoError
+from yibao.i18n import money, plural
 from yibao.leads import LeadLedger
 
 L = {
@@ -57,11 +58,10 @@ L = {
     "ledger_failed": ("线索台账无法打开，简报不含线索数字（均为 0）。原因：{reason}",
                       "The leads ledger cannot be opened: the briefing has no lead figures "
                       "(all 0). Reason: {reason}"),
-    "made": ("{period} · {region} · 可疑结算 {cases:,} 笔 · 可疑基金 {fund:,.2f} 万元 · "
+    "made": ("{period} · {region} · 可疑结算 {cases:,} 笔 · 可疑基金 {fund} · "
              "可疑团伙 {rings} 个 · 线索 {leads} 条（生成用时 {seconds:.1f} 秒）",
-             "{period} · {region} · {cases:,} suspicious settlements · {fund:,.2f} × 10k yuan "
-             "suspicious fund · {rings} suspicious rings · {leads} leads (made in "
-             "{seconds:.1f} s)"),
+             "{period} · {region} · {cases} · {fund} suspicious fund · {rings} · {leads} "
+             "(made in {seconds:.1f} s)"),
     "without_ledger": ("本简报未读取线索台账，线索数字均为 0。",
                        "This briefing read no leads ledger: its lead figures are 0."),
     "pdf": ("下载 PDF", "Download the PDF"),
@@ -181,10 +181,15 @@ def _made(store: str, ledger_state: tuple[int, str], scope_key: str, brief_lang:
 
 def _show(files: BriefFiles, scope: BriefScope, brief_lang: Lang) -> None:
     facts = files.facts
+    counts: dict[str, int | str] = {"cases": facts.suspicious_settlements,
+                                    "rings": facts.rings, "leads": facts.leads.found}
+    if lg == "en":
+        counts = {"cases": plural(facts.suspicious_settlements, "suspicious settlement"),
+                  "rings": plural(facts.rings, "suspicious ring"),
+                  "leads": plural(facts.leads.found, "lead")}
     st.caption(text(L, "made", lg, period=facts.period.label(lg), region=facts.region.label(lg),
-                    cases=facts.suspicious_settlements, fund=facts.suspicious_fund / 1e4,
-                    rings=facts.rings, leads=facts.leads.found,
-                    seconds=files.seconds.get("total", 0.0)))
+                    fund=money(facts.suspicious_fund, lg),
+                    seconds=files.seconds.get("total", 0.0), **counts))
     if not files.with_ledger:
         st.caption(text(L, "without_ledger", lg))
     pdf_name, png_name = brief_data.file_names(scope, brief_lang)

@@ -18,6 +18,7 @@ from dashboards.figures.flows import hop_map, hop_timeline
 from dashboards.figures.maps import lines_and_points
 from dashboards.figures.network import network_figure
 from dashboards.i18n import pattern_label, t, text
+from yibao.i18n import bracket
 
 L = {
     "title": ("回流药：重复结算的药品追溯码", "Resale chains: trace codes settled more than once"),
@@ -144,7 +145,8 @@ def _chain_list() -> None:
         classes = _chosen_classes()
     limit = 5000
     table = ui.cached(chain_data.chains_table, period,
-                      classes=None if query else classes, search=query or None, limit=limit)
+                      classes=None if query else classes, search=query or None, limit=limit,
+                      lang=lg)
     if query:
         st.caption(text(L, "search_note", lg))
     if table.empty:
@@ -186,7 +188,7 @@ def _chain_list() -> None:
     if not suspicious:
         st.info(text(L, "honest_only", lg))
         return
-    links = ui.cached(chain_data.chain_links, period, classes=suspicious)
+    links = ui.cached(chain_data.chain_links, period, classes=suspicious, lang=lg)
     _links_map(links)
     _network(ui.cached(chain_data.chain_network, period, classes=suspicious), key="chains")
 
@@ -206,7 +208,8 @@ def _links_map(links: pd.DataFrame) -> None:
         inst[["dst", "dst_name", "dst_city", "dst_lon", "dst_lat"]].set_axis(
             ["code", "name", "city", "lon", "lat"], axis=1),
     ]).drop_duplicates("code")
-    points = ends.assign(label=ends["name"] + "（" + ends["city"].fillna("") + "）", size=12)
+    points = ends.assign(label=ends["name"] + ends["city"].fillna("").map(
+        lambda city: bracket(city, lg)), size=12)
     points.attrs.update(name=t("institutions", lg), color="#d62728")
     left, right = st.columns([3, 2])
     left.plotly_chart(lines_and_points(lines=lines, points=[points], height=460, lang=lg),
@@ -277,7 +280,7 @@ def _chain_page(code: str) -> None:
         st.warning(text(L, "not_found", lg, code=code))
         return
     st.title(text(L, "chain_title", lg, code=chain.code, drug=chain.med_list_name))
-    everything = ui.cached(chain_data.chain_hops, chain.code)
+    everything = ui.cached(chain_data.chain_hops, chain.code, lang=lg)
     cities = everything["city"].dropna().nunique()
     st.markdown(text(L, "summary", lg, cls=_class(chain.hit_class), n=chain.n_settlements,
                      eff=chain.n_effective, inst=len(set(chain.institutions)), cities=cities,
@@ -295,7 +298,10 @@ def _chain_page(code: str) -> None:
         if len(hops) < len(everything):
             st.caption(text(L, "hops_shown", lg, shown=", ".join(str(h) for h in hops["hop"]),
                             total=len(everything)))
-        hops["buyer"] = hops["psn_name"].fillna("") + "（" + hops["psn_no"].str[-6:] + "）"
+        hops["buyer"] = (hops["psn_name"].fillna("")
+                         + hops["psn_no"].str[-6:].map(
+                             lambda no: bracket(no, lg) if isinstance(no, str) else no)
+                         ).str.strip()
         hops["status"] = hops.apply(_status, axis=1)
         _where(hops)
         _when(hops)
@@ -311,7 +317,7 @@ def _where(hops: pd.DataFrame) -> None:
     labels = {"hop": text(L, "hop", lg), "days": text(L, "days_unit", lg),
               "km": text(L, "km_unit", lg), "buyer": text(L, "buyer", lg)}
     left, right = st.columns([3, 2])
-    left.plotly_chart(hop_map(hops, labels=labels, height=520), width="stretch",
+    left.plotly_chart(hop_map(hops, labels=labels, height=520, lang=lg), width="stretch",
                       key="chain_map", config={"scrollZoom": True})
     right.dataframe(pd.DataFrame({
         text(L, "hop", lg): hops["hop"], text(L, "city", lg): hops["city_name"],
@@ -327,7 +333,8 @@ def _when(hops: pd.DataFrame) -> None:
               "amount": text(L, "amount", lg), "effective": text(L, "effective", lg),
               "reversed": text(L, "reversed", lg)}
     left, right = st.columns([3, 2])
-    left.plotly_chart(hop_timeline(hops, labels=labels), width="stretch", key="chain_timeline")
+    left.plotly_chart(hop_timeline(hops, labels=labels, lang=lg), width="stretch",
+                      key="chain_timeline")
     right.dataframe(pd.DataFrame({
         text(L, "hop", lg): hops["hop"], text(L, "time", lg): hops["setl_time"],
         text(L, "buyer", lg): hops["psn_name"], text(L, "pharmacy", lg): hops["fixmedins_name"],

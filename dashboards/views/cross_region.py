@@ -15,6 +15,7 @@ from dashboards.data import cross_region as cr
 from dashboards.figures.flows import flow_map, flow_matrix
 from dashboards.figures.maps import lines_and_points
 from dashboards.i18n import t, text
+from yibao.i18n import bracket, metric_money
 
 L = {
     "title": ("异地就医：跨地区就医流向与异常行程",
@@ -27,7 +28,7 @@ L = {
     "m_fund": ("医保基金（元）", "Insurance money (yuan)"),
     "top": ("地图显示前 N 条流向", "Top N flows on the map"),
     "cross_settlements": ("异地结算笔数", "Cross-division settlements"),
-    "cross_fund": ("异地医保基金（万元）", "Cross-division insurance money (10k yuan)"),
+    "cross_fund": ("异地医保基金（万元）", "Cross-division insurance money"),
     "trips_metric": ("不可能行程", "Impossible trips"),
     "clusters_metric": ("跨省刷卡团伙", "Cross-province clusters"),
     "flow_map": ("参保地 → 就医地流向（前 {n} 条）", "Insured division → place of care (top {n})"),
@@ -51,7 +52,7 @@ L = {
     "outbound_share": ("流出比例", "Outbound share"),
     "division": ("地区", "Division"),
     "no_flows": ("所选时间范围内没有跨地区结算。", "No cross-division settlement in the period."),
-    "trips": ("不可能行程（IMPOSSIBLE_TRAVEL）", "Impossible trips (IMPOSSIBLE_TRAVEL)"),
+    "trips": ("不可能行程", "Impossible trips"),
     "trips_note": ("同一参保人在两地结算的时间间隔不足以完成两地之间的行程。",
                    "One insured person settled at two places too far apart for the minutes "
                    "between them."),
@@ -68,7 +69,7 @@ L = {
     "minutes": ("间隔（分钟）", "Minutes apart"),
     "speed": ("折合时速（公里/小时）", "Speed (km/h)"),
     "trip_ends": ("行程两端机构", "Institutions at either end"),
-    "clusters": ("跨省刷卡团伙（cross_province_card_use）", "Cross-province card-use clusters"),
+    "clusters": ("跨省刷卡团伙", "Cross-province card-use clusters"),
     "clusters_note": ("一省参保人的医保卡集中在另一省的机构使用。",
                       "Cards of one province's insured used together at institutions in "
                       "another province."),
@@ -104,13 +105,13 @@ top = c3.slider(text(L, "top", lg), min_value=5, max_value=200, value=top_defaul
 ui.set_param("top", None if top == 30 else str(top))
 value_label = text(L, MEASURES[measure], lg)
 
-flows = ui.cached(cr.cross_division_flows, period, level=level)
-trips = ui.cached(cr.impossible_trips, period)
-clusters = ui.cached(cr.card_use_clusters, period)
+flows = ui.cached(cr.cross_division_flows, period, level=level, lang=lg)
+trips = ui.cached(cr.impossible_trips, period, lang=lg)
+clusters = ui.cached(cr.card_use_clusters, period, lang=lg)
 
 m = st.columns(4)
 m[0].metric(text(L, "cross_settlements", lg), f"{int(flows['settlements'].sum()):,}")
-m[1].metric(text(L, "cross_fund", lg), f"{float(flows['fund'].sum()) / 1e4:,.1f}")
+m[1].metric(text(L, "cross_fund", lg), metric_money(float(flows["fund"].sum()), lg))
 m[2].metric(text(L, "trips_metric", lg), f"{len(trips):,}")
 m[3].metric(text(L, "clusters_metric", lg), f"{len(clusters):,}")
 
@@ -144,7 +145,7 @@ def _flows() -> None:
 
     st.subheader(text(L, "matrix", lg))
     st.caption(text(L, "matrix_note", lg))
-    balance = ui.cached(cr.division_balance, period, level=level)
+    balance = ui.cached(cr.division_balance, period, level=level, lang=lg)
     order = list(balance.sort_values("code")["name"])
     left, right = st.columns([3, 2])
     height = 380 if level == "province" else 760
@@ -182,7 +183,8 @@ def _trips() -> None:
         shown[["to_inst", "to_name", "to_city", "to_lon", "to_lat"]].set_axis(
             ["code", "name", "city", "lon", "lat"], axis=1),
     ]).dropna(subset=["lon"]).drop_duplicates("code")
-    points = ends.assign(label=ends["name"] + "（" + ends["city"].fillna("") + "）", size=9)
+    points = ends.assign(label=ends["name"] + ends["city"].fillna("").map(
+        lambda city: bracket(city, lg)), size=9)
     points.attrs.update(name=text(L, "trip_ends", lg), color="#8e44ad")
     left, right = st.columns([3, 2])
     left.plotly_chart(lines_and_points(lines=lines, points=[points], height=520, lang=lg),

@@ -12,14 +12,15 @@ from dashboards import ui
 from dashboards.data.overview import division_measures, headline, rings_by_pattern
 from dashboards.figures.maps import FONT, choropleth
 from dashboards.i18n import pattern_label, places, t, text
+from yibao.i18n import metric_money
 
 L = {
     "title": ("总览：长三角医保基金风险态势", "Overview: fund risk across the Yangtze Delta"),
     "settlements": ("结算笔数", "Settlements"),
-    "fund_total": ("医保基金（万元）", "Insurance money (10k yuan)"),
+    "fund_total": ("医保基金（万元）", "Insurance money"),
     "suspicious_rings": ("可疑团伙", "Suspicious rings"),
     "suspicious_persons": ("涉及人员", "Persons involved"),
-    "suspicious_fund": ("涉嫌违规基金（万元）", "Suspicious fund (10k yuan)"),
+    "suspicious_fund": ("涉嫌违规基金（万元）", "Suspicious fund"),
     "resale_codes": ("重复结算追溯码", "Trace codes settled twice"),
     "rule_hits": ("规则命中", "Rule hits"),
     "measure": ("地图指标", "Map measure"),
@@ -47,10 +48,10 @@ period = ui.period()
 head = ui.cached(headline, period)
 cols = st.columns(6)
 cols[0].metric(text(L, "settlements", lg), f"{head.settlements:,}")
-cols[1].metric(text(L, "fund_total", lg), f"{head.fund_total / 1e4:,.1f}")
+cols[1].metric(text(L, "fund_total", lg), metric_money(head.fund_total, lg))
 cols[2].metric(text(L, "suspicious_rings", lg), f"{head.suspicious_rings:,}")
 cols[3].metric(text(L, "suspicious_persons", lg), f"{head.suspicious_persons:,}")
-cols[4].metric(text(L, "suspicious_fund", lg), f"{head.suspicious_fund / 1e4:,.2f}")
+cols[4].metric(text(L, "suspicious_fund", lg), metric_money(head.suspicious_fund, lg, digits=2))
 cols[5].metric(text(L, "rule_hits", lg), f"{head.rule_hits:,}",
                help=f"{text(L, 'resale_codes', lg)}: {head.resale_chains:,}")
 

@@ -21,7 +21,7 @@ from dashboards import ui
 from dashboards.data import plan as plan_data
 from dashboards.figures.plan import plan_map, team_color
 from dashboards.i18n import text
-from yibao.divisions import PROVINCE_CODES, divisions_frame
+from yibao.divisions import PROVINCE_CODES, division_name, divisions_frame
 from yibao.errors import YibaoError
 from yibao.inspection import (
     InspectionPlan,
@@ -33,9 +33,7 @@ from yibao.inspection import (
     greedy_plan,
     plan_to_excel,
     synthetic_inspectors,
-    teams_to_frame,
 )
-from yibao.inspection.inspectors import inspectors_to_frame
 
 L = {
     "title": ("检查计划：长三角联合检查", "Inspection plan: Yangtze Delta joint inspection"),
@@ -50,7 +48,7 @@ L = {
     "cross": ("跨省交叉互查（不检查本省机构）", "Cross-province (never a member's province)"),
     "provinces": ("检查省份", "Provinces inspected"),
     "cities": ("检查地市", "Cities inspected"),
-    "everywhere": ("沪苏浙皖全部", "All of 沪苏浙皖"),
+    "everywhere": ("沪苏浙皖全部", "All of Shanghai, Jiangsu, Zhejiang and Anhui"),
     "all_cities": ("所选省份全部地市", "Every city of those provinces"),
     "roster": ("检查人员", "Inspectors"),
     "roster_synthetic": ("合成名单", "Synthetic roster"),
@@ -221,15 +219,15 @@ def _area() -> tuple[list[str], list[str]]:
     provinces = sorted(PROVINCE_CODES)
     chosen = st.multiselect(text(L, "provinces", lg), provinces,
                             default=_codes_param("provinces", provinces),
-                            format_func=PROVINCE_CODES.__getitem__, key=_lkey("plan_provinces"),
+                            format_func=lambda c: division_name(c, lg),
+                            key=_lkey("plan_provinces"),
                             placeholder=text(L, "everywhere", lg))
     ui.set_param("provinces", ",".join(chosen) or None)
     cities = divs[(divs["level"] == "city")
                   & (divs["province"].isin(chosen) if chosen else True)]
-    names = dict(zip(cities["code"], cities["name"], strict=True))
     picked = st.multiselect(text(L, "cities", lg), list(cities["code"]),
                             default=_codes_param("cities", list(cities["code"])),
-                            format_func=lambda c: names.get(c, c), key=_lkey("plan_cities"),
+                            format_func=lambda c: division_name(c, lg), key=_lkey("plan_cities"),
                             placeholder=text(L, "all_cities", lg))
     ui.set_param("cities", ",".join(picked) or None)
     return chosen, picked
@@ -283,7 +281,7 @@ def _visits_table(routes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _teams_table(plan: InspectionPlan, inputs: PlanInputs) -> pd.DataFrame:
-    teams = teams_to_frame(plan, inputs)
+    teams = plan_data.teams_frame(plan, inputs, lang=lg)
     return pd.DataFrame({
         text(L, "c_team", lg): teams["team_id"].map(_team_name),
         text(L, "c_names", lg): teams["names"],
@@ -298,7 +296,7 @@ def _teams_table(plan: InspectionPlan, inputs: PlanInputs) -> pd.DataFrame:
 
 
 def _plan_map(plan: InspectionPlan, inputs: PlanInputs) -> None:
-    routes = plan_data.team_routes(plan, inputs)
+    routes = plan_data.team_routes(plan, inputs, lang=lg)
     team_ids = [t.team_id for t in plan.teams]
     chosen = _int_param("team", 0, 0, max(team_ids, default=0))
     left, right = st.columns([3, 2])
@@ -319,7 +317,7 @@ def _plan_map(plan: InspectionPlan, inputs: PlanInputs) -> None:
                    hover={"week": text(L, "h_week", lg), "value": text(L, "c_value", lg),
                           "amount": text(L, "c_amount", lg)},
                    unvisited_name=text(L, "unvisited", lg), selected=picked or None,
-                   height=640)
+                   height=640, lang=lg)
     left.plotly_chart(fig, width="stretch", key="plan_map", config={"displaylogo": False})
 
 
@@ -389,7 +387,7 @@ def _page() -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="plan_download", icon=":material/download:")
     with st.expander(text(L, "roster_table", lg)):
-        frame = inspectors_to_frame(inputs.inspectors)
+        frame = plan_data.roster_frame(inputs.inspectors, lang=lg)
         st.dataframe(frame[["inspector_id", "name", "province_name", "city_name"]].rename(
             columns={"inspector_id": text(L, "c_id", lg), "name": text(L, "c_person", lg),
                      "province_name": text(L, "c_province", lg),

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.data import rings as ring_data
+from dashboards.data.evidence import evidence_in
 from dashboards.figures.maps import FONT, ring_trips_map
 from dashboards.figures.network import network_figure, network_table
 from dashboards.figures.timelines import PER_PERSON_UP_TO, daily_timeline, person_timeline
@@ -131,7 +132,7 @@ def _ring_list() -> None:
                            key="rings_all")
     ui.set_param("all", "1" if everything else None)
     table = ui.cached(ring_data.rings_table, period, suspicious_only=not everything,
-                      patterns=patterns or None)
+                      patterns=patterns or None, lang=lg)
     if table.empty:
         st.info(t("empty", lg))
         return
@@ -146,7 +147,7 @@ def _ring_list() -> None:
         t("first_time", lg): table["first_time"].dt.date,
         t("last_time", lg): table["last_time"].dt.date,
         t("places", lg): table["places"],
-        text(L, "evidence", lg): table[f"evidence_{lg}"],
+        text(L, "evidence", lg): ui.cached(evidence_in, tuple(table[f"evidence_{lg}"]), lg),
     })
     st.caption(text(L, "pick", lg))
     event = st.dataframe(
@@ -215,7 +216,8 @@ def _why(ring: ring_data.RingRecord) -> None:
     st.markdown("\n".join(f"- {line}" for line in lines))
     left, right = st.columns([1, 1])
     left.markdown(f"**{text(L, 'evidence', lg)}**")
-    evidence = ring.evidence_zh if lg == "zh" else ring.evidence_en
+    evidence = ui.cached(evidence_in, tuple(ring.evidence_zh if lg == "zh" else ring.evidence_en),
+                         lg)
     left.markdown("\n".join(f"- {sentence}" for sentence in evidence))
     right.markdown(f"**{text(L, 'features', lg)}**")
     rows = [{text(L, "feature", lg): f.name_zh if lg == "zh" else f.name_en,

@@ -24,7 +24,7 @@ from dashboards.data.rings import rings_of
 from dashboards.figures.network import network_figure, network_layout, network_table
 from dashboards.i18n import pattern_label, t, text
 from graph.backend import Expansion, Window
-from loaders.contract import HOSP_LEVELS
+from loaders.codes import code_tables
 
 L = {
     "title": ("查询：人员、机构、医师与追溯码",
@@ -38,7 +38,7 @@ L = {
     "by_code": ("按编码", "Code"),
     "by_name": ("按名称", "Name"),
     "query": ("输入编码（前缀匹配）或名称（模糊匹配）", "Code (prefix) or name (partial match)"),
-    "query_ph": ("例如 H3101… 或 人民医院", "e.g. H3101… or 人民医院"),
+    "query_ph": ("例如 H3101… 或 人民医院", "e.g. H3101… or part of a name, in Chinese"),
     "name_for_investigators": (
         "按姓名查询参保人和医师仅限调查员；领导/简报角色请按编码查询。",
         "Searching persons and doctors by name is for investigators only; search by code."),
@@ -144,7 +144,7 @@ INST_TYPES = {"1": ("定点医疗机构", "Medical institution"),
               "2": ("定点零售药店", "Retail pharmacy")}
 DR_TYPES = {"1": ("医师", "Doctor"), "2": ("药师", "Pharmacist"), "3": ("护士", "Nurse"),
             "4": ("技师", "Technician")}
-LEVELS = dict(HOSP_LEVELS)
+LEVELS = {c.code: (c.zh, c.en) for c in code_tables()["hosp_lv"].codes}
 CHAIN_CLASSES = {
     "resale": ("回流倒卖", "resale"), "counterfeit": ("疑似假码", "counterfeit"),
     "item_substitution": ("串换药品", "item substitution"),
@@ -168,6 +168,11 @@ def _zh_en(table: Mapping[str, tuple[str, str]], value: object) -> str:
         return "—"
     zh, en = table.get(str(value), (str(value), str(value)))
     return zh if lg == "zh" else en
+
+
+def _level(code: object) -> str:
+    """A hospital level (医院等级) by its code; ``—`` when none or unknown."""
+    return _zh_en(LEVELS, code) if code and code in LEVELS else "—"
 
 
 def _kind_name(kind: str) -> str:
@@ -226,7 +231,7 @@ def _search_form() -> tuple[str, str | None]:
 def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
     """The candidate table; returns the code picked (a selected row, or on a new search the
     exact or only match), or ``None`` to keep the URL's."""
-    found = ui.cached(data.search_entities, kind, q, period, by=by)
+    found = ui.cached(data.search_entities, kind, q, period, by=by, lang=lg)
     if found.empty:
         st.info(text(L, "no_match", lg, q=q))
         return None
@@ -242,7 +247,7 @@ def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
         if column in shown.columns:
             shown[column] = shown[column].map(lambda v, tb=table: _zh_en(tb, v))
     if "hosp_lv" in shown.columns:
-        shown["hosp_lv"] = shown["hosp_lv"].map(lambda v: LEVELS.get(v, "—") if v else "—")
+        shown["hosp_lv"] = shown["hosp_lv"].map(_level)
     shown["fund"] = shown["fund"].round(2)
     shown = shown.rename(columns={c: text(COLUMNS, c, lg) for c in shown.columns})
     event = st.dataframe(shown, hide_index=True, width="stretch",
@@ -274,7 +279,7 @@ def _field(where: DeltaGenerator, label: str, value: str, *, hint: str | None = 
 
 
 def _person_card(code: str) -> bool:
-    frame = ui.show_masked(ui.cached(data.person_profile, code, period), "person", code)
+    frame = ui.show_masked(ui.cached(data.person_profile, code, period, lang=lg), "person", code)
     if frame.empty:
         return False
     p = frame.iloc[0]
@@ -295,7 +300,7 @@ def _person_card(code: str) -> bool:
 
 
 def _institution_card(code: str) -> bool:
-    frame = ui.cached(data.institution_profile, code, period)
+    frame = ui.cached(data.institution_profile, code, period, lang=lg)
     if frame.empty:
         return False
     i = frame.iloc[0]
@@ -303,8 +308,7 @@ def _institution_card(code: str) -> bool:
         c = st.columns(4)
         _field(c[0], text(L, "inst_name", lg), _shown(i["fixmedins_name"]))
         _field(c[1], text(L, "inst_type", lg), _zh_en(INST_TYPES, i["fixmedins_type"]))
-        _field(c[2], text(L, "level", lg), LEVELS.get(i["hosp_lv"], "—") if i["hosp_lv"]
-               else "—")
+        _field(c[2], text(L, "level", lg), _level(i["hosp_lv"]))
         _field(c[3], text(L, "place", lg), _shown(i["place"]), hint=_shown(i["addr"]))
         c = st.columns(4)
         _field(c[0], text(L, "settlements", lg), f"{int(i['settlements']):,}")
@@ -330,7 +334,7 @@ def _practitioner_card(code: str) -> bool:
 
 
 def _trace_card(code: str) -> bool:
-    hops = ui.cached(data.trace_code_hops, code, period)
+    hops = ui.cached(data.trace_code_hops, code, period, lang=lg)
     if hops.empty:
         return False
     summary = ui.cached(data.trace_code_summary, code)

@@ -24,6 +24,7 @@ from yibao.brief.charts import figure_html, plotly_js, trend_figure
 from yibao.brief.facts import BriefFacts, RingLine, ViolationRow
 from yibao.brief.map_svg import NONE_COLOUR, amount_classes, hot_spot_map_svg, map_legend
 from yibao.brief.scope import Lang
+from yibao.i18n import money, plural
 
 __all__ = ["MAX_VIOLATION_ROWS", "TEXT", "brief_html", "violation_name"]
 
@@ -105,6 +106,14 @@ def _legend_number(yuan: float, unit: str) -> str:
     return f"{yuan / 10_000:,.2f}"
 
 
+def _card_money(yuan: float | Decimal, lang: Lang) -> tuple[str, str]:
+    """A money card's figure and unit: ``5.31`` and ``万元`` in Chinese, ``¥53.1k`` and no
+    unit in English (:func:`yibao.i18n.money`)."""
+    if lang == "zh":
+        return _wan(yuan), _t("u_wan", lang)
+    return money(yuan, lang), ""
+
+
 def _n(value: int) -> str:
     return f"{value:,}"
 
@@ -175,18 +184,19 @@ def _summary(facts: BriefFacts, lang: Lang) -> str:
     patterns_en = ", ".join(f"{_pattern_name(k, 'en').lower()} {n}"
                             for k, n in facts.rings_by_pattern)
     text = (f"In this period, designated institutions in {escape(r)} made "
-            f"{_n(facts.settlements)} effective claims ({_n(facts.institutions)} institutions). "
-            f"Graph analysis flagged {_n(facts.suspicious_settlements)} claims involving "
-            f"<b>{_wan(facts.suspicious_fund)} × 10k yuan</b> of fund money, "
-            f"{_n(facts.persons_involved)} insured persons and "
-            f"{_n(facts.institutions_involved)} institutions, and found {facts.rings} "
-            f"suspicious rings")
+            f"{plural(facts.settlements, 'effective claim')} "
+            f"({plural(facts.institutions, 'institution')}). "
+            f"Graph analysis flagged {plural(facts.suspicious_settlements, 'claim')} involving "
+            f"<b>{money(facts.suspicious_fund, 'en')}</b> of fund money, "
+            f"{plural(facts.persons_involved, 'insured person')} and "
+            f"{plural(facts.institutions_involved, 'institution')}, and found "
+            f"{plural(facts.rings, 'suspicious ring')}")
     text += f" ({patterns_en}). " if patterns_en else ". "
     if lead.found:
-        text += (f"The leads ledger holds {lead.found} leads in scope: "
+        text += (f"The leads ledger holds {plural(lead.found, 'lead')} in scope: "
                  f"{lead.confirmed} confirmed, {lead.cleared} cleared, "
-                 f"{_wan(lead.amount_involved)} × 10k yuan involved, "
-                 f"{_wan(lead.amount_recovered)} recovered.")
+                 f"{money(lead.amount_involved, 'en')} involved, "
+                 f"{money(lead.amount_recovered, 'en')} recovered.")
     else:
         text += "The leads ledger has no lead for this period and region yet; amounts below " \
                 "are from detection."
@@ -214,8 +224,8 @@ def _cards(facts: BriefFacts, lang: Lang) -> str:
         _card(_t("k_leads", lang), _n(lead.found), _t("u_leads", lang), _t("from_ledger", lang)),
         _card(_t("k_confirmed", lang), _n(lead.confirmed), _t("u_leads", lang),
               f"{cleared} · {closed}"),
-        _card(_t("k_involved", lang), _wan(involved), _t("u_wan", lang), basis, strong=True),
-        _card(_t("k_recovered", lang), _wan(lead.amount_recovered), _t("u_wan", lang),
+        _card(_t("k_involved", lang), *_card_money(involved, lang), basis, strong=True),
+        _card(_t("k_recovered", lang), *_card_money(lead.amount_recovered, lang),
               _t("from_ledger", lang)),
         _card(_t("k_rings", lang), _n(facts.rings), _t("u_rings", lang),
               _t("from_detection", lang)),
@@ -296,9 +306,9 @@ def _remark(row: ViolationRow, lang: Lang) -> str:
             parts.append(f"线索 {row.leads} 条（查实 {row.confirmed} 条）")
         return "；".join(parts) or ("规则命中" if row.cases else "")
     if row.rings:
-        parts.append(f"{row.rings} rings")
+        parts.append(plural(row.rings, "ring"))
     if row.leads:
-        parts.append(f"{row.leads} leads ({row.confirmed} confirmed)")
+        parts.append(f"{plural(row.leads, 'lead')} ({row.confirmed} confirmed)")
     return "; ".join(parts) or ("rule hits" if row.cases else "")
 
 
