@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install yibao-graph into .venv and run the one-command demo on the embedded store.
+# Install yibao-graph into .venv and run the one-command demo on the embedded store; it ends by
+# starting the workbench (Ctrl-C stops it; --no-workbench prepares the data only).
 # Usage: bash scripts/demo.sh [yibao demo options, e.g. --scale 1000000]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -285,23 +285,44 @@ def status(db: Path | None, as_json: bool) -> None:
     err.print(f"导入次数 / loads: {len(loads)}")
 
 
+DEMO_DB = Path("demo/yibao.duckdb")
+"""The demo's store; its users, audit log, ledger and key go beside it (``demo/`` is in
+``.gitignore``)."""
+DEMO_DATA = Path("demo/data")
+DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("investigator", "investigator", "演示调查员"), ("leader", "leadership", "演示领导"))
+"""The demo's workbench accounts: user name, role, display name."""
+
+
 @cli.command(context_settings=CONTEXT, short_help="一键演示 / the one-command demo")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="存储文件（默认 demo/yibao.duckdb）/ store file")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo/data"), show_default=True,
+              default=DEMO_DATA, show_default=True,
               help="合成数据目录 / folder for the synthetic data")
 @click.option("--scale", default=100_000, show_default=True, type=int,
               help="结算条数 / number of settlements")
 @click.option("--seed", default=1, show_default=True, type=int, help="随机种子 / seed")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON 摘要 / print a JSON summary")
-def demo(db: Path | None, data: Path, scale: int, seed: int, as_json: bool) -> None:
-    """一条命令演示：合成数据、导入内置存储（无需服务器）。
+@click.option("--json", "as_json", is_flag=True,
+              help="输出 JSON 摘要，不启动工作台 / print a JSON summary (no workbench)")
+@click.option("--workbench/--no-workbench", default=True, show_default=True,
+              help="最后启动工作台 / end by starting the workbench")
+@click.option("--port", default=8501, show_default=True, type=int,
+              help="工作台端口 / the workbench's port")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="工作台监听地址 / address the workbench listens on")
+@click.pass_context
+def demo(ctx: click.Context, db: Path | None, data: Path, scale: int, seed: int,
+         as_json: bool, workbench: bool, port: int, address: str) -> None:
+    """一条命令演示：合成数据、导入内置存储、检测，并启动工作台。
 
     The one-command demo on the embedded store (no server): synthesise a data set with planted
-    fraud, load it, detect rings, chains and rule hits, and show the top rings.
+    fraud, load it, detect rings, chains and rule hits, show the top rings, then start the
+    workbench on the demo store and print its address and the demo accounts (stop it with
+    Ctrl-C). --no-workbench stops after detection; --json prints a summary for scripts and
+    does not start the workbench.
     """
-    settings = _settings(db=db or Path("demo/yibao.duckdb"))
+    settings = _settings(db=db or DEMO_DB)
     _remove_demo_store(settings.db)
     synthesised = _synthesise(data, scale=scale, seed=seed, dirty=False, file_format="csv",
                               show_progress=not as_json)
@@ -320,35 +341,50 @@ def demo(db: Path | None, data: Path, scale: int, seed: int, as_json: bool) -> N
             "rings": len(found.rings), "suspicious": len(found.suspicious),
             "rule_hits": found.rule_hits, "chains": found.chains, "timings": found.timings,
         }}, ensure_ascii=False, indent=2))
-    else:
-        print_rings(found, top=10)
-        _demo_users(settings)
-        err.print(
-            f"演示数据已就绪 / demo ready: {settings.db} "
-            f"({report['loaded']:,} rows loaded, {report['quarantined']:,} quarantined, "
-            f"{len(found.suspicious)} suspicious rings; ground truth in {data / 'truth.json'}; "
-            f"check it with 'yibao evaluate {data} --db {settings.db}')"
-        )
+        return
+    print_rings(found, top=10)
+    err.print(
+        f"演示数据已就绪 / demo ready: {settings.db} "
+        f"({report['loaded']:,} rows loaded, {report['quarantined']:,} quarantined, "
+        f"{len(found.suspicious)} suspicious rings; ground truth in {data / 'truth.json'}; "
+        f"check it with 'yibao evaluate {data} --db {settings.db}')"
+    )
+    _demo_users(settings)
+    if not workbench:
+        err.print(f"启动工作台 / start the workbench: yibao workbench --db {settings.db}",
+                  highlight=False)
+        return
+    from yibao.cli_workbench import workbench_command
+
+    err.print("按 Ctrl-C 停止工作台 / press Ctrl-C to stop the workbench", highlight=False)
+    # prints the address, then the workbench replaces this process
+    ctx.invoke(workbench_command, db=settings.db, users=settings.users_path, port=port,
+               address=address)
 
 
 def _demo_users(settings: Settings) -> None:
-    """Demo accounts (random passwords, shown once) when the store has no user file yet."""
+    """The demo accounts with new random passwords, printed (the passwords are kept nowhere
+    else). A user file holding anyone else is not the demo's: it is left alone."""
     import secrets
 
-    from dashboards.auth import add_user
+    from dashboards.auth import add_user, read_users
 
+    demo_names = {name for name, _, _ in DEMO_ACCOUNTS}
     if settings.users_path.exists():
-        err.print(f"工作台用户 / workbench users: {settings.users_path}", highlight=False)
-        return
+        try:
+            others = {u.username for u in read_users(settings.users_path)} - demo_names
+        except YibaoError as exc:
+            _fail(str(exc))
+        if others:
+            err.print(f"工作台用户 / workbench users: {settings.users_path} (not the demo's: "
+                      "left as it is)", highlight=False)
+            return
     lines = []
-    for name, role, display in (("investigator", "investigator", "演示调查员"),
-                                ("leader", "leadership", "演示领导")):
+    for name, role, display in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
         add_user(settings.users_path, name, role=role, password=password, display_name=display)
         lines.append(f"  {name} / {password}  ({role})")
-    err.print("演示账号（仅显示一次）/ demo accounts (shown once):\n" + "\n".join(lines),
-              highlight=False)
-    err.print(f"启动工作台 / start the workbench: yibao workbench --db {settings.db}",
+    err.print("演示账号 / demo accounts (user / password):\n" + "\n".join(lines),
               highlight=False)
 
 

@@ -30,6 +30,7 @@ from yibao.errors import LeadError, YibaoError
 if TYPE_CHECKING:
     from yibao.leads import Lead, LeadEvent, LeadLedger
     from yibao.leads.period import ActivitySpans
+    from yibao.leads.wording import Lang
 
 __all__ = ["leads_group"]
 
@@ -278,14 +279,18 @@ def move_command(lead_id: str, state: str, by: str, note: str, dispositions: tup
               help="期间开始 / period start (YYYY-MM-DD)")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="期间结束（含）/ period end, inclusive")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="表名、表头与标签的语言 / language of sheet names, headers and labels")
 @_DB
 @_LEADS
-def export_command(out: Path, states: tuple[str, ...], start: Any, end: Any, db: Path | None,
-                   leads_file: Path | None) -> None:
+def export_command(out: Path, states: tuple[str, ...], start: Any, end: Any, lang: str,
+                   db: Path | None, leads_file: Path | None) -> None:
     """导出线索台账、统计表和变更记录到 Excel（中文表头，数据中的公式一律按文本写入）。
 
-    Export the ledger, the statistics table and the change log to Excel (Chinese headers; no
-    value from the data becomes a formula). With --start and --end only the leads of that
+    Export the ledger, the statistics table and the change log to Excel (Chinese headers, or
+    English with --lang en, which adds the English titles and summaries of detection's leads
+    when the store is at hand; no value from the data becomes a formula; either language
+    imports back). With --start and --end only the leads of that
     period, as the workbench's period filter keeps them: their suspicious activity (the
     store's detection times) overlaps it, or they were created or fall due in it; the
     statistics and the change log then cover those leads only.
@@ -307,9 +312,24 @@ def export_command(out: Path, states: tuple[str, ...], start: Any, end: Any, db:
             from yibao.leads.period import leads_in_period
 
             leads = leads_in_period(leads, spans, start.date(), end.date())
-        export_workbook(ledger, out, leads=leads)
+        language: Lang = "en" if lang == "en" else "zh"
+        export_workbook(ledger, out, leads=leads, lang=language,
+                        texts=_english_texts(db, leads) if language == "en" else None)
     period = f" ({start:%Y-%m-%d}..{end:%Y-%m-%d})" if start is not None else ""
     err.print(f"导出 / exported {len(leads)} leads{period} to {out}", highlight=False)
+
+
+def _english_texts(db: Path | None, leads: list[Lead]) -> dict[str, tuple[str, str]] | None:
+    """Titles and summaries of detection's leads in English, from the store (``None`` without
+    one: the workbook then has no English title columns)."""
+    from loaders.store import open_published
+    from yibao.leads.from_detection import detection_texts
+
+    settings = _settings(db=db)
+    if not settings.db.exists():
+        return None
+    with open_published(settings.db) as store:
+        return detection_texts(store.con, leads, "en")
 
 
 def _activity_spans(db: Path | None) -> ActivitySpans:

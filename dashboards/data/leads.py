@@ -11,11 +11,10 @@ DuckDB connection first (the page calls them through ``ui.cached``). Personal co
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -23,7 +22,7 @@ import pandas as pd
 
 from dashboards.data.common import Period, division_names, query_frame
 from dashboards.i18n import Lang
-from graph.rings import PATTERNS
+from yibao.divisions import division, is_known_division
 from yibao.leads import (
     DISPOSITIONS,
     FIELD_LABELS,
@@ -34,6 +33,7 @@ from yibao.leads import (
 )
 from yibao.leads import period as period_rule
 from yibao.leads.excel import export_workbook
+from yibao.leads.from_detection import detection_texts
 from yibao.leads.period import ActivitySpans
 from yibao.leads.violations import violation_label
 
@@ -45,9 +45,11 @@ __all__ = [
     "history_frame",
     "lead_institutions",
     "lead_persons",
+    "lead_texts",
     "leads_in_period",
     "leads_table",
     "ledger_headline",
+    "region_name",
     "violation_name",
     "wan",
     "workbook_bytes",
@@ -60,29 +62,28 @@ LEAD_COLUMNS = (
 )
 """The columns of :func:`leads_table`, in order."""
 
-@cache
-def _rule_names_en() -> dict[str, str]:
-    from graph.rules import load_rulebase
-
-    return {rule.id: rule.name_en for rule in load_rulebase()}
-
-
 def violation_name(key: str, lang: Lang) -> str:
     """The name of violation type ``key`` (a ring pattern, a rule id, one of the seeds'
-    categories or a bureau's own text) in ``lang``; English falls back to Chinese where the
-    type has no English name."""
-    if lang == "en":
-        if key in PATTERNS:
-            return PATTERNS[key][1]
-        if key in _rule_names_en():
-            return _rule_names_en()[key]
-        if key == "resale_chain":
-            return "Resale of returned drugs"
-        if not key:
-            return "unclassified"
-    if key == "resale_chain":
-        return "倒卖回流药"
-    return violation_label(key)
+    categories or a bureau's own text) in ``lang``
+    (:func:`yibao.leads.violations.violation_label`)."""
+    return violation_label(key, lang)
+
+
+def region_name(code: str | None, lang: Lang) -> str:
+    """The name of division ``code`` in ``lang`` (the code itself when unknown)."""
+    if not code:
+        return ""
+    if not is_known_division(code):
+        return code
+    found = division(code)
+    return found.name if lang == "zh" else (found.name_en or found.name)
+
+
+def lead_texts(con: duckdb.DuckDBPyConnection, leads: tuple[Lead, ...], lang: Lang
+               ) -> dict[str, tuple[str, str]]:
+    """Lead id -> title and summary in ``lang`` for the leads detection made
+    (:func:`yibao.leads.from_detection.detection_texts`; edited fields as written)."""
+    return detection_texts(con, leads, lang)
 
 
 def wan(yuan: Decimal | float) -> float:
@@ -90,16 +91,19 @@ def wan(yuan: Decimal | float) -> float:
     return round(float(yuan) / 10_000, 2)
 
 
-def leads_table(leads: Iterable[Lead], today: date) -> pd.DataFrame:
+def leads_table(leads: Iterable[Lead], today: date, *, lang: Lang = "zh",
+                texts: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
     """One row per lead, columns :data:`LEAD_COLUMNS`: codes (``state``, ``risk``, ``source``,
-    ``violation``) as stored, ``region_name`` the division's Chinese name, amounts in yuan
-    (float) and 万元, ``overdue`` / ``needs_escalation`` judged on ``today``."""
-    names = division_names()
+    ``violation``) as stored, ``title`` in ``lang`` where ``texts`` (:func:`lead_texts`) has
+    it, ``region_name`` the division's name in ``lang``, amounts in yuan (float) and 万元,
+    ``overdue`` / ``needs_escalation`` judged on ``today``."""
+    worded = texts or {}
     rows = [{
-        "lead_id": lead.lead_id, "title": lead.title, "violation": lead.violation,
+        "lead_id": lead.lead_id, "title": worded.get(lead.lead_id, (lead.title, ""))[0],
+        "violation": lead.violation,
         "risk": lead.risk, "risk_score": lead.risk_score, "state": lead.state,
         "owner": lead.owner or "", "region": lead.region or "",
-        "region_name": names.get(lead.region or "", lead.region or ""), "due": lead.due,
+        "region_name": region_name(lead.region, lang), "due": lead.due,
         "amount_involved": float(lead.amount_involved),
         "amount_recovered": float(lead.amount_recovered),
         "amount_involved_wan": wan(lead.amount_involved),
@@ -156,12 +160,13 @@ def leads_in_period(leads: Iterable[Lead], spans: ActivitySpans, period: Period
     return period_rule.leads_in_period(leads, spans, period.start, period.end)
 
 
-def workbook_bytes(ledger: LeadLedger, leads: Sequence[Lead]) -> bytes:
-    """The Excel workbook (:func:`yibao.leads.excel.export_workbook`) of exactly ``leads``:
-    the ledger sheet, the statistics over them and their change log."""
+def workbook_bytes(ledger: LeadLedger, leads: Sequence[Lead], *, lang: Lang = "zh",
+                   texts: Mapping[str, tuple[str, str]] | None = None) -> bytes:
+    """The Excel workbook (:func:`yibao.leads.excel.export_workbook`) of exactly ``leads`` in
+    ``lang``: the ledger sheet, the statistics over them and their change log."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ledger.xlsx"
-        export_workbook(ledger, path, leads=leads)
+        export_workbook(ledger, path, leads=leads, lang=lang, texts=texts)
         return path.read_bytes()
 
 

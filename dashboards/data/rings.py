@@ -22,7 +22,9 @@ from dashboards.data.common import FUND_SQL, Period, division_names, query_frame
 from graph.claims import effective_settlements_sql
 from graph.explanations import EXPLANATION_KEYS
 from graph.money import Money, ring_money
-from yibao.divisions import divisions_frame
+from yibao.divisions import division_list, divisions_frame
+from yibao.i18n import Lang
+from yibao.leads import ring_facts
 
 __all__ = [
     "DetectionRun",
@@ -42,12 +44,14 @@ __all__ = [
 
 
 def rings_table(con: duckdb.DuckDBPyConnection, period: Period, *,
-                suspicious_only: bool = True, patterns: list[str] | None = None
-                ) -> pd.DataFrame:
-    """Rings overlapping ``period``, best first: ``ring_id``, ``rank``, ``pattern``, ``score``,
-    ``suspicious``, ``persons``, ``institutions``, ``practitioners`` (counts), ``fund``
-    (fund money of the ring's settlements inside the period), ``first_time``, ``last_time``,
-    ``days`` (span), ``places`` (division names, comma separated), ``evidence_zh/en`` (first
+                suspicious_only: bool = True, patterns: list[str] | None = None,
+                lang: Lang = "zh") -> pd.DataFrame:
+    """Rings with settlements inside ``period``, best first: ``ring_id``, ``rank``,
+    ``pattern``, ``score``, ``suspicious``, ``persons``, ``institutions``, ``practitioners``
+    (counts; the practitioners of the ring's network,
+    :func:`yibao.leads.ring_facts.ring_practitioners`), ``fund`` (fund money of the ring's
+    settlements inside the period), ``first_time`` and ``last_time`` (of those settlements),
+    ``days`` (span), ``places`` (division names in ``lang``, listed), ``evidence_zh/en`` (first
     sentence after the summary)."""
     sql = f"""
         WITH s AS ({effective_settlements_sql(
@@ -55,24 +59,24 @@ def rings_table(con: duckdb.DuckDBPyConnection, period: Period, *,
         r AS (SELECT * FROM rings WHERE first_time < $p_end AND last_time >= $p_start
               AND (suspicious OR NOT $sus_only)
               AND ($patterns IS NULL OR list_contains($patterns, pattern))),
-        money AS (SELECT rs.ring_id, sum({FUND_SQL}) AS fund
-                  FROM ring_settlements rs JOIN s ON s.setl_id = rs.setl_id
-                  WHERE rs.ring_id IN (SELECT ring_id FROM r) GROUP BY 1)
+        inside AS (SELECT rs.ring_id, sum({FUND_SQL}) AS fund, min(s.setl_time) AS first_time,
+                          max(s.setl_time) AS last_time
+                   FROM ring_settlements rs JOIN s ON s.setl_id = rs.setl_id
+                   WHERE rs.ring_id IN (SELECT ring_id FROM r) GROUP BY 1)
         SELECT r.ring_id, r.rank, r.pattern, r.score, r.suspicious,
                len(r.persons) AS persons, len(r.institutions) AS institutions,
-               len(r.practitioners) AS practitioners, coalesce(m.fund, 0) AS fund,
-               r.first_time, r.last_time,
-               date_diff('day', r.first_time, r.last_time) + 1 AS days,
+               m.fund, m.first_time, m.last_time,
+               date_diff('day', m.first_time, m.last_time) + 1 AS days,
                r.divisions, r.evidence_zh[2] AS evidence_zh, r.evidence_en[2] AS evidence_en
-        FROM r LEFT JOIN money m USING (ring_id)
+        FROM r JOIN inside m USING (ring_id)
         ORDER BY r.score DESC, r.ring_id
     """
     frame = query_frame(con, sql, {**period.params, "sus_only": suspicious_only,
                                    "patterns": patterns})
-    names = division_names()
+    doctors = ring_facts.ring_practitioners(con, list(frame["ring_id"]))
+    frame.insert(7, "practitioners", [len(doctors.get(r, ())) for r in frame["ring_id"]])
     frame["places"] = frame.pop("divisions").map(
-        lambda codes: "、".join(names.get(c, c) for c in (list(codes) if codes is not None
-                                                          else [])))
+        lambda codes: division_list(list(codes) if codes is not None else [], lang))
     return frame
 
 
@@ -277,20 +281,22 @@ def ring_institutions(con: duckdb.DuckDBPyConnection, ring_id: str, period: Peri
 
 def ring_practitioners(con: duckdb.DuckDBPyConnection, ring_id: str, period: Period
                        ) -> pd.DataFrame:
-    """The ring's practitioners: code, name, type, institution, settlements in the period."""
-    sql = """
-        SELECT d.dr_codg, d.dr_name, d.dr_type, d.fixmedins_code,
+    """The ring's practitioners, those of its network
+    (:func:`yibao.leads.ring_facts.ring_practitioners`, so the list, the count and the network
+    agree): code, name, type, institution, the ring's settlements with them in the period."""
+    codes = list(ring_facts.ring_practitioners(con, [ring_id]).get(ring_id, ()))
+    sql = f"""
+        SELECT c.dr_codg, d.dr_name, d.dr_type, d.fixmedins_code,
                count(s.setl_id) AS settlements
-        FROM ring_members m
-        JOIN practitioners d ON d.dr_codg = m.code
+        FROM (SELECT unnest($codes::VARCHAR[]) AS dr_codg) c
+        LEFT JOIN practitioners d ON d.dr_codg = c.dr_codg
         LEFT JOIN (SELECT s.* FROM ring_settlements rs
-                   JOIN settlements s ON s.setl_id = rs.setl_id
+                   JOIN ({effective_settlements_sql()}) s ON s.setl_id = rs.setl_id
                    WHERE rs.ring_id = $id AND s.setl_time >= $p_start
-                     AND s.setl_time < $p_end) s ON s.dr_codg = d.dr_codg
-        WHERE m.ring_id = $id AND m.kind = 'practitioner'
-        GROUP BY ALL ORDER BY settlements DESC
+                     AND s.setl_time < $p_end) s ON s.dr_codg = c.dr_codg
+        GROUP BY ALL ORDER BY settlements DESC, c.dr_codg
     """
-    return query_frame(con, sql, {"id": ring_id, **period.params})
+    return query_frame(con, sql, {"id": ring_id, "codes": codes, **period.params})
 
 
 def ring_trips(settlements: pd.DataFrame) -> pd.DataFrame:

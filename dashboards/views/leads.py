@@ -24,10 +24,10 @@ import streamlit as st
 from dashboards import ui
 from dashboards.data import leads as lead_data
 from dashboards.data import rings as ring_data
-from dashboards.data.common import data_period, division_names
+from dashboards.data.common import data_period
 from dashboards.figures.maps import lines_and_points, ring_trips_map
-from dashboards.i18n import columns, place, t, text
-from yibao.divisions import PROVINCE_CODES, divisions_frame
+from dashboards.i18n import columns, t, text
+from yibao.divisions import PROVINCE_CODES, division_name, divisions_frame
 from yibao.errors import (
     LeadConflictError,
     LeadError,
@@ -47,7 +47,9 @@ from yibao.leads import (
     allowed_next,
 )
 from yibao.leads.excel import import_workbook
+from yibao.leads.excel_export import workbook_name
 from yibao.leads.from_detection import leads_from_store
+from yibao.leads.wording import plural
 
 L = {
     "title": ("线索台账", "Leads ledger"),
@@ -239,7 +241,7 @@ L = {
                      "Created by {by} at {at}; last updated by {uby} at {uat}; version "
                      "{version}"),
     "links_line": ("关联：参保人 {p} 人，机构 {i} 家，医师/药师 {d} 人，团伙 {r} 个",
-                   "Linked: {p} persons, {i} institutions, {d} practitioners, {r} rings"),
+                   "Linked: {p}, {i}, {d}, {r}"),
     "overdue_flag": ("已逾期", "overdue"),
     "escalate_flag": ("需提级办理", "needs escalation"),
     "none": ("—", "—"),
@@ -563,14 +565,14 @@ def _filters() -> tuple[LeadFilter, OrderBy]:
                          "leads_sources")
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
     with c1:
-        province = _select("province", sorted(PROVINCE_CODES), PROVINCE_CODES, "province",
+        province = _select("province", sorted(PROVINCE_CODES),
+                           {c: division_name(c, lg) for c in PROVINCE_CODES}, "province",
                            "leads_province")
     cities = divs[(divs["level"] == "city") & (divs["province"] == province)] if province \
         else divs.iloc[0:0]
     with c2:
         city = _select("city", list(cities["code"]),
-                       dict(zip(cities["code"], cities["name"], strict=True)), "city",
-                       "leads_city")
+                       {c: division_name(c, lg) for c in cities["code"]}, "city", "leads_city")
     owners = sorted({lead.owner for lead in ledger.leads() if lead.owner})
     with c3:
         owner = _select("owner", owners, {}, "owner", "leads_owner")
@@ -614,8 +616,13 @@ def _headline(leads: list[Lead], today: date) -> None:
     cols[8].metric(text(L, "m_recovered", lg), f"{lead_data.wan(head.amount_recovered):,.2f}")
 
 
+def _texts(leads: list[Lead]) -> dict[str, tuple[str, str]]:
+    """Titles and summaries of detection's leads in the page's language (stored: Chinese)."""
+    return ui.cached(lead_data.lead_texts, tuple(leads), lg) if lg != "zh" else {}
+
+
 def _table(leads: list[Lead], today: date) -> None:
-    frame = lead_data.leads_table(leads, today)
+    frame = lead_data.leads_table(leads, today, lang=lg, texts=_texts(leads))
     shown = pd.DataFrame({
         text(L, "o_lead_id", lg): frame["lead_id"],
         text(L, "c_title", lg): frame["title"],
@@ -655,8 +662,9 @@ def _tools(shown: list[Lead]) -> None:
     with st.expander(text(L, "tools", lg), expanded=False):
         c1, c2 = st.columns(2)
         c1.download_button(text(L, "download", lg),
-                           data=lambda: lead_data.workbook_bytes(ledger, shown),
-                           file_name=f"线索台账{span}_{ledger.today().isoformat()}.xlsx",
+                           data=lambda: lead_data.workbook_bytes(
+                               ledger, shown, lang=lg, texts=_texts(shown)),
+                           file_name=workbook_name(lg, ledger.today(), span),
                            mime="application/vnd.openxmlformats-officedocument."
                                 "spreadsheetml.sheet",
                            key="leads_download", icon=":material/download:",
@@ -687,8 +695,7 @@ def _new_lead_form() -> None:
     manual = ("report", "national", "inspection", "manual")
     divs = divisions_frame()
     regions = divs[divs["level"] != "province"]
-    region_names = {c: str(place(n, lg)) for c, n in zip(regions["code"], regions["name"],
-                                                          strict=True)}
+    region_names = {c: division_name(c, lg) for c in regions["code"]}
     with st.expander(text(L, "new_lead", lg)), st.form("leads_new", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         c1.selectbox(text(L, "sources", lg), manual, format_func=_source,
@@ -745,28 +752,34 @@ def _fields(lead: Lead, today: date) -> None:
     if lead.needs_escalation(today):
         flags.append(text(L, "escalate_flag", lg))
     cols[3].metric(text(L, "c_due", lg), lead.due.isoformat() if lead.due else "—",
-                   delta="、".join(flags) or None, delta_color="inverse" if flags else "off",
+                   delta=_LIST.join(flags) or None, delta_color="inverse" if flags else "off",
                    delta_arrow="off")
     cols[4].metric(text(L, "c_involved", lg), f"{float(lead.amount_involved):,.2f}")
     cols[5].metric(text(L, "c_recovered", lg), f"{float(lead.amount_recovered):,.2f}")
-    names = division_names()
     lines = [
         text(L, "source_line", lg, source=_source(lead.source), ref=lead.source_ref or "—"),
         text(L, "violation_line", lg, violation=lead_data.violation_name(lead.violation, lg)),
-        text(L, "region_line", lg,
-             region=place(names.get(lead.region or "", lead.region or "—"), lg)),
+        text(L, "region_line", lg, region=lead_data.region_name(lead.region, lg) or "—"),
     ]
     if lead.dispositions:
         lines.append(text(L, "dispositions_line", lg, d="、".join(
             DISPOSITIONS[d][LI] for d in lead.dispositions)))
-    lines.append(text(L, "links_line", lg, p=len(lead.persons), i=len(lead.institutions),
-                      d=len(lead.practitioners), r=len(lead.rings)))
+    counts = (len(lead.persons), len(lead.institutions), len(lead.practitioners),
+              len(lead.rings))
+    if lg == "en":
+        p, i, d, r = (plural(n, word) for n, word in zip(
+            counts, ("person", "institution", "practitioner", "ring"), strict=True))
+        lines.append(text(L, "links_line", lg, p=p, i=i, d=d, r=r))
+    else:
+        lines.append(text(L, "links_line", lg, p=counts[0], i=counts[1], d=counts[2],
+                          r=counts[3]))
     lines.append(text(L, "created_line", lg, by=lead.created_by,
                       at=lead.created_at.strftime("%Y-%m-%d %H:%M"), uby=lead.updated_by,
                       uat=lead.updated_at.strftime("%Y-%m-%d %H:%M"), version=lead.version))
     st.markdown("\n".join(f"- {line}" for line in lines))
-    if lead.summary:
-        st.caption(lead.summary)
+    summary = _texts([lead]).get(lead.lead_id, (lead.title, lead.summary))[1]
+    if summary:
+        st.caption(summary)
     if lead.rings:
         links = st.columns(min(len(lead.rings), 6))
         for k, ring_id in enumerate(lead.rings[:12]):
@@ -902,9 +915,9 @@ def _lead_page(lead_id: str) -> None:
         return
     st.session_state["lead_shown"] = {"lead_id": lead.lead_id, "version": lead.version,
                                       "amount_recovered": float(lead.amount_recovered)}
-    st.title(f"{text(L, 'lead_title', lg, lead_id=lead.lead_id)}：{lead.title}"
-             if lg == "zh" else f"{text(L, 'lead_title', lg, lead_id=lead.lead_id)}: "
-                                f"{lead.title}")
+    title = _texts([lead]).get(lead.lead_id, (lead.title, ""))[0]
+    st.title(f"{text(L, 'lead_title', lg, lead_id=lead.lead_id)}：{title}"
+             if lg == "zh" else f"{text(L, 'lead_title', lg, lead_id=lead.lead_id)}: {title}")
     _show_flash()
     today = ledger.today()
     st.header(text(L, "fields", lg))

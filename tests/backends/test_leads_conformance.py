@@ -156,7 +156,7 @@ def test_both_ledgers_answer_the_same(neo4j_ledger: tuple[Neo4jLedger, Clock],
     assert expected["verify"].ok, expected["verify"].problems
     assert got["verify"].anchored == got["verify"].events  # checkpoints in the audit log
     got["verify"] = replace(got["verify"], anchored=0, checkpoints=0)
-    assert expected["detection"].total_created > 10
+    assert expected["detection"].total_created >= 5  # one lead per ring or rule group
     assert expected["detection_again"].total_created == 0
     assert expected["import"]["unchanged"] == expected["import"]["rows"]
     assert expected["events"][-1].hash == expected["verify"].head

@@ -195,8 +195,11 @@ def test_lead_persons_and_institutions(filled: SqliteLedger,
 def test_violation_names() -> None:
     assert ld.violation_name("card_pooling", "zh") != "card_pooling"
     assert ld.violation_name("IMPOSSIBLE_TRAVEL", "en") == "Impossible travel between settlements"
-    assert ld.violation_name("resale_chain", "zh") == "倒卖回流药"
+    # one name per type for the page, the Excel and the brief: the ring pattern's
+    assert ld.violation_name("resale_chain", "zh") == "倒卖医保药品(回流药)"
+    assert ld.violation_name("resale_chain", "en") == "Drug resale chain"
     assert ld.violation_name("duplicate_charging", "zh") == "重复收费"
+    assert ld.violation_name("duplicate_charging", "en") == "Duplicate charging"
     assert ld.violation_name("本局自定类别", "en") == "本局自定类别"
 
 

@@ -9,7 +9,13 @@ from datetime import date
 import pytest
 
 from dashboards.data.common import FUND_SQL, Period, data_period
-from dashboards.data.rings import latest_detection_run, ring_fund, ring_record
+from dashboards.data.rings import (
+    latest_detection_run,
+    ring_fund,
+    ring_practitioners,
+    ring_record,
+    rings_table,
+)
 from dashboards.i18n import EXPLANATIONS, explanation_label
 from graph import money
 from graph.explanations import EXPLANATION_KEYS
@@ -74,3 +80,34 @@ def test_every_explanation_has_a_label_in_both_languages() -> None:
     assert explanation_label("dialysis", "zh") == "血液透析"
     assert explanation_label("weekly_session", "zh") == "每周固定门诊（巡诊/集日）"
     assert explanation_label("family", "en") == "a family visiting together"
+
+
+def test_the_ring_list_counts_the_doctors_its_network_shows(detected_store: Store) -> None:
+    from graph.subgraph import ring_subgraph
+
+    con = detected_store.con
+    table = rings_table(con, data_period(con), suspicious_only=False)
+    assert not table.empty
+    for ring_id, count in zip(table["ring_id"], table["practitioners"], strict=True):
+        graph = ring_subgraph(con, ring_id)
+        doctors = sorted(code for kind, code in graph.nodes if kind == "practitioner")
+        assert count == len(doctors), ring_id
+        listed = ring_practitioners(con, ring_id, data_period(con))  # the ring page's list
+        assert sorted(listed["dr_codg"]) == doctors
+    assert table["practitioners"].sum() > 0
+
+
+def test_the_ring_list_dates_are_those_inside_the_period(detected_store: Store) -> None:
+    con = detected_store.con
+    spring = Period(date(2024, 3, 1), date(2024, 5, 31))
+    table = rings_table(con, spring, suspicious_only=False)
+    whole = rings_table(con, data_period(con), suspicious_only=False).set_index("ring_id")
+    assert not table.empty
+    for _, row in table.iterrows():
+        assert spring.start <= row["first_time"].date() <= row["last_time"].date() \
+            <= spring.end, row["ring_id"]
+        part = ring_fund(con, row["ring_id"], spring)
+        assert row["fund"] == pytest.approx(part.fund, abs=0.01)
+    assert any(whole.loc[r, "first_time"] < table.set_index("ring_id").loc[r, "first_time"]
+               or whole.loc[r, "last_time"] > table.set_index("ring_id").loc[r, "last_time"]
+               for r in table["ring_id"])

@@ -417,3 +417,34 @@ def test_lead_region_in_english(app: App, filled: SqliteLedger, detected: Detect
     no_exception(at)
     lines = "\n".join(m.value for m in at.markdown)
     assert f"Region: {division(lead.region).name_en}" in lines
+
+
+def _without_names(text: str, names: list[str]) -> str:
+    for name in names:
+        text = text.replace(name, "")
+    return text
+
+
+def test_the_list_and_a_lead_in_english(app: App, filled: SqliteLedger,
+                                        detected: Detected) -> None:
+    """Titles, summaries and regions of detection's leads read in English (institution names
+    stay as registered); the ledger keeps its Chinese."""
+    with open_store(detected.db, read_only=True) as store:
+        names = sorted((r[0] for r in store.con.execute(
+            "SELECT fixmedins_name FROM institutions WHERE fixmedins_name IS NOT NULL"
+        ).fetchall()), key=len, reverse=True)
+    at = app(page="leads", lang="en")
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert len(table) == len(filled.leads())
+    for column in ("Title", "Region"):
+        said = [_without_names(str(v), names) for v in table[column]]
+        assert not [s for s in said if CJK.search(s)], column
+    assert table["Region"].str.len().gt(0).all()
+    lead = next(x for x in filled.leads() if x.source == "ring")
+    assert CJK.search(lead.title)  # stored in Chinese
+    one = app(page="leads", lead=lead.lead_id, lang="en")
+    no_exception(one)
+    assert not CJK.search(_without_names(one.title[0].value, names))
+    captions = [c.value for c in one.caption]
+    assert any("persons" in c and not CJK.search(_without_names(c, names)) for c in captions)

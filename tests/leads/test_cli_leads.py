@@ -139,3 +139,24 @@ def test_export_of_a_period_holds_that_period_s_leads_only(detected: Detected,
                detected.db, leads)
     assert out.exit_code == 2
     assert "before --start" in out.stderr
+
+
+def test_export_in_english(detected: Detected, tmp_path: Path) -> None:
+    import openpyxl
+
+    leads = tmp_path / "leads.sqlite"
+    assert _run(["from-detection"], detected.db, leads).exit_code == 0
+    book = tmp_path / "leads.xlsx"
+    out = _run(["export", "--out", str(book), "--lang", "en"], detected.db, leads)
+    assert out.exit_code == 0, out.output
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == ["Leads", "Statistics", "Change log"]
+    ws = wb["Leads"]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "lead id")
+    cols = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
+    titles = [ws.cell(r, cols["title (English, not imported)"]).value
+              for r in range(header + 1, ws.max_row + 1)]
+    assert titles
+    assert all(t.split(":")[0].isascii() for t in titles)  # English words, Chinese names
+    back = _run(["import", str(book), "--by", "wang"], detected.db, leads)
+    assert back.exit_code == 0, back.output  # an English workbook reads back, nothing refused

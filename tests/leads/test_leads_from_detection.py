@@ -1,4 +1,4 @@
-"""Leads from the shared detected store: one per suspicious ring, per resale chain, per rule and
+"""Leads from the shared detected store: one per suspicious ring, per resale network, per rule and
 institution (each hit in exactly one group), idempotent, money exact, period-aware."""
 
 from __future__ import annotations
@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from graph.subgraph import ring_subgraph
 from loaders.store import Store, open_store
 from tests.detected import Detected
 from tests.leads.ledger_helpers import Clock
 from yibao.leads import lead_draft_from_ring
-from yibao.leads.from_detection import lead_drafts_from_store, leads_from_store
+from yibao.leads.from_detection import (
+    detection_texts,
+    lead_drafts_from_store,
+    leads_from_store,
+)
 from yibao.leads.model import risk_from_score
 from yibao.leads.sqlite_ledger import SqliteLedger
 
@@ -34,39 +39,153 @@ def _rows(store: Store, sql: str) -> list[tuple]:  # type: ignore[type-arg]
     return store.con.execute(sql).fetchall()
 
 
+def _confidence(store: Store, ring_id: str) -> float:
+    (confidence,) = store.con.execute("""
+        SELECT coalesce(1 - try_cast(json_extract(metrics, '$.q_value') AS DOUBLE), score)
+        FROM rings WHERE ring_id = $r""", {"r": ring_id}).fetchone()  # type: ignore[misc]
+    return float(confidence)
+
+
+def _top_place(store: Store, ring_id: str) -> tuple[str, str, str]:
+    """(code, name, division) of the institution with most of the ring's fund money, summed
+    here from the base tables."""
+    row = store.con.execute("""
+        SELECT s.fixmedins_code, any_value(i.fixmedins_name), any_value(i.admdvs)
+        FROM ring_settlements rs JOIN settlements s USING (setl_id)
+        JOIN institutions i USING (fixmedins_code)
+        WHERE rs.ring_id = $r GROUP BY s.fixmedins_code
+        ORDER BY sum(s.fund_pay_sumamt + s.acct_pay) DESC, count(*) DESC, 1 LIMIT 1""",
+                            {"r": ring_id}).fetchone()
+    assert row is not None
+    return row[0], row[1], row[2]
+
+
 def test_one_lead_per_suspicious_ring(made: SqliteLedger, detected_store: Store) -> None:
     rings = {r[0]: r for r in _rows(detected_store, """
-        SELECT ring_id, score, fund_amount, persons, institutions FROM rings WHERE suspicious""")}
+        SELECT ring_id, fund_amount, persons, institutions FROM rings WHERE suspicious""")}
     leads = {lead.source_ref: lead for lead in made.leads() if lead.source == "ring"}
     assert set(leads) == set(rings)
-    for ring_id, (_, score, fund, persons, institutions) in rings.items():
+    for ring_id, (_, fund, persons, institutions) in rings.items():
         lead = leads[ring_id]
-        assert lead.risk == risk_from_score(score)
+        assert lead.risk == risk_from_score(_confidence(detected_store, ring_id))
         assert lead.amount_involved == Decimal(str(round(fund, 2)))
         assert lead.persons == tuple(sorted(persons))
         assert lead.institutions == tuple(sorted(institutions))
         assert lead.rings == (ring_id,)
-        assert lead.region is not None
-        assert lead.region[:4] in {i[1:5] for i in institutions}  # H3412… lies in 3412
         assert lead.due == {"high": date(2024, 5, 31), "medium": date(2024, 6, 30),
                             "low": date(2024, 7, 30)}[lead.risk]
 
 
-def test_one_lead_per_resale_chain(made: SqliteLedger, detected_store: Store) -> None:
-    chains = {r[0]: r for r in _rows(detected_store, """
-        SELECT c.drug_trac_codg, i.admdvs, h.fund_amount + h.acct_amount FROM chains c
-        JOIN institutions i ON i.fixmedins_code = c.institutions[len(c.institutions)]
-        JOIN rule_hits h ON h.rule_id = 'TRACE_REUSE' AND h.subject_id = c.drug_trac_codg
-        WHERE c.hit_class = 'resale'""")}
-    leads = {lead.source_ref: lead for lead in made.leads() if lead.source == "chain"}
-    assert set(leads) == set(chains)
-    assert len(leads) > 10
-    for code, (_, admdvs, fund) in chains.items():
-        assert leads[code].region == admdvs  # where the returned box was sold again
-        assert leads[code].violation == "resale_chain"
-        assert leads[code].risk == "high"
-        assert leads[code].amount_involved == Decimal(str(round(fund, 2)))
-    assert sum(lead.amount_involved > 0 for lead in leads.values()) > len(leads) / 2
+def test_a_ring_lead_is_named_and_placed_where_its_money_went(
+        made: SqliteLedger, detected_store: Store) -> None:
+    leads = [lead for lead in made.leads() if lead.source == "ring"]
+    moved = 0
+    for lead in leads:
+        code, name, admdvs = _top_place(detected_store, str(lead.source_ref))
+        assert lead.region == admdvs
+        assert lead.title.split("：", 1)[1].startswith(name), lead.title
+        (first,) = detected_store.con.execute(  # type: ignore[misc]
+            "SELECT institutions[1] FROM rings WHERE ring_id = $r",
+            {"r": lead.source_ref}).fetchone()
+        moved += first != code
+    assert moved >= 1  # the stored first member is not where the money went for every ring
+
+
+def test_a_ring_lead_names_the_practitioners_of_its_network(
+        made: SqliteLedger, detected_store: Store) -> None:
+    leads = [lead for lead in made.leads() if lead.source == "ring"]
+    for lead in leads:
+        graph = ring_subgraph(detected_store.con, str(lead.source_ref))
+        doctors = sorted(code for kind, code in graph.nodes if kind == "practitioner")
+        assert lead.practitioners == tuple(doctors)
+    assert any(lead.practitioners for lead in leads)
+
+
+def test_a_resale_ring_is_one_lead_not_one_per_code(made: SqliteLedger,
+                                                     detected_store: Store) -> None:
+    (codes,) = detected_store.con.execute("""
+        SELECT count(*) FROM chains WHERE hit_class = 'resale'""").fetchone()  # type: ignore[misc]
+    resale_rings = {r[0] for r in _rows(detected_store, """
+        SELECT ring_id FROM rings WHERE suspicious AND pattern = 'resale_chain'""")}
+    assert codes > len(resale_rings) >= 1
+    leads = made.leads()
+    assert not [lead for lead in leads if lead.source == "chain"]  # every code is in a ring
+    resale = [lead for lead in leads if lead.violation in ("resale_chain",)]
+    assert {lead.source_ref for lead in resale} == resale_rings
+    assert len(leads) < codes + len(resale_rings)
+
+
+def test_resale_chains_outside_rings_make_one_lead_per_network(detected_copy: Store) -> None:
+    con = detected_copy.con
+    con.execute("UPDATE rings SET suspicious = false WHERE pattern = 'resale_chain'")
+    networks = _rows(detected_copy, """
+        SELECT ring_id, trace_codes FROM rings WHERE pattern = 'resale_chain'""")
+    drafts = [d for d in lead_drafts_from_store(con) if d.source == "chain"]
+    assert len(drafts) == len(networks) >= 1
+    for ring_id, codes in networks:
+        (draft,) = [d for d in drafts if d.source_ref == min(codes)]
+        assert draft.rings == (ring_id,)
+        (fund,) = con.execute("""
+            SELECT sum(s.fund_pay_sumamt + s.acct_pay) FROM settlements s
+            WHERE s.setl_id IN (SELECT DISTINCT unnest(setl_ids) FROM rule_hits
+                                WHERE rule_id = 'TRACE_REUSE' AND hit_class = 'resale'
+                                  AND list_has_any(trace_codes, $codes))
+              AND s.init_setl_id IS NULL AND s.medfee_sumamt >= 0
+              AND NOT EXISTS (SELECT 1 FROM settlements r WHERE r.init_setl_id = s.setl_id)
+        """, {"codes": list(codes)}).fetchone()  # type: ignore[misc]
+        assert draft.amount_involved == Decimal(str(round(fund, 2)))
+        assert f"{len(codes)} 个追溯码" in draft.title
+        assert draft.risk == "high"  # TRACE_REUSE resale is a high-severity rule
+
+
+def test_a_lead_without_money_is_high_only_on_a_high_rule(detected_copy: Store) -> None:
+    con = detected_copy.con
+    con.execute("UPDATE rings SET fund_amount = 0 WHERE suspicious")
+    drafts = {d.source_ref: d for d in lead_drafts_from_store(con) if d.source == "ring"}
+    hard = {r[0] for r in _rows(detected_copy, """
+        SELECT DISTINCT r.ring_id FROM rings r JOIN rule_hits h
+          ON list_contains(r.hit_ids, h.hit_id) AND h.severity = 'high'
+        WHERE r.suspicious""")}
+    assert hard
+    assert set(drafts) - hard
+    for ring_id, draft in drafts.items():
+        assert draft.amount_involved == 0
+        assert (draft.risk == "high") == (ring_id in hard), ring_id
+
+
+def test_titles_and_summaries_in_english(made: SqliteLedger, detected_store: Store) -> None:
+    con = detected_store.con
+    names = sorted((str(r[0]) for r in _rows(detected_store, """
+        SELECT fixmedins_name FROM institutions WHERE fixmedins_name IS NOT NULL""")),
+                   key=len, reverse=True)
+    english = lead_drafts_from_store(con, lang="en")
+    assert [d.source_ref for d in english] == [d.source_ref for d in lead_drafts_from_store(con)]
+    for draft in english:
+        for text in (draft.title, draft.summary):
+            assert not [c for c in _without(text, names) if _cjk(c)], text
+    leads = made.leads()
+    edited = leads[0]
+    made.update(edited.lead_id, {"title": "手工改过的标题"}, expected_version=edited.version,
+                by="wang")
+    texts = detection_texts(con, made.leads(), "en")
+    assert set(texts) == {lead.lead_id for lead in leads}
+    assert texts[edited.lead_id][0] == "手工改过的标题"  # an edit is kept as written
+    by_ref = {d.source_ref: d for d in english}
+    for lead in made.leads()[1:]:
+        assert texts[lead.lead_id] == (by_ref[lead.source_ref].title,
+                                       by_ref[lead.source_ref].summary)
+    assert detection_texts(con, made.leads(), "zh") == {}
+
+
+def _cjk(c: str) -> bool:
+    return "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+
+
+def _without(text: str, names: list[str]) -> str:
+    """``text`` without the institution names in it (names stay as registered)."""
+    for name in names:
+        text = text.replace(name, "")
+    return text
 
 
 def test_rule_hits_grouped_per_rule_and_busiest_institution(made: SqliteLedger,
@@ -117,11 +236,11 @@ def test_a_period_keeps_what_overlaps_it(detected: Detected, tmp_path: Path) -> 
     with open_store(detected.db, read_only=True) as store:
         all_drafts = lead_drafts_from_store(store.con)
         drafts = lead_drafts_from_store(store.con, period=spring)
-        (n_chains,) = store.con.execute("""
-            SELECT count(*) FROM chains WHERE hit_class = 'resale'
+        (n_rings,) = store.con.execute("""
+            SELECT count(*) FROM rings WHERE suspicious
               AND last_time >= DATE '2024-03-01' AND first_time < DATE '2024-04-01'""").fetchone()
     assert 0 < len(drafts) < len(all_drafts)
-    assert sum(1 for d in drafts if d.source == "chain") == n_chains
+    assert sum(1 for d in drafts if d.source == "ring") == n_rings
     rule_refs = [d.source_ref for d in drafts if d.source == "rule_hit"]
     assert rule_refs
     assert all(str(ref).endswith("@2024-03-01..2024-03-31") for ref in rule_refs)

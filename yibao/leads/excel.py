@@ -27,15 +27,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
-
-import pandas as pd
 
 from yibao.errors import (
     DataFileError,
@@ -47,23 +42,28 @@ from yibao.errors import (
 )
 from yibao.leads.audit import encode_value, values_at
 from yibao.leads.changes import FIELD_LABELS, LeadEdit, normalise
-from yibao.leads.ledger import LeadLedger, LedgerBatch
-from yibao.leads.lifecycle import DISPOSITIONS, STATES, parse_state
-from yibao.leads.model import (
-    LINK_KINDS,
-    RISKS,
-    SOURCES,
-    Lead,
-    LeadDraft,
-    LeadEvent,
-    LeadFilter,
+from yibao.leads.excel_export import (
+    COLUMNS,
+    EVENTS_SHEET,
+    LEDGER_SHEET,
+    LEDGER_SHEETS,
+    NOTE,
+    STATS_SHEET,
+    column_header,
+    events_frame,
+    export_workbook,
+    leads_frame,
+    statistics_frame,
 )
-from yibao.leads.violations import parse_violation, violation_label, violation_labels
-from yibao.spreadsheet import write_workbook
+from yibao.leads.ledger import LeadLedger, LedgerBatch
+from yibao.leads.lifecycle import parse_state
+from yibao.leads.model import LINK_KINDS, Lead, LeadDraft
+from yibao.leads.violations import parse_violation
 
 __all__ = [
     "EVENTS_SHEET",
     "LEDGER_SHEET",
+    "NOTE",
     "STATS_SHEET",
     "ImportReport",
     "RowResult",
@@ -76,196 +76,19 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LEDGER_SHEET = "线索台账"
-STATS_SHEET = "统计"
-EVENTS_SHEET = "变更记录"
-
-NOTE = "备注"
-"""The ledger sheet's column for the note recorded with a row's changes (empty on export)."""
-
-_LINK_CELL_CHARS = 30_000
-"""Excel holds at most 32,767 characters in a cell; longer link lists are cut with a count."""
-
 
 def _h(name: str) -> str:
-    return FIELD_LABELS[name][0]
+    return column_header(name, "zh")
 
 
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    (_h("lead_id"), "lead_id"), (_h("version"), "version"), (_h("state"), "state"),
-    (_h("dispositions"), "dispositions"), (_h("owner"), "owner"), (_h("due"), "due"),
-    (_h("amount_involved"), "amount_involved"), (_h("amount_recovered"), "amount_recovered"),
-    (NOTE, "note"), (_h("title"), "title"), (_h("violation"), "violation"),
-    (_h("risk"), "risk"), (_h("risk_score"), "risk_score"), (_h("region"), "region"),
-    ("区划名称", "region_name"), (_h("source"), "source"), (_h("source_ref"), "source_ref"),
-    (_h("summary"), "summary"), ("逾期", "overdue"), ("提级办理", "needs_escalation"),
-    *((_h(kind), kind) for kind in LINK_KINDS),
-    (_h("created_at"), "created_at"), (_h("created_by"), "created_by"),
-    (_h("updated_at"), "updated_at"), (_h("updated_by"), "updated_by"),
-)
-"""Ledger sheet header -> what it holds."""
+_COLUMNS: tuple[tuple[str, str], ...] = tuple((_h(key), key) for key in COLUMNS)
+"""Ledger sheet header (Chinese) -> what it holds."""
 
 _UPDATABLE = ("title", "summary", "violation", "risk", "risk_score", "owner", "region", "due",
               "amount_involved", "amount_recovered")
 """Fields an import row may change besides the state and dispositions."""
 
-_ACTIONS = {"create": "创建", "transition": "状态变更", "update": "修改", "link": "关联",
-            "unlink": "取消关联"}
-
 Outcome = Literal["updated", "created", "unchanged", "rejected"]
-
-
-def _region_name(code: str | None) -> str:
-    if not code:
-        return ""
-    from yibao.divisions import division, is_known_division
-
-    return division(code).name if is_known_division(code) else ""
-
-
-def _codes_cell(codes: Sequence[str]) -> str:
-    text = ",".join(codes)
-    if len(text) <= _LINK_CELL_CHARS:
-        return text
-    return text[:_LINK_CELL_CHARS].rsplit(",", 1)[0] + f",…(共 {len(codes)} 个)"
-
-
-def leads_frame(leads: Iterable[Lead], today: date) -> pd.DataFrame:
-    """The ledger sheet: one row per lead, Chinese headers, labels in Chinese, amounts in yuan
-    (numbers), ``today`` judging 逾期/提级办理."""
-    rows = []
-    for lead in leads:
-        values: dict[str, Any] = {
-            "lead_id": lead.lead_id, "version": lead.version, "state": STATES[lead.state][0],
-            "dispositions": "、".join(DISPOSITIONS[d][0] for d in lead.dispositions),
-            "owner": lead.owner or "", "due": lead.due,
-            "amount_involved": float(lead.amount_involved),
-            "amount_recovered": float(lead.amount_recovered), "note": "",
-            "title": lead.title, "violation": violation_label(lead.violation) if lead.violation
-            else "", "risk": RISKS[lead.risk][0], "risk_score": lead.risk_score,
-            "region": lead.region or "", "region_name": _region_name(lead.region),
-            "source": SOURCES[lead.source][0], "source_ref": lead.source_ref or "",
-            "summary": lead.summary, "overdue": "是" if lead.overdue(today) else "",
-            "needs_escalation": "是" if lead.needs_escalation(today) else "",
-            **{kind: _codes_cell(lead.links(kind)) for kind in LINK_KINDS},
-            "created_at": lead.created_at.replace(microsecond=0),
-            "created_by": lead.created_by,
-            "updated_at": lead.updated_at.replace(microsecond=0),
-            "updated_by": lead.updated_by,
-        }
-        rows.append([values[key] for _, key in _COLUMNS])
-    return pd.DataFrame(rows, columns=[header for header, _ in _COLUMNS], dtype=object)
-
-
-def _wan(yuan: Decimal) -> float:
-    return float((yuan / 10_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def statistics_frame(leads: Iterable[Lead]) -> pd.DataFrame:
-    """The statistics sheet in the seeds' shape: per violation type (detection patterns and
-    rules first, in the rule base's order) the leads (例), their amount involved (万元, to two
-    places from the exact yuan sum), the institutions and persons involved, and in 备注 the
-    sources, states and money recovered."""
-    groups: dict[str, list[Lead]] = defaultdict(list)
-    for lead in leads:
-        groups[lead.violation].append(lead)
-    known = list(violation_labels())
-    order = sorted(groups, key=lambda v: (v not in known, known.index(v) if v in known else 0,
-                                          v))
-    rows = []
-    for k, key in enumerate(order, start=1):
-        members = groups[key]
-        amount = sum((lead.amount_involved for lead in members), Decimal(0))
-        recovered = sum((lead.amount_recovered for lead in members), Decimal(0))
-        institutions = {c for lead in members for c in lead.institutions}
-        persons = {c for lead in members for c in lead.persons}
-        sources = Counter(lead.source for lead in members)
-        states = Counter(lead.state for lead in members)
-        remark = (
-            "来源：" + "、".join(f"{SOURCES[s][0]} {n}" for s, n in sources.most_common())
-            + "；状态：" + "、".join(f"{STATES[s][0]} {states[s]}" for s in STATES if states[s])
-            + (f"；已追回 {_wan(recovered):.2f} 万元" if recovered else ""))
-        rows.append([k, violation_label(key),
-                     f"涉及定点医药机构 {len(institutions)} 家、参保人 {len(persons)} 人",
-                     len(members), _wan(amount), remark])
-    return pd.DataFrame(rows, columns=["序号", "违规行为", "违规内容", "违规例(次)数",
-                                       "违规金额(万元)", "备注"], dtype=object)
-
-
-def _label(name: str) -> str:
-    return FIELD_LABELS.get(name, (name, name))[0]
-
-
-def _shown(value: object) -> str:
-    if value is None or value == "" or value == []:
-        return "空"
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, str) and value in STATES:
-        return STATES[value][0]
-    return str(value)
-
-
-def _event_text(event: LeadEvent) -> str:
-    if event.action == "create":
-        return "创建线索"
-    parts = []
-    for c in event.changes:
-        if event.action == "link":
-            parts.append(f"{_label(c.field)} +{_shown(c.new)}")
-        elif event.action == "unlink":
-            parts.append(f"{_label(c.field)} -{_shown(c.old)}")
-        else:
-            parts.append(f"{_label(c.field)}: {_shown(c.old)} → {_shown(c.new)}")
-    return "；".join(parts)
-
-
-def events_frame(events: Iterable[LeadEvent]) -> pd.DataFrame:
-    """The change log sheet: one row per event, in order."""
-    rows = [[e.seq, e.lead_id, e.version, e.at.replace(microsecond=0), e.by,
-             _ACTIONS[e.action], STATES[e.from_state][0] if e.from_state else "",
-             STATES[e.to_state][0] if e.to_state else "", _event_text(e), e.note, e.hash]
-            for e in events]
-    return pd.DataFrame(rows, columns=["序号", "线索编号", "版本", "时间", "操作人", "操作",
-                                       "原状态", "新状态", "变更内容", "说明", "哈希"],
-                        dtype=object)
-
-
-def export_workbook(ledger: LeadLedger, path: Path, *, flt: LeadFilter | None = None,
-                    leads: Sequence[Lead] | None = None, today: date | None = None) -> Path:
-    """Write leads of the ledger to the workbook ``path``: 线索台账, 统计 (over those leads) and
-    变更记录 (their events only); see the module docstring. Returns ``path``.
-
-    The leads are ``leads`` when given, exactly those in that order (what a caller selected
-    beyond :class:`LeadFilter`, e.g. a period: :func:`yibao.leads.period.leads_in_period`),
-    else the ledger's leads matching ``flt``; giving both is a :class:`LeadError`. The change
-    log holds each lead's events up to the version exported."""
-    if leads is not None and flt is not None:
-        raise LeadError("give export_workbook either flt or leads, not both: filter the leads "
-                        "first, then pass them", reason="flt_and_leads")
-    today = today or ledger.today()
-    leads = list(leads) if leads is not None else ledger.leads(flt)
-    versions = {lead.lead_id: lead.version for lead in leads}
-    # up to each lead's version: leads given as a page showed them may be older than the log
-    events = [e for e in ledger.events() if e.version <= versions.get(e.lead_id, 0)]
-    stamp = ledger.now().strftime("%Y-%m-%d %H:%M")
-    titles = {
-        LEDGER_SHEET: [
-            "医保基金监管线索台账",
-            f"导出时间：{stamp}；共 {len(leads)} 条。可修改：状态、处理方式、责任人、办结期限、"
-            "金额、标题、违规类型、风险等级、区划代码、摘要；修改说明填在“备注”；"
-            "“线索编号”为空的行将新增线索；请勿修改“版本”。"],
-        STATS_SHEET: [
-            "医保基金监管线索违规情况统计表",
-            f"统计时间：{stamp}；每条线索计 1 例；同一笔基金可能同时出现在团伙线索与规则线索中，"
-            "各行金额不宜相加。"],
-        EVENTS_SHEET: ["线索变更记录（不可修改）", f"导出时间：{stamp}；共 {len(events)} 条。"],
-    }
-    sheets = {LEDGER_SHEET: leads_frame(leads, today), STATS_SHEET: statistics_frame(leads),
-              EVENTS_SHEET: events_frame(events)}
-    write_workbook(path, sheets, titles=titles)
-    log.info("exported %d leads and %d events to %s", len(leads), len(events), path)
-    return path
 
 
 # -- import ------------------------------------------------------------------------------
@@ -334,8 +157,9 @@ def _cell(value: object) -> object:
     return value
 
 
-def _read_sheet(path: Path) -> tuple[int, list[str], list[tuple[int, list[object]]]]:
-    """The header row number, the headers and the data rows (Excel row number, cells).
+def _read_sheet(path: Path) -> tuple[str, int, list[str], list[tuple[int, list[object]]]]:
+    """The ledger sheet's name (Chinese or English), its header row number, the headers and
+    the data rows (Excel row number, cells).
 
     Read through :func:`loaders.workbook.read_sheet`: a workbook declaring a billion empty
     cells is refused before python-calamine would allocate them (and abort the process).
@@ -344,37 +168,38 @@ def _read_sheet(path: Path) -> tuple[int, list[str], list[tuple[int, list[object
 
     try:
         names = sheet_names(path)
-        if LEDGER_SHEET not in names:
+        sheet = next((name for name in LEDGER_SHEETS if name in names), None)
+        if sheet is None:
             raise LedgerImportError(
                 f"no sheet {LEDGER_SHEET!r} (found: {', '.join(names)}): import a workbook "
                 "exported with 'yibao leads export'", path=str(path), reason="no_sheet",
                 value=names)
-        rows = read_sheet(path, sheet=LEDGER_SHEET, alternative=None)
+        rows = read_sheet(path, sheet=sheet, alternative=None)
     except DataFileError as exc:
         detail = str(exc).removeprefix(f"{exc.path}: ")
         raise LedgerImportError(detail, path=str(path), reason="unreadable",
                                 value=detail) from exc
     key = _h("lead_id")
+    keys = {key, column_header("lead_id", "en")}
     for k, cells in enumerate(rows[:20]):
         headers = ["" if c is None else str(c).strip() for c in cells]
-        if key in headers:
+        if keys & set(headers):
             data: list[tuple[int, list[object]]] = [
                 (k + 2 + j, list(r)) for j, r in enumerate(rows[k + 1:])]
-            return k + 1, headers, data
+            return sheet, k + 1, headers, data
     raise LedgerImportError(f"no header row with {key!r} in the first 20 rows of sheet "
                             f"{LEDGER_SHEET!r}: keep the exported header row", path=str(path),
                             reason="no_header")
 
 
 def _aliases() -> dict[str, str]:
-    """Header text -> column key: the Chinese headers, also the English labels and keys."""
+    """Header text -> column key: the Chinese and English headers and the keys (the English
+    title and summary columns are for reading: not imported)."""
     out: dict[str, str] = {}
-    for header, key in _COLUMNS:
-        out[header] = key
+    for key in COLUMNS:
+        out[column_header(key, "zh")] = key
+        out[column_header(key, "en")] = key
         out[key] = key
-        if key in FIELD_LABELS:
-            out[FIELD_LABELS[key][1]] = key
-    out["note"] = "note"
     return out
 
 
@@ -494,7 +319,7 @@ def _undone(results: Sequence[RowResult], pending: Sequence[tuple[int, str | Non
 def import_workbook(ledger: LeadLedger, path: Path, *, by: str) -> ImportReport:
     """Apply the 线索台账 sheet of the workbook ``path`` to ``ledger`` in one transaction (see
     the module docstring); :class:`LedgerImportError` when the sheet cannot be read at all."""
-    header_row, headers, data = _read_sheet(path)
+    sheet, header_row, headers, data = _read_sheet(path)
     aliases = _aliases()
     keys = [aliases.get(h) for h in headers]
     if "version" not in keys:
@@ -517,7 +342,7 @@ def import_workbook(ledger: LeadLedger, path: Path, *, by: str) -> ImportReport:
         for k, (excel_row, lead_id, values) in enumerate(rows):
             def result(outcome: Outcome, column: str | None = None, reason: str = "",
                        lead: str | None = lead_id, row: int = excel_row) -> RowResult:
-                return RowResult(str(path), LEDGER_SHEET, row, lead, outcome, column, reason)
+                return RowResult(str(path), sheet, row, lead, outcome, column, reason)
 
             note = str(values.get("note") or "")
             try:
@@ -545,7 +370,7 @@ def import_workbook(ledger: LeadLedger, path: Path, *, by: str) -> ImportReport:
         done, k, error = failure[0]
         failed_row = rows[k][0]
         log.error("import of %s undone: row %d failed", path, failed_row, exc_info=exc)
-        failed = RowResult(str(path), LEDGER_SHEET, failed_row, rows[k][1], "rejected", None,
+        failed = RowResult(str(path), sheet, failed_row, rows[k][1], "rejected", None,
                            f"{type(error).__name__}: {error}; {_UNDONE}: fix this row and "
                            "import the file again")
         results = _undone(done, [(r, lead) for r, lead, _ in rows[k + 1:]], failed)

@@ -1,4 +1,4 @@
-"""Leads from detection: one per suspicious ring, per resale chain, per rule and institution.
+"""Leads from detection: one per case: a suspicious ring, a resale network, a rule group.
 
 :func:`lead_drafts_from_store` reads what detection wrote into the store (``rings``,
 ``chains``, ``rule_hits``) and :func:`leads_from_store` puts the drafts into a ledger. Running
@@ -11,11 +11,15 @@ workbench's "make it a lead" on a ring page) by the same code, so the two never 
   confidence, 1 - its q-value (:func:`~yibao.leads.model.risk_from_score`: a ring flagged at
   a 1% false-discovery rate is high risk), money the ring's stored ``fund_amount``
   (涉及医保基金 = 统筹 + 个人账户, :mod:`graph.money`: the figure every view of the ring
-  shows), region the county whose institutions took most of the ring's fund.
-* **Resale chains** (``source="chain"``, reference the traceability code): chains of class
-  ``resale`` (倒卖回流药), risk from the ``TRACE_REUSE`` rule's severity for that class, money
-  the fund of the code's effective settlements, region the institution of its last sale (the
-  pharmacy that took the returned box back), linked to the suspicious rings holding the code.
+  shows). Title and region come from where the ring's money went: the institution that took
+  most of it (:func:`yibao.leads.ring_facts.ring_places`); the practitioners are those of the
+  ring's network (:func:`yibao.leads.ring_facts.ring_practitioners`). A resale ring's lead
+  stands for all its traceability codes.
+* **Resale networks** (``source="chain"``, reference the network's first traceability code):
+  resale chains (倒卖回流药) that no suspicious ring holds, one lead per network of codes
+  sharing an institution (as detection groups them into resale rings), not one per code. Risk
+  from the ``TRACE_REUSE`` rule's severity for the class, money the fund of the codes' hit
+  settlements, title and region from the institution that took most of it.
 * **Rule hits** (``source="rule_hit"``, reference ``RULE@INSTITUTION``), grouped per rule and
   institution rather than one lead per hit: at a million settlements a rule hits thousands of
   claims, and an investigator does not check claims one by one but visits an institution and
@@ -26,15 +30,18 @@ workbench's "make it a lead" on a ring page) by the same code, so the two never 
   risk the highest severity among its hits. Hits of class ``info`` (honest explanations) and
   ``TRACE_REUSE`` resale hits (they are the chains) are left out.
 
-``period`` keeps what overlaps the inclusive day range; a rule group's reference then carries
-the period (``RULE@INSTITUTION@2024-01-01..2024-03-31``), so a new quarter makes new leads.
+A lead with no money is not high risk unless a high-severity rule hit backs it. ``period``
+keeps what overlaps the inclusive day range; a rule group's reference then carries the period
+(``RULE@INSTITUTION@2024-01-01..2024-03-31``), so a new quarter makes new leads. Titles and
+summaries are Chinese in the ledger; :func:`detection_texts` gives them in English for display
+(:mod:`yibao.leads.wording`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -42,11 +49,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from yibao.leads.ledger import LeadLedger
-from yibao.leads.model import LeadDraft, Risk, risk_from_score, to_yuan
+from yibao.leads.model import Lead, LeadDraft, Risk, risk_from_score, to_yuan
+from yibao.leads.wording import (
+    Lang,
+    chain_title,
+    ring_title,
+    rule_title,
+    summary_text,
+)
 
 __all__ = [
     "SEVERITY_SCORES",
     "DetectionLeads",
+    "detection_texts",
     "lead_draft_from_ring",
     "lead_drafts_from_store",
     "leads_from_store",
@@ -60,9 +75,9 @@ log = logging.getLogger(__name__)
 SEVERITY_SCORES: dict[str, float] = {"high": 0.85, "medium": 0.6, "low": 0.35}
 """The nominal risk score of a rule severity (so rule leads sort among ring leads)."""
 
-_SUMMARY_LINES = 5
-
 Period = tuple[date, date]
+
+_LEVELS = {"high": 3, "medium": 2, "low": 1}
 
 
 @dataclass(frozen=True)
@@ -108,106 +123,168 @@ def _period_params(period: Period | None) -> dict[str, Any]:
 _OVERLAPS = "($p_start IS NULL OR ({t}.last_time >= $p_start AND {t}.first_time < $p_end))"
 
 
-def _names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
-    rows = _records(con, "SELECT fixmedins_code, fixmedins_name, admdvs FROM institutions", {})
+def _names(con: duckdb.DuckDBPyConnection, codes: Sequence[str] | None = None
+           ) -> dict[str, tuple[str, str]]:
+    """Institution code -> (name, division) of ``codes`` (default: all)."""
+    if not _has(con, "institutions"):
+        return {}
+    rows = _records(con, "SELECT fixmedins_code, fixmedins_name, admdvs FROM institutions "
+                         "WHERE $c IS NULL OR list_contains($c, fixmedins_code)",
+                    {"c": None if codes is None else list(codes)})
     return {r["fixmedins_code"]: (r["fixmedins_name"] or r["fixmedins_code"], r["admdvs"])
             for r in rows}
-
-
-def _summary(lines: Sequence[str | None], more: int = 0) -> str:
-    kept = [line for line in lines if line][:_SUMMARY_LINES]
-    extra = len([line for line in lines if line]) - len(kept) + more
-    return "；".join(kept) + (f"；另有 {extra} 条" if extra > 0 else "")
 
 
 def _yuan(value: Any) -> Decimal:
     return to_yuan(round(float(value or 0), 2))
 
 
-def _ring_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
-                 names: dict[str, tuple[str, str]], *, ring_id: str | None = None
-                 ) -> list[LeadDraft]:
+def _high_hits(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Ids of the rule hits of high severity: a lead backed by one may be high risk without
+    money."""
+    if not _has(con, "rule_hits"):
+        return set()
+    return {r["hit_id"] for r in _records(
+        con, "SELECT hit_id FROM rule_hits WHERE severity = 'high'", {})}
+
+
+def _capped(risk: Risk, money: Decimal, high_rule: bool) -> Risk:
+    """``risk``, but not high for a lead with no money unless a high-severity rule hit backs
+    it (a ring of honest-looking claims worth nothing is not where to send inspectors
+    first)."""
+    return "medium" if risk == "high" and money <= 0 and not high_rule else risk
+
+
+def _ring_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any], lang: Lang, *,
+                 ring_ids: Sequence[str] | None = None) -> list[LeadDraft]:
     """The drafts of the suspicious rings overlapping the period of ``params``, or, with
-    ``ring_id``, of that ring alone (suspicious or not, whatever the period)."""
-    from graph.money import FUND_SQL
-    from graph.rings import PATTERNS
+    ``ring_ids``, of those rings (suspicious or not, whatever the period)."""
+    from yibao.leads.ring_facts import ring_places, ring_practitioners
 
     rings = _records(con, f"""
-        SELECT ring_id, pattern, score, persons, institutions, practitioners, fund_amount,
-               n_settlements, evidence_zh,
+        SELECT ring_id, pattern, persons, institutions, fund_amount, hit_ids,
+               evidence_zh, evidence_en,
                -- confidence that the ring is not chance: 1 - its q-value (stores written
                -- before rings had one: the score)
                coalesce(1 - try_cast(json_extract(metrics, '$.q_value') AS DOUBLE), score)
                    AS confidence
         FROM rings r
-        WHERE CASE WHEN $ring_id IS NULL THEN suspicious AND {_OVERLAPS.format(t="r")}
-                   ELSE ring_id = $ring_id END
-        ORDER BY rank, ring_id""", {**params, "ring_id": ring_id})
-    regions = {r["ring_id"]: r["admdvs"] for r in _records(con, f"""
-        SELECT ring_id, admdvs FROM (
-            SELECT rs.ring_id, i.admdvs,
-                   row_number() OVER (PARTITION BY rs.ring_id
-                                      ORDER BY sum({FUND_SQL}) DESC,
-                                               i.admdvs) AS k
-            FROM ring_settlements rs JOIN settlements s USING (setl_id)
-            JOIN institutions i USING (fixmedins_code)
-            WHERE $ring_id IS NULL OR rs.ring_id = $ring_id
-            GROUP BY rs.ring_id, i.admdvs)
-        WHERE k = 1""", {"ring_id": ring_id})} if rings and _has(con, "ring_settlements") \
-        else {}
+        WHERE CASE WHEN $ids IS NULL THEN suspicious AND {_OVERLAPS.format(t="r")}
+                   ELSE list_contains($ids, ring_id) END
+        ORDER BY rank, ring_id""", {**params, "ids": None if ring_ids is None
+                                    else list(ring_ids)})
+    if not rings:
+        return []
+    ids = [r["ring_id"] for r in rings]
+    places, doctors, high = ring_places(con, ids), ring_practitioners(con, ids), _high_hits(con)
     drafts = []
     for r in rings:
         insts = list(r["institutions"] or [])
-        where = names.get(insts[0], (insts[0], ""))[0] if insts else "无机构"
-        more = f"等 {len(insts)} 家机构" if len(insts) > 1 else ""
-        pattern_zh = PATTERNS.get(r["pattern"], (r["pattern"], ""))[0]
+        ranked = places.get(r["ring_id"], ())
+        top = ranked[0] if ranked else None
+        names = _names(con, insts[:1]) if top is None and insts else {}
+        name = top.name if top else (names.get(insts[0], (insts[0], None))[0] if insts
+                                     else None)
+        region = top.admdvs if top else (names.get(insts[0], ("", None))[1] if insts
+                                         else None)
         score = min(1.0, max(0.0, float(r["confidence"])))
+        money = _yuan(r["fund_amount"])
+        evidence = r[f"evidence_{lang}"] or r["evidence_zh"] or []
         drafts.append(LeadDraft(
             source="ring", source_ref=r["ring_id"],
-            title=f"{pattern_zh}：{where}{more}，{len(r['persons'] or [])} 人",
-            summary=_summary(r["evidence_zh"] or []), violation=r["pattern"],
-            risk=risk_from_score(score), risk_score=round(score, 4),
-            region=regions.get(r["ring_id"]) or (names.get(insts[0], ("", None))[1]
-                                                 if insts else None),
-            amount_involved=_yuan(r["fund_amount"]), persons=tuple(r["persons"] or ()),
-            institutions=tuple(insts), practitioners=tuple(r["practitioners"] or ()),
-            rings=(r["ring_id"],)))
+            title=ring_title(r["pattern"], name, len(insts), len(r["persons"] or []), lang),
+            summary=summary_text(evidence, lang), violation=r["pattern"],
+            risk=_capped(risk_from_score(score), money,
+                         any(h in high for h in r["hit_ids"] or ())),
+            risk_score=round(score, 4), region=region, amount_involved=money,
+            persons=tuple(r["persons"] or ()), institutions=tuple(insts),
+            practitioners=doctors.get(r["ring_id"], ()), rings=(r["ring_id"],)))
     return drafts
 
 
-def _chain_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
-                  names: dict[str, tuple[str, str]]) -> list[LeadDraft]:
+def _groups(items: Sequence[Sequence[str]]) -> list[list[int]]:
+    """Indices of ``items`` grouped where they share a member (connected components)."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, members in enumerate(items):
+        for m in members:
+            j = first.setdefault(m, i)
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    out: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(items)):
+        out[root(i)].append(i)
+    return list(out.values())
+
+
+def _chain_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any], lang: Lang
+                  ) -> list[LeadDraft]:
+    """One draft per resale network outside the suspicious rings (the resale codes of a
+    suspicious ring are that ring's lead): codes whose boxes passed through a common
+    institution form one network, as detection forms resale rings."""
+    from graph.claims import effective_settlements_sql
+    from graph.money import FUND_SQL
+
     has_hits = _has(con, "rule_hits")
     hits = """LEFT JOIN rule_hits h ON h.rule_id = 'TRACE_REUSE'
                                  AND h.subject_id = c.drug_trac_codg""" if has_hits else ""
-    money = "h.fund_amount + h.acct_amount" if has_hits else "NULL"
-    evidence = "h.evidence_zh" if has_hits else "NULL"
-    severity = "h.severity" if has_hits else "'high'"
     chains = _records(con, f"""
-        SELECT c.drug_trac_codg AS code, c.med_list_name, c.n_effective, c.institutions,
-               c.persons, {money} AS fund, {evidence} AS evidence, {severity} AS severity
+        SELECT c.drug_trac_codg AS code, c.n_effective, c.institutions, c.persons,
+               {"h.setl_ids" if has_hits else "c.setl_ids"} AS setl_ids,
+               {"h.evidence_" + lang if has_hits else "NULL"} AS evidence,
+               {"h.severity" if has_hits else "'high'"} AS severity
         FROM chains c {hits}
         WHERE c.hit_class = 'resale' AND {_OVERLAPS.format(t="c")}
-        ORDER BY c.drug_trac_codg""", params)
-    in_rings: dict[str, list[str]] = defaultdict(list)
-    if _has(con, "rings"):
-        for r in _records(con, """SELECT ring_id, unnest(trace_codes) AS code FROM rings
-                                  WHERE suspicious ORDER BY ring_id""", {}):
-            in_rings[r["code"]].append(r["ring_id"])
+          AND c.drug_trac_codg NOT IN (
+              SELECT unnest(trace_codes) FROM rings WHERE suspicious)
+        ORDER BY c.drug_trac_codg""", params) if _has(con, "rings") else []
+    if not chains:
+        return []
+    groups = _groups([list(c["institutions"] or []) for c in chains])
+    pairs = [(g, s) for g, members in enumerate(groups) for i in members
+             for s in chains[i]["setl_ids"] or ()]
+    money: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in _records(con, f"""
+            SELECT p.g, s.fixmedins_code AS code, any_value(i.fixmedins_name) AS name,
+                   any_value(i.admdvs) AS admdvs, sum({FUND_SQL}) AS fund
+            FROM (SELECT DISTINCT unnest($g) AS g, unnest($s) AS setl_id) p
+            JOIN ({effective_settlements_sql()}) s ON s.setl_id = p.setl_id
+            LEFT JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
+            GROUP BY p.g, s.fixmedins_code
+            ORDER BY p.g, fund DESC, s.fixmedins_code""",
+                        {"g": [g for g, _ in pairs], "s": [s for _, s in pairs]}):
+        money[int(row["g"])].append(row)
+    codes_in: dict[str, list[str]] = defaultdict(list)
+    for r in _records(con, "SELECT ring_id, unnest(trace_codes) AS code FROM rings "
+                           "ORDER BY ring_id", {}):
+        codes_in[r["code"]].append(r["ring_id"])
     drafts = []
-    for c in chains:
-        insts = list(c["institutions"] or [])
-        last = insts[-1] if insts else None
-        risk = cast(Risk, c["severity"] if c["severity"] in SEVERITY_SCORES else "high")
+    for g, members in enumerate(groups):
+        rows = [chains[i] for i in members]
+        codes = sorted(r["code"] for r in rows)
+        places = money.get(g, [])
+        insts = sorted({x for r in rows for x in r["institutions"] or ()})
+        severity = max((r["severity"] for r in rows), key=lambda v: _LEVELS.get(v, 0))
+        risk = cast(Risk, severity if severity in SEVERITY_SCORES else "high")
         drafts.append(LeadDraft(
-            source="chain", source_ref=c["code"],
-            title=(f"倒卖回流药：{c['med_list_name'] or '药品'} 追溯码 {c['code']} "
-                   f"{c['n_effective']} 次有效结算"),
-            summary=_summary([c["evidence"]]), violation="resale_chain", risk=risk,
-            risk_score=SEVERITY_SCORES[risk],
-            region=names.get(last, ("", None))[1] if last else None,
-            amount_involved=_yuan(c["fund"]), persons=tuple(c["persons"] or ()),
-            institutions=tuple(insts), rings=tuple(in_rings.get(c["code"], ()))))
+            source="chain", source_ref=codes[0],
+            title=chain_title(places[0]["name"] if places else None, len(insts), len(codes),
+                              sum(int(r["n_effective"] or 0) for r in rows), lang),
+            summary=summary_text([r["evidence"] for r in rows], lang),
+            violation="resale_chain", risk=risk, risk_score=SEVERITY_SCORES[risk],
+            region=places[0]["admdvs"] if places else None,
+            amount_involved=_yuan(sum(float(p["fund"] or 0) for p in places)),
+            persons=tuple(sorted({x for r in rows for x in r["persons"] or ()})),
+            institutions=tuple(insts),
+            rings=tuple(sorted({ring for c in codes for ring in codes_in.get(c, ())}))))
     return drafts
 
 
@@ -235,7 +312,7 @@ SELECT g.rule_id, g.inst, count(*) AS n_hits,
        max(CASE g.severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END) AS level,
        list_sort(list_distinct(flatten(list(g.persons)))) AS persons,
        list_sort(list_distinct(flatten(list(g.practitioners)))) AS practitioners,
-       list(g.evidence_zh ORDER BY g.fund_amount DESC, g.hit_id) AS evidence,
+       list(g.{{evidence}} ORDER BY g.fund_amount DESC, g.hit_id) AS evidence,
        list_sort(list(g.hit_id)) AS hit_ids,
        any_value(m.fund) AS fund
 FROM g LEFT JOIN money m USING (rule_id, inst)
@@ -243,33 +320,35 @@ GROUP BY g.rule_id, g.inst
 ORDER BY g.rule_id, g.inst"""
 
 
-def _rule_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
-                 names: dict[str, tuple[str, str]], period: Period | None) -> list[LeadDraft]:
+def _rule_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any], period: Period | None,
+                 lang: Lang) -> list[LeadDraft]:
     from graph.claims import effective_settlements_sql
     from graph.money import FUND_SQL
     from graph.rules import load_rulebase
 
-    rule_names = {rule.id: rule.name_zh for rule in load_rulebase()}
+    rule_names = {rule.id: (rule.name_zh, rule.name_en) for rule in load_rulebase()}
     sql = _RULE_GROUPS.replace("{effective}", effective_settlements_sql()).replace(
-        "{fund}", FUND_SQL)
+        "{fund}", FUND_SQL).replace("{evidence}", f"evidence_{lang}")
     groups = _records(con, sql, params)
     ring_of_hit: dict[str, list[str]] = defaultdict(list)
     if _has(con, "rings"):
         for r in _records(con, """SELECT ring_id, unnest(hit_ids) AS hit_id FROM rings
                                   WHERE suspicious ORDER BY ring_id""", {}):
             ring_of_hit[r["hit_id"]].append(r["ring_id"])
+    names = _names(con, sorted({g["inst"] for g in groups if g["inst"]}))
     span = f"@{period[0].isoformat()}..{period[1].isoformat()}" if period else ""
     drafts = []
     for g in groups:
         inst = g["inst"]
-        name, region = names.get(inst, (inst or "无机构", None))
+        name, region = names.get(inst, (inst or None, None))
         levels: tuple[Risk, ...] = ("low", "medium", "high")
-        risk = levels[int(g["level"]) - 1]
+        risk = levels[int(g["level"]) - 1]  # a high rule says high, money or not
         rings = sorted({ring for hit in g["hit_ids"] for ring in ring_of_hit.get(hit, ())})
+        zh, en = rule_names.get(g["rule_id"], (g["rule_id"], g["rule_id"]))
         drafts.append(LeadDraft(
             source="rule_hit", source_ref=f"{g['rule_id']}@{inst or '-'}{span}",
-            title=f"{rule_names.get(g['rule_id'], g['rule_id'])}：{name}（{g['n_hits']} 例）",
-            summary=_summary(g["evidence"]), violation=g["rule_id"], risk=risk,
+            title=rule_title(zh, en, name, int(g["n_hits"]), lang),
+            summary=summary_text(g["evidence"], lang), violation=g["rule_id"], risk=risk,
             risk_score=SEVERITY_SCORES[risk], region=region,
             amount_involved=to_yuan(Decimal(g["fund"] or 0).quantize(Decimal("0.01"))),
             persons=tuple(g["persons"] or ()), institutions=(inst,) if inst else (),
@@ -277,32 +356,80 @@ def _rule_drafts(con: duckdb.DuckDBPyConnection, params: dict[str, Any],
     return drafts
 
 
-def lead_draft_from_ring(con: duckdb.DuckDBPyConnection, ring_id: str) -> LeadDraft | None:
+def lead_draft_from_ring(con: duckdb.DuckDBPyConnection, ring_id: str, *,
+                         lang: Lang = "zh") -> LeadDraft | None:
     """The lead draft of the ring ``ring_id`` (source ``ring``, reference the ring id), made
     exactly as :func:`lead_drafts_from_store` makes it for a suspicious ring (see the module
     docstring), for any ring of the store, suspicious or not; ``None`` when the store has no
     such ring."""
     if not _has(con, "rings"):
         return None
-    names = _names(con) if _has(con, "institutions") else {}
-    drafts = _ring_drafts(con, _period_params(None), names, ring_id=ring_id)
+    drafts = _ring_drafts(con, _period_params(None), lang, ring_ids=[ring_id])
     return drafts[0] if drafts else None
 
 
-def lead_drafts_from_store(con: duckdb.DuckDBPyConnection, *, period: Period | None = None
-                           ) -> list[LeadDraft]:
+def lead_drafts_from_store(con: duckdb.DuckDBPyConnection, *, period: Period | None = None,
+                           lang: Lang = "zh") -> list[LeadDraft]:
     """Drafts of leads from the detection tables of the store behind ``con`` (see the module
-    docstring): rings, then resale chains, then rule groups; empty before detection."""
+    docstring): rings, then resale networks, then rule groups; empty before detection.
+    ``lang`` words titles and summaries (the ledger keeps Chinese)."""
     params = _period_params(period)
-    names = _names(con) if _has(con, "institutions") else {}
     drafts: list[LeadDraft] = []
     if _has(con, "rings"):
-        drafts += _ring_drafts(con, params, names)
+        drafts += _ring_drafts(con, params, lang)
     if _has(con, "chains"):
-        drafts += _chain_drafts(con, params, names)
+        drafts += _chain_drafts(con, params, lang)
     if _has(con, "rule_hits"):
-        drafts += _rule_drafts(con, params, names, period)
+        drafts += _rule_drafts(con, params, period, lang)
     return drafts
+
+
+def _period_of(ref: str) -> Period | None:
+    """The period a rule group's reference carries (``RULE@INST@2024-01-01..2024-03-31``)."""
+    parts = ref.split("@")
+    if len(parts) < 3:
+        return None
+    first, _, last = parts[2].partition("..")
+    try:
+        return date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        return None
+
+
+def detection_texts(con: duckdb.DuckDBPyConnection, leads: Iterable[Lead], lang: Lang
+                    ) -> dict[str, tuple[str, str]]:
+    """Lead id -> (title, summary) in ``lang`` for the leads of ``leads`` that detection made:
+    each field detection wrote is worded again from the store in ``lang``; a field someone
+    edited since (it no longer reads as detection's Chinese), and a lead whose ring, network or
+    rule group the store no longer has, keep their stored text. Leads entered by hand are not
+    in the result."""
+    made = [lead for lead in leads
+            if lead.source in ("ring", "chain", "rule_hit") and lead.source_ref]
+    if lang == "zh" or not made:
+        return {}
+    periods: set[Period | None] = {None}
+    periods.update(_period_of(str(lead.source_ref)) for lead in made
+                   if lead.source == "rule_hit")
+    worded: dict[tuple[str, str], tuple[LeadDraft, LeadDraft]] = {}
+    for period in periods:
+        pairs = zip(lead_drafts_from_store(con, period=period),
+                    lead_drafts_from_store(con, period=period, lang=lang), strict=True)
+        worded.update({(zh.source, str(zh.source_ref)): (zh, other) for zh, other in pairs})
+    rings = sorted({str(lead.source_ref) for lead in made if lead.source == "ring"
+                    and ("ring", lead.source_ref) not in worded})
+    if rings and _has(con, "rings"):  # rings made leads by hand from the ring page
+        pairs = zip(_ring_drafts(con, _period_params(None), "zh", ring_ids=rings),
+                    _ring_drafts(con, _period_params(None), lang, ring_ids=rings), strict=True)
+        worded.update({("ring", str(zh.source_ref)): (zh, other) for zh, other in pairs})
+    out: dict[str, tuple[str, str]] = {}
+    for lead in made:
+        found = worded.get((lead.source, str(lead.source_ref)))
+        if found is None:
+            continue
+        zh, other = found
+        out[lead.lead_id] = (other.title if lead.title == zh.title else lead.title,
+                             other.summary if lead.summary == zh.summary else lead.summary)
+    return out
 
 
 def leads_from_store(con_or_path: duckdb.DuckDBPyConnection | Path | str, ledger: LeadLedger,
@@ -310,11 +437,11 @@ def leads_from_store(con_or_path: duckdb.DuckDBPyConnection | Path | str, ledger
                      note: str = "由检测结果生成 / created from detection") -> DetectionLeads:
     """Create the leads of the store's detection results in ``ledger`` (one transaction);
     what already has a lead is left alone. ``con_or_path`` is an open store connection or the
-    store file (opened read-only)."""
+    store file (its published snapshot, read-only: :func:`loaders.store.open_published`)."""
     if isinstance(con_or_path, str | Path):
-        from loaders.store import open_store
+        from loaders.store import open_published
 
-        with open_store(Path(con_or_path), read_only=True) as store:
+        with open_published(Path(con_or_path)) as store:
             drafts = lead_drafts_from_store(store.con, period=period)
     else:
         drafts = lead_drafts_from_store(con_or_path, period=period)

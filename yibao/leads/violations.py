@@ -10,8 +10,11 @@ bureau's own category) and shows as itself. The statistics sheet groups leads by
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 __all__ = ["SEED_CATEGORIES", "parse_violation", "violation_label", "violation_labels"]
+
+Lang = Literal["zh", "en"]
 
 SEED_CATEGORIES: dict[str, str] = {
     "overcharging": "超标准收费",
@@ -31,34 +34,42 @@ SEED_CATEGORIES: dict[str, str] = {
 
 
 @cache
-def violation_labels() -> dict[str, str]:
-    """Every known violation key -> its Chinese label: ring patterns, rules, seed categories,
-    in that order (the order of the statistics sheet)."""
+def violation_labels(lang: Lang = "zh") -> dict[str, str]:
+    """Every known violation key -> its label in ``lang``: ring patterns, rules, seed
+    categories, in that order (the order of the statistics sheet). English names a seed
+    category by its key in words."""
     from graph.rings import PATTERNS
     from graph.rules import load_rulebase
 
-    labels = {key: zh for key, (zh, _en) in PATTERNS.items()}
-    labels.update({rule.id: rule.name_zh for rule in load_rulebase()})
-    labels.update(SEED_CATEGORIES)
+    i = 0 if lang == "zh" else 1
+    labels = {key: names[i] for key, names in PATTERNS.items()}
+    labels.update({rule.id: (rule.name_zh, rule.name_en)[i] for rule in load_rulebase()})
+    labels.update({key: zh if lang == "zh" else key.replace("_", " ")
+                   for key, zh in SEED_CATEGORIES.items()})
     return labels
 
 
-def violation_label(key: str) -> str:
-    """The Chinese label of violation ``key`` (unknown text as itself, empty as 未分类)."""
+def violation_label(key: str, lang: Lang = "zh") -> str:
+    """The label of violation ``key`` in ``lang`` (unknown text as itself, empty as 未分类 /
+    unclassified)."""
     if not key:
-        return "未分类"
-    return violation_labels().get(key, key)
+        return "未分类" if lang == "zh" else "unclassified"
+    label = violation_labels(lang).get(key)
+    if label is None:
+        return key
+    return label[:1].upper() + label[1:] if lang == "en" else label
 
 
 def parse_violation(text: object) -> str:
-    """A violation key from a key or a Chinese label (``"重复收费"`` -> ``duplicate_charging``);
-    other text is kept as typed."""
+    """A violation key from a key or a Chinese or English label (``"重复收费"`` or
+    ``"duplicate charging"`` -> ``duplicate_charging``); other text is kept as typed."""
     value = "" if text is None else str(text).strip()
-    if value in ("", "未分类"):
+    if value in ("", "未分类", "unclassified"):
         return ""
     if value in violation_labels():
         return value
-    for key, label in violation_labels().items():
-        if value == label:
-            return key
+    for lang in ("zh", "en"):
+        for key in violation_labels(lang):
+            if value.casefold() == violation_label(key, lang).casefold():
+                return key
     return value
