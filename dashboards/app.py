@@ -90,6 +90,8 @@ pages = [
             icon=":material/route:"),
     st.Page(PAGES / "brief.py", title=t("page_brief", lg), url_path="brief",
             icon=":material/summarize:"),
+    st.Page(PAGES / "tuning.py", title=t("page_tuning", lg), url_path="tuning",
+            icon=":material/tune:"),
     st.Page(PAGES / "quality.py", title=t("page_quality", lg), url_path="quality",
             icon=":material/fact_check:"),
 ]

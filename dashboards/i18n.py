@@ -42,6 +42,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "page_plan": ("检查计划", "Inspection plan"),
     "page_brief": ("领导简报", "Briefing"),
     "page_quality": ("数据质量", "Data quality"),
+    "page_tuning": ("调参验证", "Explore and tune"),
     "language": ("语言 / Language", "语言 / Language"),
     "period": ("时间范围", "Period"),
     "period_from": ("起", "From"),

@@ -24,6 +24,7 @@ __all__ = [
     "INPATIENT_MED_TYPES",
     "Claims",
     "claims_from_store",
+    "create_index_tables",
     "effective_settlements_sql",
     "has_table",
     "pharmacy_sql",
@@ -118,13 +119,10 @@ def _codes(con: duckdb.DuckDBPyConnection, sql: str) -> npt.NDArray[np.object_]:
     return np.asarray(values, dtype=object)
 
 
-def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
-    """Read the effective settlements of the store into :class:`Claims`.
-
-    The dense numbering is done in SQL (a join on sorted code lists), so only integers cross
-    into Python. Persons and institutions are numbered over the whole store (persons with no
-    settlement keep their number), so indices mean the same thing across projections.
-    """
+def create_index_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The dense numbering of persons, institutions, doctors, operators and diagnoses as temp
+    tables ``_psn_idx`` .. ``_dx_idx`` (code, idx) on ``con``: over the whole store, so indices
+    mean the same thing in every :class:`Claims` read on it."""
     con.execute("CREATE OR REPLACE TEMP TABLE _psn_idx AS SELECT psn_no AS code, "
                 "(row_number() OVER (ORDER BY psn_no) - 1)::INTEGER AS idx FROM persons")
     con.execute("CREATE OR REPLACE TEMP TABLE _ins_idx AS SELECT fixmedins_code AS code, "
@@ -133,9 +131,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
     con.execute("CREATE OR REPLACE TEMP TABLE _dr_idx AS SELECT code, "
                 "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
                 "(SELECT DISTINCT dr_codg AS code FROM settlements WHERE dr_codg IS NOT NULL)")
-    has_operator = bool(con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'settlements' "
-        "AND column_name = 'opter_id'").fetchall()[0][0])
+    has_operator = _has_operator(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _op_idx AS SELECT code, "
                 "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
                 + ("(SELECT DISTINCT opter_id AS code FROM settlements WHERE opter_id IS NOT NULL)"
@@ -143,6 +139,25 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
     con.execute("CREATE OR REPLACE TEMP TABLE _dx_idx AS SELECT code, "
                 "(row_number() OVER (ORDER BY code) - 1)::INTEGER AS idx FROM "
                 "(SELECT DISTINCT dise_codg AS code FROM settlements WHERE dise_codg IS NOT NULL)")
+
+
+def _has_operator(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'settlements' "
+        "AND column_name = 'opter_id'").fetchall()[0][0])
+
+
+def claims_from_store(con: duckdb.DuckDBPyConnection, where: str = "TRUE",
+                      params: dict[str, object] | None = None) -> Claims:
+    """Read the effective settlements of the store (those ``where`` selects, SQL on alias
+    ``s`` with named ``params``) into :class:`Claims`.
+
+    The dense numbering is done in SQL (a join on sorted code lists), so only integers cross
+    into Python. Persons and institutions are numbered over the whole store (persons with no
+    settlement keep their number), so indices mean the same thing across projections.
+    """
+    create_index_tables(con)
+    has_operator = _has_operator(con)
     has_hits = has_table(con, "rule_hits")
     con.execute("CREATE OR REPLACE TEMP TABLE _high_setl AS " + (
         "SELECT DISTINCT unnest(setl_ids) AS setl_id FROM rule_hits WHERE severity = 'high'"
@@ -160,7 +175,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
                {POOL_SQL} AS pool, {ACCOUNT_SQL} AS account,
                s.medfee_sumamt::DOUBLE AS medfee,
                h.setl_id IS NOT NULL AS flagged
-        FROM ({effective_settlements_sql()}) s
+        FROM ({effective_settlements_sql(where)}) s
         JOIN _psn_idx p ON p.code = s.psn_no
         JOIN _ins_idx i ON i.code = s.fixmedins_code
         LEFT JOIN _dr_idx d ON d.code = s.dr_codg
@@ -168,7 +183,7 @@ def claims_from_store(con: duckdb.DuckDBPyConnection) -> Claims:
         LEFT JOIN _dx_idx x ON x.code = s.dise_codg
         LEFT JOIN _high_setl h ON h.setl_id = s.setl_id
         ORDER BY s.setl_id
-    """).fetchnumpy()
+    """, params=params or None).fetchnumpy()
     t = np.asarray(cols["t"], dtype=np.int64)
     pool = np.asarray(cols["pool"], dtype=np.float64)
     account = np.asarray(cols["account"], dtype=np.float64)

@@ -17,18 +17,20 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 
 from graph.chains import build_chains
 from graph.claims import claims_from_store, effective_settlements_sql
 from graph.community import Partition, communities_from_edges
-from graph.projection import person_projection_from_claims
+from graph.projection import PersonProjection, person_projection_from_claims
 from graph.ring_candidates import community_ring_candidates, rule_ring_candidates
 from graph.ring_ids import PreviousRing, assign_ring_ids
 from graph.rings import Ring, ring_context_from_store, rings_from_candidates
 from graph.rules import run_rules
-from graph.scoring import DetectionSettings, load_detection_settings
+from graph.scoring import CommunityParams, DetectionSettings, load_detection_settings
 
-__all__ = ["DetectionResult", "detect", "previous_rings", "rings_table_ddl"]
+__all__ = ["DetectionResult", "detect", "previous_rings", "projection_communities",
+           "rings_table_ddl"]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +137,22 @@ def _write(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> No
     """)
 
 
+def projection_communities(
+    projection: PersonProjection, params: CommunityParams,
+    communities: CommunityFinder | None = None,
+) -> tuple[npt.NDArray[np.int64], Partition]:
+    """The persons of the projection (graph node i is person ``nodes[i]``) and their
+    communities, by ``communities`` or else the in-process engine ``params`` name."""
+    nodes = np.unique(np.concatenate([projection.src, projection.dst])).astype(np.int64)
+    edges = (len(nodes), np.searchsorted(nodes, projection.src),
+             np.searchsorted(nodes, projection.dst), projection.weight)
+    if communities is not None:
+        return nodes, communities(*edges, resolution=params.resolution, seed=params.seed)
+    return nodes, communities_from_edges(
+        *edges, engine=params.engine or None,  # type: ignore[arg-type]
+        resolution=params.resolution, seed=params.seed)
+
+
 def detect(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -179,16 +197,7 @@ def detect(
         projection = person_projection_from_claims(claims, st.co_settlement)
         done()
         done = step("communities")
-        nodes = np.unique(np.concatenate([projection.src, projection.dst]))
-        edges = (len(nodes), np.searchsorted(nodes, projection.src),
-                 np.searchsorted(nodes, projection.dst), projection.weight)
-        if communities is not None:
-            partition = communities(*edges, resolution=st.community.resolution,
-                                    seed=st.community.seed)
-        else:
-            partition = communities_from_edges(
-                *edges, engine=st.community.engine or None,  # type: ignore[arg-type]
-                resolution=st.community.resolution, seed=st.community.seed)
+        nodes, partition = projection_communities(projection, st.community, communities)
         done()
         done = step("rings")
         ctx = ring_context_from_store(con, claims, projection)

@@ -23,7 +23,7 @@ import duckdb
 
 from yibao.errors import DataFileError
 
-__all__ = ["Evaluation", "ScenarioResult", "evaluate_store", "load_truth"]
+__all__ = ["Evaluation", "ScenarioResult", "evaluate_rings", "evaluate_store", "load_truth"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,14 @@ def evaluate_store(con: duckdb.DuckDBPyConnection, scenarios: list[dict[str, Any
     ).fetchall()
     resale = {r[0] for r in con.execute(
         "SELECT drug_trac_codg FROM chains WHERE hit_class = 'resale'").fetchall()}
+    return evaluate_rings([(str(r[0]), float(r[1]), list(r[2])) for r in rings], resale,
+                          scenarios)
+
+
+def evaluate_rings(rings: list[tuple[str, float, list[str]]], resale: set[str],
+                   scenarios: list[dict[str, Any]]) -> Evaluation:
+    """Compare flagged ``rings`` (id, score, persons; ranked) and the ``resale`` trace codes
+    found with the planted ``scenarios``."""
     in_ring: dict[str, list[str]] = {}
     for ring_id, _, persons in rings:
         for p in persons:

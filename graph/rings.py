@@ -365,6 +365,7 @@ def _test(ctx: RingContext, cand: RingCandidate, settings: DetectionSettings,
         diagnosis=c.diagnosis[rows].astype(np.int64), at_pharmacy=pharmacy, met=test.met,
         bill_ratio=metrics["median_bill_ratio"], classes=ctx.diagnosis_classes,
         n_persons=len(cand.persons), surname_sharers=int(metrics["surname_sharers"]))
+    found = [e for e in found if e.key in settings.suspicion.explanations]
     best = found[0] if found and found[0].coverage >= settings.suspicion.explained_share \
         else None
     # A community was picked out of every pair that ever co-settled: its p-value is

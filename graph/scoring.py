@@ -11,24 +11,36 @@ features below describe a ring (shown with it, 0..1); they do not set its score.
 from __future__ import annotations
 
 import math
+import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
+from graph.explanations import EXPLANATION_KEYS
 from graph.projection import CoSettlementParams
 from yibao.errors import SettingsError
 
 __all__ = [
     "FEATURES",
+    "HONEST_EXPLANATIONS",
     "CommunityParams",
     "DetectionSettings",
     "Feature",
     "ScoreScale",
     "SuspicionParams",
     "load_detection_settings",
+    "load_profile",
+    "parse_detection_settings",
+    "profile_file",
+    "profile_names",
+    "save_profile",
     "score_from_q",
+    "settings_toml",
 ]
 
 
@@ -74,6 +86,8 @@ FEATURES: tuple[Feature, ...] = (
             "share of settlements that are 门诊慢特病 (医疗类别 14-16), e.g. dialysis"),
 )
 DEFAULTS_PATH = Path(__file__).with_name("detection.toml")
+HONEST_EXPLANATIONS: tuple[str, ...] = tuple(k for k in EXPLANATION_KEYS if k)
+"""Every honest explanation detection can test (see :mod:`graph.explanations`)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,8 @@ class SuspicionParams:
     """Pseudo-count of settlements added to each institution's traffic in the null model."""
     explained_share: float = 0.6
     """An honest explanation clears a ring when it covers this share of its co-settlements."""
+    explanations: tuple[str, ...] = HONEST_EXPLANATIONS
+    """The honest explanations tested (keys of :data:`graph.explanations.EXPLANATION_KEYS`)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,11 @@ def _build(kind: type[Any], values: Mapping[str, Any], section: str) -> Any:
     out = {}
     for key, value in values.items():
         default = getattr(kind(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(f"[{section}] {key} = {value!r}: expected a list of names")
+            out[key] = tuple(value)
+            continue
         accepted = (float, int) if isinstance(default, float) else (type(default),)
         if isinstance(value, bool) or not isinstance(value, accepted):
             raise SettingsError(f"[{section}] {key} = {value!r}: expected "
@@ -171,9 +192,20 @@ def _parse(data: Mapping[str, Any], base: DetectionSettings | None) -> Detection
     if not 0.0 < settings.suspicion.fdr < 1.0:
         raise SettingsError(f"[suspicion] fdr = {settings.suspicion.fdr}: expected a share "
                             "between 0 and 1, e.g. 0.01")
+    unknown_explanations = sorted(set(settings.suspicion.explanations)
+                                  - set(HONEST_EXPLANATIONS))
+    if unknown_explanations:
+        raise SettingsError(f"[suspicion] explanations: unknown {unknown_explanations}; known "
+                            f"are {list(HONEST_EXPLANATIONS)}")
     if settings.suspicion.surprise_full <= 0:
         raise SettingsError("[suspicion] surprise_full must be above 0, e.g. 20")
     return settings
+
+
+def parse_detection_settings(data: Mapping[str, Any]) -> DetectionSettings:
+    """Settings from ``detection.toml``-shaped data with every key given (e.g. what
+    :func:`settings_toml` returns, changed), validated as a file is."""
+    return _parse(data, None)
 
 
 def load_detection_settings(path: Path | None = None) -> DetectionSettings:
@@ -194,3 +226,58 @@ def score_from_q(q: float, surprise_full: float) -> float:
     if q <= 0.0:
         return 1.0
     return round(min(1.0, max(0.0, -math.log10(min(q, 1.0)) / surprise_full)), 4)
+
+
+def settings_toml(settings: DetectionSettings) -> dict[str, dict[str, Any]]:
+    """``settings`` in the layout of ``detection.toml`` (what :func:`load_detection_settings`
+    reads back to the same settings)."""
+    parts: dict[str, Any] = {"co_settlement": settings.co_settlement,
+                             "community": settings.community,
+                             "suspicion": settings.suspicion, "scale": settings.scale}
+    return {name: {f.name: (list(v) if isinstance(v := getattr(part, f.name), tuple) else v)
+                   for f in fields(part)}
+            for name, part in parts.items()}
+
+
+_PROFILE_NAME = re.compile(r"^[\w\-]{1,40}$")
+
+
+def profile_file(folder: Path, name: str) -> Path:
+    """The file of the detection profile ``name`` in ``folder`` (letters, digits, ``_``, ``-``,
+    Chinese characters; at most 40)."""
+    if not _PROFILE_NAME.fullmatch(name):
+        raise SettingsError(f"profile name {name!r}: use up to 40 letters, digits, '_' or '-' "
+                            "(Chinese characters are fine), e.g. 苏州2024-窗口60")
+    return Path(folder) / f"{name}.toml"
+
+
+def save_profile(folder: Path, name: str, settings: DetectionSettings, *,
+                 comment: str = "") -> Path:
+    """Save ``settings`` as the profile ``name`` in ``folder`` (replacing one of that name,
+    atomically) and return its file."""
+    path = profile_file(folder, name)
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    text = header + tomli_w.dumps(settings_toml(settings))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def profile_names(folder: Path) -> list[str]:
+    """The saved profiles in ``folder``, by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.toml") if _PROFILE_NAME.fullmatch(p.stem))
+
+
+def load_profile(folder: Path, name: str) -> DetectionSettings:
+    """The detection settings saved as profile ``name`` in ``folder``."""
+    path = profile_file(folder, name)
+    if not path.exists():
+        known = ", ".join(profile_names(folder)) or "none yet"
+        raise SettingsError(f"no detection profile {name!r} in {folder} (saved: {known}); "
+                            "save one from the workbench's tuning page")
+    return load_detection_settings(path)

@@ -22,9 +22,9 @@ _ENGINES = ["igraph", "networkx", "networkit", "infomap", "leiden-cpm"]
 
 
 def run_detection(db: Path | None, config: Path | None, engine: str | None,
-                  show_progress: bool) -> DetectionResult:
+                  show_progress: bool, profile: str | None = None) -> DetectionResult:
     from graph.detect import detect
-    from graph.scoring import load_detection_settings
+    from graph.scoring import load_detection_settings, load_profile
     from loaders.snapshots import publish_snapshot
     from loaders.store import open_store
 
@@ -33,7 +33,10 @@ def run_detection(db: Path | None, config: Path | None, engine: str | None,
         _fail(f"store {settings.db} does not exist: load data first with "
               f"'yibao load FOLDER --db {settings.db}'")
     try:
-        detection = load_detection_settings(config or settings.detection_config)
+        if profile and config:
+            _fail("give --profile or --config, not both")
+        detection = (load_profile(settings.profiles_path, profile) if profile
+                     else load_detection_settings(config or settings.detection_config))
         with open_store(settings.db, memory_limit=settings.memory_limit,
                         threads=settings.threads) as store:
             say = (lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False)) \
@@ -62,12 +65,15 @@ def _chains_json(db: Path, limit: int | None) -> list[dict[str, Any]]:
               help="存储文件 / store file")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="检测参数 TOML / detection settings (see graph/detection.toml)")
+@click.option("--profile", default=None,
+              help="工作台保存的检测方案 / a detection profile saved on the workbench's tuning "
+                   "page (detection_profiles/NAME.toml beside the store)")
 @click.option("--engine", type=click.Choice(_ENGINES), default=None,
               help="社区发现引擎 / community engine (default: networkit PLM)")
 @click.option("--top", default=15, show_default=True, help="显示前 N 个团伙 / rings to show")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
-def detect_command(db: Path | None, config: Path | None, engine: str | None, top: int,
-                   as_json: bool) -> None:
+def detect_command(db: Path | None, config: Path | None, profile: str | None,
+                   engine: str | None, top: int, as_json: bool) -> None:
     """运行规则、追溯码链条与团伙识别，结果写入存储。
 
     Run the rule base, trace-code chains and ring detection on a store, and store the rules'
@@ -75,7 +81,7 @@ def detect_command(db: Path | None, config: Path | None, engine: str | None, top
     """
     from graph.rings import ring_to_json
 
-    result = run_detection(db, config, engine, show_progress=not as_json)
+    result = run_detection(db, config, engine, show_progress=not as_json, profile=profile)
     settings = _settings(db=db)
     if as_json:
         click.echo(json.dumps({
@@ -84,9 +90,31 @@ def detect_command(db: Path | None, config: Path | None, engine: str | None, top
             "rule_hits": result.rule_hits,
             "rings": [ring_to_json(r) for r in result.rings],
             "chains": _chains_json(settings.db, None),
+            "figures": _figures(settings.db),
         }, ensure_ascii=False, indent=2, default=str))
         return
     print_rings(result, top=top)
+    figures = _figures(settings.db)
+    err.print(f"涉嫌违规基金 / suspicious fund: {figures['suspicious_fund']:,.2f} 元 yuan in "
+              f"{figures['flagged_settlements']:,} 疑点结算 flagged settlements "
+              f"({figures['persons']:,} persons, {figures['institutions']:,} institutions); "
+              f"可疑团伙 / flagged rings {figures['flagged_rings']:,}", highlight=False)
+
+
+def _figures(db: Path) -> dict[str, Any]:
+    """The run's headline figures over all the data, from :mod:`graph.figures` (the overview,
+    the briefing and the plan show the same)."""
+    from graph.figures import flagged_rings, rule_hits_by_rule, suspicious_fund
+    from loaders.store import open_published
+
+    with open_published(db) as store:
+        money = suspicious_fund(store.con, None, None)
+        rings = flagged_rings(store.con, None, None)
+        hits = rule_hits_by_rule(store.con, None, None)
+    return {"suspicious_fund": round(money.fund, 2), "flagged_settlements": money.settlements,
+            "persons": money.persons, "institutions": money.institutions,
+            "flagged_rings": rings.rings, "flagged_ring_persons": rings.persons,
+            "rule_hits_by_rule": hits}
 
 
 def print_rings(result: DetectionResult, *, top: int) -> None:

@@ -116,6 +116,12 @@ class Settings:
         return self.leads_file or self.db.with_name("leads.sqlite")
 
     @property
+    def profiles_path(self) -> Path:
+        """Where named detection profiles are saved (``yibao detect --profile NAME``):
+        ``detection_profiles`` beside the store."""
+        return self.db.with_name("detection_profiles")
+
+    @property
     def signin_state_path(self) -> Path:
         """The sign-in rate limit's state: ``signin_state``, else ``<user file stem>.signin.sqlite``
         beside the user file (``users.signin.sqlite``)."""
