@@ -41,7 +41,7 @@ from typing import Any, Literal, TypeAlias
 
 import duckdb
 
-from graph.claims import pharmacy_sql
+from graph.claims import effective_settlements_sql, pharmacy_sql
 from yibao.errors import SettingsError, StoreError
 
 __all__ = [
@@ -364,9 +364,8 @@ _PREPARE = (
     """CREATE OR REPLACE TEMP TABLE _reversed AS
        SELECT init_setl_id AS setl_id, min(setl_time) AS reversed_at, min(setl_id) AS reversal_id
        FROM settlements WHERE init_setl_id IS NOT NULL GROUP BY 1""",
-    """CREATE OR REPLACE TEMP VIEW _effective AS
-       SELECT * FROM settlements s
-       WHERE s.init_setl_id IS NULL AND s.setl_id NOT IN (SELECT setl_id FROM _reversed)""",
+    # the one definition of an effective settlement (graph.claims), as every figure uses it
+    "CREATE OR REPLACE TEMP VIEW _effective AS " + effective_settlements_sql(),
 )
 
 
@@ -603,8 +602,8 @@ def _impossible_travel(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
     _run(con, f"""CREATE OR REPLACE TEMP TABLE _hits AS
     WITH v AS (
         SELECT s.psn_no, s.setl_id, s.setl_time, s.fixmedins_code, i.lon, i.lat
-        FROM settlements s JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
-        WHERE s.init_setl_id IS NULL AND i.lon IS NOT NULL AND i.lat IS NOT NULL
+        FROM _effective s JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
+        WHERE i.lon IS NOT NULL AND i.lat IS NOT NULL
     ), legs AS (
         SELECT psn_no, lag(setl_id) OVER w AS from_setl, lag(setl_time) OVER w AS from_time,
                lag(fixmedins_code) OVER w AS from_inst, lag(lon) OVER w AS from_lon,
@@ -885,13 +884,13 @@ _INSERT_HITS = """INSERT INTO rule_hits
         FROM _hits
     ), money AS (
         SELECT u.hit_id, min(s.setl_time) AS first_time, max(s.setl_time) AS last_time,
-               coalesce(sum(s.fund_pay_sumamt) FILTER (
-                   WHERE s.init_setl_id IS NULL AND r.setl_id IS NULL), 0)::DOUBLE AS fund_amount,
-               coalesce(sum(s.acct_pay) FILTER (
-                   WHERE s.init_setl_id IS NULL AND r.setl_id IS NULL), 0)::DOUBLE AS acct_amount
+               coalesce(sum(s.fund_pay_sumamt) FILTER (WHERE e.setl_id IS NOT NULL), 0)::DOUBLE
+                   AS fund_amount,
+               coalesce(sum(s.acct_pay) FILTER (WHERE e.setl_id IS NOT NULL), 0)::DOUBLE
+                   AS acct_amount
         FROM (SELECT hit_id, unnest(setl_ids) AS setl_id FROM h) u
         JOIN settlements s ON s.setl_id = u.setl_id
-        LEFT JOIN _reversed r ON r.setl_id = u.setl_id
+        LEFT JOIN _effective e ON e.setl_id = u.setl_id
         GROUP BY u.hit_id
     )
     SELECT h.hit_id, $rule_id, coalesce(c.severity, $severity), h.hit_class, h.subject_kind,

@@ -1,9 +1,11 @@
 """Overview figures: headline numbers, suspicious money and leads by division, rings by pattern.
 
-"Suspicious fund" is the fund money (统筹 + 个人账户) of the settlements that belong to a
-suspicious ring, counted once even when a settlement sits in two rings; it is placed at the
-institution where it was settled. "Leads" (线索) are suspicious rings plus rule hits of high or
-medium severity, each counted once per division it touches.
+Every figure of detection comes from :mod:`graph.figures` (the briefing and the inspection plan
+read the same functions): "suspicious fund" is the fund money (统筹 + 个人账户) of the distinct
+flagged settlements (in a suspicious ring, named by a rule hit that is not ``info``, or in a
+trace-code chain that is not honest), placed at the institution where it was settled. The map's
+"leads" measure counts the detection's findings (suspicious rings and rule hits) with a flagged
+settlement in the division, not the leads ledger.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from dashboards.data.common import (
     division_names,
     period_settlements_sql,
     query_frame,
+)
+from graph.figures import (
+    flagged_rings,
+    flagged_settlements_sql,
+    rule_hits_by_rule,
+    scope_params,
+    suspicious_fund,
 )
 
 __all__ = ["Headline", "division_measures", "headline", "rings_by_pattern"]
@@ -40,31 +49,26 @@ class Headline:
     rule_hits: int
 
 
-def headline(con: duckdb.DuckDBPyConnection, period: Period) -> Headline:
-    """Headline figures for ``period`` (rings and hits that overlap it)."""
-    sql = f"""
-        WITH s AS ({period_settlements_sql()}),
-        sus AS (SELECT ring_id, persons FROM rings WHERE suspicious
-                AND first_time < $p_end AND last_time >= $p_start)
-        SELECT
-          (SELECT count(*) FROM s) AS settlements,
-          (SELECT coalesce(sum({FUND_SQL}), 0) FROM s) AS fund_total,
-          (SELECT count(*) FROM sus) AS suspicious_rings,
-          (SELECT count(DISTINCT p) FROM (SELECT unnest(persons) AS p FROM sus)) AS persons,
-          (SELECT coalesce(sum({FUND_SQL}), 0) FROM s WHERE s.setl_id IN (
-              SELECT rs.setl_id FROM ring_settlements rs JOIN sus USING (ring_id)))
-            AS suspicious_fund,
-          (SELECT count(*) FROM chains WHERE hit_class = 'resale'
-              AND first_time < $p_end AND last_time >= $p_start) AS chains,
-          (SELECT count(*) FROM rule_hits WHERE severity IN ('high', 'medium')
-              AND first_time < $p_end AND last_time >= $p_start) AS hits
-    """
-    r = query_frame(con, sql, period.params).iloc[0]
+def headline(con: duckdb.DuckDBPyConnection, period: Period, within: str | None = None
+             ) -> Headline:
+    """Headline figures for ``period`` at the institutions of the division prefix ``within``
+    (``None``: everywhere); detection's figures from :mod:`graph.figures`."""
+    prefix = within or ""
+    r = query_frame(con, f"""
+        SELECT count(*) AS settlements, coalesce(sum({FUND_SQL}), 0) AS fund_total
+        FROM ({period_settlements_sql()}) s JOIN institutions i USING (fixmedins_code)
+        WHERE starts_with(coalesce(i.admdvs, ''), $prefix)""",
+        {**period.params, "prefix": prefix}).iloc[0]
+    money = suspicious_fund(con, period.start, period.end, prefix)
+    rings = flagged_rings(con, period.start, period.end, prefix)
+    chains = query_frame(con, f"""
+        SELECT count(DISTINCT item) AS n FROM ({flagged_settlements_sql(con)})
+        WHERE kind = 'chain'""", scope_params(period.start, period.end, prefix)).iloc[0]["n"]
     return Headline(
         settlements=int(r["settlements"]), fund_total=float(r["fund_total"]),
-        suspicious_rings=int(r["suspicious_rings"]), suspicious_persons=int(r["persons"]),
-        suspicious_fund=float(r["suspicious_fund"]), resale_chains=int(r["chains"]),
-        rule_hits=int(r["hits"]),
+        suspicious_rings=rings.rings, suspicious_persons=rings.persons,
+        suspicious_fund=money.fund, resale_chains=int(chains),
+        rule_hits=sum(rule_hits_by_rule(con, period.start, period.end, prefix).values()),
     )
 
 
@@ -83,54 +87,43 @@ def division_measures(con: duckdb.DuckDBPyConnection, period: Period, *,
     div = _division_expr(level)
     sql = f"""
         WITH s AS ({period_settlements_sql()}),
-        sus AS (SELECT ring_id, institutions FROM rings WHERE suspicious
-                AND first_time < $p_end AND last_time >= $p_start),
-        sus_setl AS (SELECT DISTINCT rs.setl_id FROM ring_settlements rs JOIN sus USING (ring_id)),
+        flagged AS ({flagged_settlements_sql(con)}),
         base AS (
-            SELECT {div} AS code, count(*) AS settlements, sum({FUND_SQL}) AS fund,
-                   sum(CASE WHEN ss.setl_id IS NOT NULL THEN {FUND_SQL} ELSE 0 END)
-                       AS suspicious_fund
+            SELECT {div} AS code, count(*) AS settlements, sum({FUND_SQL}) AS fund
             FROM s JOIN institutions i USING (fixmedins_code)
-            LEFT JOIN sus_setl ss ON ss.setl_id = s.setl_id
             GROUP BY 1),
-        ring_div AS (
-            SELECT DISTINCT {div} AS code, sus.ring_id AS lead
-            FROM sus, unnest(sus.institutions) AS u(code)
-            JOIN institutions i ON i.fixmedins_code = u.code),
-        hit_div AS (
-            SELECT DISTINCT {div} AS code, h.hit_id AS lead
-            FROM rule_hits h, unnest(h.institutions) AS u(code)
-            JOIN institutions i ON i.fixmedins_code = u.code
-            WHERE h.severity IN ('high', 'medium')
-              AND h.first_time < $p_end AND h.last_time >= $p_start),
-        leads AS (
-            SELECT code, count(*) AS leads,
-                   count(*) FILTER (WHERE lead IN (SELECT ring_id FROM sus)) AS rings
-            FROM (SELECT * FROM ring_div UNION ALL SELECT * FROM hit_div) GROUP BY code)
-        SELECT b.code, b.settlements, b.fund, b.suspicious_fund,
-               coalesce(l.leads, 0) AS leads, coalesce(l.rings, 0) AS rings
-        FROM base b LEFT JOIN leads l USING (code)
+        money AS (
+            SELECT {div} AS code, sum(fund) AS suspicious_fund
+            FROM (SELECT DISTINCT setl_id, admdvs, fund FROM flagged) i GROUP BY 1),
+        findings AS (
+            SELECT {div} AS code, count(DISTINCT item) AS leads,
+                   count(DISTINCT item) FILTER (WHERE kind = 'ring') AS rings
+            FROM flagged i WHERE kind IN ('ring', 'hit') GROUP BY 1)
+        SELECT b.code, b.settlements, b.fund, coalesce(m.suspicious_fund, 0) AS suspicious_fund,
+               coalesce(f.leads, 0) AS leads, coalesce(f.rings, 0) AS rings
+        FROM base b LEFT JOIN money m USING (code) LEFT JOIN findings f USING (code)
         WHERE $within IS NULL OR starts_with(b.code, $within)
-        ORDER BY b.suspicious_fund DESC, b.code
+        ORDER BY suspicious_fund DESC, b.code
     """
-    frame = query_frame(con, sql, {**period.params, "within": within})
+    frame = query_frame(con, sql, {**period.params, **scope_params(period.start, period.end),
+                                   "within": within})
     names = division_names()
     frame.insert(1, "name", frame["code"].map(names).fillna(frame["code"]))
     return frame
 
 
-def rings_by_pattern(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Suspicious rings per pattern overlapping ``period``: ``pattern``, ``rings``, ``persons``,
-    ``fund`` (the rings' fund money inside the period)."""
+def rings_by_pattern(con: duckdb.DuckDBPyConnection, period: Period,
+                     within: str | None = None) -> pd.DataFrame:
+    """Suspicious rings per pattern with a flagged settlement in ``period`` (and division
+    prefix ``within``): ``pattern``, ``rings``, ``persons`` (members, summed over rings),
+    ``fund`` (their flagged settlements' fund money in scope)."""
     sql = f"""
-        WITH s AS ({period_settlements_sql()}),
-        sus AS (SELECT ring_id, pattern, persons FROM rings WHERE suspicious
-                AND first_time < $p_end AND last_time >= $p_start),
-        money AS (SELECT rs.ring_id, sum({FUND_SQL}) AS fund
-                  FROM ring_settlements rs JOIN s ON s.setl_id = rs.setl_id GROUP BY 1)
-        SELECT pattern, count(*) AS rings, sum(len(persons)) AS persons,
+        WITH f AS (SELECT DISTINCT ring_id, setl_id, fund FROM ({flagged_settlements_sql(con)})
+                   WHERE kind = 'ring'),
+        money AS (SELECT ring_id, sum(fund) AS fund FROM f GROUP BY 1)
+        SELECT r.pattern, count(*) AS rings, sum(len(r.persons)) AS persons,
                coalesce(sum(m.fund), 0) AS fund
-        FROM sus LEFT JOIN money m USING (ring_id)
-        GROUP BY pattern ORDER BY fund DESC
+        FROM money m JOIN rings r USING (ring_id)
+        GROUP BY r.pattern ORDER BY fund DESC, r.pattern
     """
-    return query_frame(con, sql, period.params)
+    return query_frame(con, sql, scope_params(period.start, period.end, within or ""))

@@ -181,36 +181,28 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | Non
 
 def _scope_tables(con: duckdb.DuckDBPyConnection, period: Period | None, region: Region) -> None:
     """Temp tables ``_brief_setl`` (effective settlements in scope) and ``_brief_hits`` (their
-    suspicious ones, one row per violation key and ring)."""
+    flagged ones, :func:`graph.figures.flagged_settlements_sql`: one row per piece of evidence,
+    with its violation key and ring)."""
     from graph.claims import effective_settlements_sql
+    from graph.figures import flagged_settlements_sql, scope_params
     from graph.money import FUND_SQL
 
-    where = "TRUE"
-    if period is not None:
-        where = (f"s.setl_time >= DATE '{period.start.isoformat()}' "
-                 f"AND s.setl_time < DATE '{period.end_exclusive.isoformat()}'")
+    start = period.start if period is not None else None
+    end = period.end_exclusive - timedelta(days=1) if period is not None else None
+    params = scope_params(start, end, region.prefix)
+    where = ("($f_start IS NULL OR s.setl_time >= $f_start) "
+             "AND ($f_end IS NULL OR s.setl_time < $f_end)")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _brief_setl AS
         SELECT s.setl_id, s.psn_no, s.fixmedins_code, i.admdvs, s.setl_time,
                {FUND_SQL} AS fund
         FROM ({effective_settlements_sql(where)}) s
         JOIN institutions i USING (fixmedins_code)
-        WHERE starts_with(i.admdvs, $prefix)""", {"prefix": region.prefix})
-    parts = []
-    if _has(con, "rings") and _has(con, "ring_settlements"):
-        parts.append("""SELECT rs.setl_id, r.pattern AS violation, r.ring_id
-                        FROM ring_settlements rs JOIN rings r USING (ring_id)
-                        WHERE r.suspicious""")
-    if _has(con, "rule_hits"):
-        parts.append("""SELECT DISTINCT unnest(setl_ids) AS setl_id, rule_id AS violation,
-                               NULL::VARCHAR AS ring_id
-                        FROM rule_hits WHERE severity <> 'info'""")
-    flags = " UNION ALL ".join(parts) or ("SELECT NULL::VARCHAR AS setl_id, NULL::VARCHAR AS "
-                                          "violation, NULL::VARCHAR AS ring_id WHERE FALSE")
+        WHERE starts_with(coalesce(i.admdvs, ''), $f_prefix)""", params)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _brief_hits AS
-        SELECT f.violation, f.ring_id, s.*
-        FROM ({flags}) f JOIN _brief_setl s USING (setl_id)""")
+        SELECT violation, ring_id, setl_id, psn_no, fixmedins_code, admdvs, setl_time, fund
+        FROM ({flagged_settlements_sql(con)})""", params)
 
 
 def _trend(con: duckdb.DuckDBPyConnection, period: Period, unit: TrendUnit

@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from graph.figures import HONEST_CHAIN_CLASSES
 from yibao.divisions import division, divisions_frame, is_known_division
 from yibao.errors import PlanError
 
@@ -81,39 +82,22 @@ HIT_WEIGHTS = {"high": 0.3, "medium": 0.15, "low": 0.05}
 CHAIN_WEIGHT = 0.2
 """Chance that one dishonest trace-code chain through the institution implicates it."""
 
-HONEST_CHAIN_CLASSES = ("refund", "split_pack")
-"""Chain classes that detection explains as honest; they flag nothing."""
-
 TWO_DAY_LEVELS = ("01", "02", "03", "04", "05", "06", "07")
 """``hosp_lv`` codes of 三级 and 二级 hospitals: a visit takes 2 team-days."""
 
-_FLAGGED_SQL = """
-WITH evidence AS (
-    SELECT 'ring' AS kind, r.ring_id AS item,
-           coalesce(1 - try_cast(json_extract(r.metrics, '$.q_value') AS DOUBLE), r.score)
-               AS score, NULL::VARCHAR AS severity, rs.setl_id
-    FROM rings r JOIN ring_settlements rs USING (ring_id)
-    WHERE r.suspicious
-    UNION ALL
-    SELECT 'hit', h.hit_id, NULL, h.severity, unnest(h.setl_ids)
-    FROM rule_hits h
-    WHERE h.severity <> 'info' AND h.rule_id <> 'TRACE_REUSE'
-    UNION ALL
-    SELECT 'chain', c.drug_trac_codg, NULL, NULL, unnest(c.setl_ids)
-    FROM chains c
-    WHERE c.hit_class NOT IN (SELECT unnest($honest::VARCHAR[]))
-), flagged AS (
-    SELECT e.kind, e.item, e.score, e.severity, e.setl_id, s.fixmedins_code,
-           {fund} AS fund
-    FROM evidence e JOIN settlements s USING (setl_id)
-    WHERE ($start IS NULL OR s.setl_time >= $start) AND ($end IS NULL OR s.setl_time < $end)
-), per_institution AS (
+_CANDIDATES_SQL = """
+WITH flagged AS ({flagged}),
+per_institution AS (
     SELECT fixmedins_code,
-           coalesce(max(score), 0.0) AS ring_score,
+           coalesce(max(confidence), 0.0) AS ring_score,
            count(DISTINCT item) FILTER (WHERE kind = 'ring') AS n_rings,
-           count(DISTINCT item) FILTER (WHERE kind = 'hit' AND severity = 'high') AS n_high,
-           count(DISTINCT item) FILTER (WHERE kind = 'hit' AND severity = 'medium') AS n_medium,
-           count(DISTINCT item) FILTER (WHERE kind = 'hit' AND severity = 'low') AS n_low,
+           -- a TRACE_REUSE hit is one trace-code chain, counted as a chain
+           count(DISTINCT item) FILTER (WHERE kind = 'hit' AND severity = 'high'
+                                        AND violation <> 'TRACE_REUSE') AS n_high,
+           count(DISTINCT item) FILTER (WHERE kind = 'hit' AND severity = 'medium'
+                                        AND violation <> 'TRACE_REUSE') AS n_medium,
+           count(DISTINCT item) FILTER (WHERE kind = 'hit' AND severity = 'low'
+                                        AND violation <> 'TRACE_REUSE') AS n_low,
            count(DISTINCT item) FILTER (WHERE kind = 'chain') AS n_chains
     FROM flagged GROUP BY fixmedins_code
 ), amounts AS (
@@ -127,9 +111,10 @@ SELECT i.fixmedins_code, i.fixmedins_name, i.fixmedins_type, i.hosp_lv, i.admdvs
 FROM per_institution p
 JOIN amounts a USING (fixmedins_code)
 JOIN institutions i USING (fixmedins_code)
-WHERE $prefix IS NULL OR starts_with(i.admdvs, $prefix)
 ORDER BY i.fixmedins_code
 """
+"""Per institution with a flagged settlement (:func:`graph.figures.flagged_settlements_sql`,
+the definition the overview and the briefing use): evidence counts and the amount."""
 
 
 def city_of(code: str) -> str:
@@ -210,13 +195,14 @@ def candidates_from_store(
             f"the store has no detection results (missing tables: {', '.join(missing)}): "
             "run 'yibao detect --db STORE' first"
         )
-    from graph.money import FUND_SQL
+    from graph.figures import flagged_settlements_sql, scope_params
 
     start, end = _period_bounds(period)
     raw = con.execute(
-        _FLAGGED_SQL.replace("{fund}", FUND_SQL),
-        {"honest": list(HONEST_CHAIN_CLASSES), "start": start, "end": end,
-         "prefix": _region_prefix(region)},
+        _CANDIDATES_SQL.replace("{flagged}", flagged_settlements_sql(con)),
+        scope_params(start.date() if start else None,
+                     (end - timedelta(days=1)).date() if end else None,
+                     _region_prefix(region) or ""),
     ).fetchdf()
     return _candidates_frame(raw)
 
