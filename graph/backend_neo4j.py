@@ -142,7 +142,7 @@ class Neo4jBackend(GraphBackend):
                                 "bolt://HOST:7687 or neo4j://HOST:7687") from exc
         runner = QueryRunner(driver, settings.neo4j_database, target=f"the Neo4j server {uri}")
         try:
-            runner.run("read/ping")
+            runner.run("read/ping", retry=False)  # fails fast: no retries of a dead server
         except BackendUnavailableError as exc:
             driver.close()
             raise _unavailable(uri, exc.__cause__ or exc) from exc

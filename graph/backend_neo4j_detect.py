@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from queries.runner import Runner
+from queries.runner import Runner, Transaction
 from yibao.settings import Settings
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def push_results(runner: Runner, con: duckdb.DuckDBPyConnection) -> dict[str, in
         ("detect/chain_links_persons", link_rows["person"]),
         ("detect/create_rule_hits", hits),
     )
-    with runner.transaction("write detection results") as tx:
+    def replace_results(tx: Transaction) -> None:  # all of the run's results or none
         tx.run("detect/delete_results")
         tx.run("detect/delete_chain_links")
         for name, rows in writes:
@@ -152,6 +152,8 @@ def push_results(runner: Runner, con: duckdb.DuckDBPyConnection) -> dict[str, in
                 tx.run(name, {"rows": batch})
         if run:
             tx.run("detect/create_detect_run", {"row": run[0]})
+
+    runner.write("write detection results", replace_results)
     written = {"rings": len(rings), "ring_members": len(members),
                "ring_settlements": len(included), "chains": len(chains),
                "chain_links": len(links), "rule_hits": len(hits)}

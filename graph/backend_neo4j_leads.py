@@ -241,9 +241,9 @@ class Neo4jLedger(LeadLedger):
 
     def _write(self, work: Callable[[LedgerTransaction], T]) -> T:
         for attempt in range(1, RETRIES + 1):
-            try:
-                with self._transaction() as tx:
-                    return work(tx)
+            try:  # a managed transaction: the driver also runs it again on a transient error
+                return self.runner.write("leads ledger write",
+                                         lambda tx: work(_Tx(tx, self.ledger_name)))
             except BackendError as exc:
                 if attempt == RETRIES or not _collided(exc):
                     raise

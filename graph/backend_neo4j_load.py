@@ -25,7 +25,7 @@ import duckdb
 
 from graph.backend import LoadSummary, Progress, StepLoad
 from loaders.contract import TABLES
-from queries.runner import Record, Runner, query_names
+from queries.runner import Record, Runner, Transaction, query_names
 from yibao.errors import BackendLoadError, BackendUnavailableError
 from yibao.settings import Settings
 
@@ -142,11 +142,13 @@ class _Pusher:
 
     def _commit(self, step: LoadStep, batch: Sequence[dict[str, Any]], after: Any, done: int,
                 fingerprint: str, total: int) -> None:
+        def push(tx: Transaction) -> None:  # a batch and its checkpoint, together or not
+            for name in step.queries:
+                tx.run(name, {"rows": batch})
+            tx.run("load/checkpoint", self._mark(step, after, done, fingerprint, False))
+
         try:
-            with self.runner.transaction(f"push {step.name}") as tx:
-                for name in step.queries:
-                    tx.run(name, {"rows": batch})
-                tx.run("load/checkpoint", self._mark(step, after, done, fingerprint, False))
+            self.runner.write(f"push {step.name}", push)
         except BackendUnavailableError as exc:
             kept = ", ".join(f"{k} {v:,}" for k, v in self.committed.items())
             raise BackendLoadError(

@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from yibao.errors import (
     BackendAuthError,
@@ -38,6 +38,7 @@ __all__ = ["APP", "QueryRunner", "Record", "Runner", "Transaction", "query_names
 log = logging.getLogger(__name__)
 
 APP = "yibao-graph"
+T = TypeVar("T")
 Record = dict[str, Any]
 Params = Mapping[str, Any]
 
@@ -105,9 +106,15 @@ class Runner(Protocol):
 
     def transaction(self, label: str) -> AbstractContextManager[Transaction]: ...
 
+    def write(self, label: str, work: Callable[[Transaction], T]) -> T: ...
+
+
+_READS = ("read/", "pull/")
+"""Query folders that only read (run with ``execute_read``)."""
 
 class _Tx:
-    def __init__(self, runner: QueryRunner, tx: neo4j.Transaction) -> None:
+    def __init__(self, runner: QueryRunner, tx: neo4j.Transaction | neo4j.ManagedTransaction
+                 ) -> None:
         self._runner = runner
         self._tx = tx
 
@@ -129,16 +136,41 @@ class QueryRunner:
         self.timeout = timeout
         self.target = target
 
-    def run(self, name: str, params: Params | None = None) -> list[Record]:
-        """Run query ``name`` in its own (auto-commit) transaction; its rows as dicts."""
-        from neo4j import Query
+    def run(self, name: str, params: Params | None = None, *, retry: bool = True
+            ) -> list[Record]:
+        """Run query ``name`` in its own managed transaction (the driver's ``execute_read`` for
+        ``read/`` and ``pull/`` queries, ``execute_write`` for the others, which run it again
+        on a transient error); its rows as dicts. ``retry=False``: once, in an auto-commit
+        transaction (a connection check that must fail fast)."""
+        from neo4j import Query, unit_of_work
 
-        def go(text: str) -> Any:
-            query = Query(text, metadata={"app": APP, "query": name}, timeout=self.timeout)
-            return session.run(query, dict(params or {}))
+        if not retry:
+            with self._errors(name), self.driver.session(database=self.database) as session:
+                return self._timed(name, lambda text: session.run(
+                    Query(text, metadata={"app": APP, "query": name}, timeout=self.timeout),
+                    dict(params or {})))
+
+        @unit_of_work(metadata={"app": APP, "query": name}, timeout=self.timeout)
+        def work(tx: neo4j.ManagedTransaction) -> list[Record]:
+            return self._timed(name, lambda text: tx.run(text, dict(params or {})))
 
         with self._errors(name), self.driver.session(database=self.database) as session:
-            return self._timed(name, go)
+            if name.startswith(_READS):
+                return session.execute_read(work)
+            return session.execute_write(work)
+
+    def write(self, label: str, work: Callable[[Transaction], T]) -> T:
+        """``work(tx)`` in one managed write transaction tagged ``label``: committed when it
+        returns, rolled back when it raises, and run again (by the driver) after a transient
+        error, so ``work`` must read what it needs inside ``tx`` and have no other effect."""
+        from neo4j import unit_of_work
+
+        @unit_of_work(metadata={"app": APP, "transaction": label}, timeout=self.timeout)
+        def managed(tx: neo4j.ManagedTransaction) -> T:
+            return work(_Tx(self, tx))
+
+        with self._errors(label), self.driver.session(database=self.database) as session:
+            return session.execute_write(managed)
 
     def stream(self, name: str, params: Params | None = None, *,
                chunk_rows: int = 10_000) -> Iterator[list[Record]]:

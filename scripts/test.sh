@@ -16,7 +16,10 @@ if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null \
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+# the exact versions of requirements.lock (bash scripts/lock.sh regenerates it), then the
+# project itself without resolving again
+.venv/bin/python -m pip install --quiet -r requirements.lock
+.venv/bin/python -m pip install --quiet --no-deps -e .
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/pytest "$@"

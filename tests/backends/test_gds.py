@@ -5,7 +5,7 @@ runner, since no server here has GDS)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,9 @@ class FakeGdsRunner:
     @contextmanager
     def transaction(self, label: str) -> Iterator[Transaction]:
         yield self
+
+    def write(self, label: str, work: Callable[[Transaction], Any]) -> Any:
+        return work(self)
 
 
 def test_gds_version_reads_the_gds_column() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -61,8 +62,17 @@ class _RecordingSession:
         return None
 
     def run(self, query: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if isinstance(query, str):  # inside a managed transaction: the unit of work's tags
+            query = SimpleNamespace(text=query, metadata=self.unit.metadata,
+                                    timeout=self.unit.timeout)
         self.log.append((query, params))
         return [{"one": 1}]
+
+    def execute_read(self, work: Any) -> Any:
+        self.unit = work
+        return work(self)
+
+    execute_write = execute_read
 
 
 class _RecordingDriver:
