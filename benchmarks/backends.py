@@ -33,8 +33,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from backends.base import Expansion, GraphBackend, Node
 from benchmarks.load import DATA_ROOT, _ensure_data
-from graph.backend import Expansion, GraphBackend, Node
 
 CONTRACT_TABLES = ("institutions", "persons", "practitioners", "settlements", "fee_details")
 
@@ -87,8 +87,8 @@ def _measure(backend: GraphBackend, ring_ids: list[str], centres: dict[str, list
 
 def run(scale: int, seed: int, samples: int, heap: str, env_server: bool) -> dict[str, Any]:
     """Every figure of the benchmark, as a dict."""
-    from graph.backend_embedded import EmbeddedBackend
-    from graph.backend_neo4j import Neo4jBackend
+    from backends.embedded import EmbeddedBackend
+    from backends.neo4j import Neo4jBackend
     from loaders.load import load_folder
     from loaders.store import open_store
     from tools.arcadedb_server import start_arcadedb

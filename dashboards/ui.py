@@ -29,17 +29,18 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from backends.base import GraphBackend
 from dashboards.audit import append_audit
 from dashboards.auth import User, credential, read_users
 from dashboards.data.common import Period, data_period, has_detection, open_read_only
 from dashboards.i18n import Lang, t
 from dashboards.sessions import COOKIE, LIFETIME_SECONDS, SessionKeys
-from graph.backend import GraphBackend, open_backend
 from loaders.snapshots import Snapshot, current_snapshot, reading_path
 from yibao.errors import BackendAuthError, BackendUnavailableError
-from yibao.leads import LeadLedger, open_ledger
+from yibao.leads import LeadLedger
 from yibao.masking import Personal, mask_frame, mask_value
 from yibao.settings import Settings
+from yibao.stores import open_backend, open_ledger
 
 __all__ = [
     "RETRY_SECONDS",

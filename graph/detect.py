@@ -165,7 +165,7 @@ def detect(
 
     ``engine`` overrides the community engine of ``settings`` (``networkit``, ``igraph``,
     ``networkx``; default: the fastest installed); ``communities`` replaces the in-process
-    engines altogether (e.g. Neo4j GDS, :mod:`graph.backend_neo4j_gds`).
+    engines altogether (e.g. Neo4j GDS, :mod:`backends.neo4j_gds`).
     """
     st = settings or load_detection_settings()
     if engine:

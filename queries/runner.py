@@ -145,10 +145,12 @@ class QueryRunner:
         from neo4j import Query, unit_of_work
 
         if not retry:
+            def once(text: str) -> Any:
+                query = Query(text, metadata={"app": APP, "query": name}, timeout=self.timeout)
+                return session.run(query, dict(params or {}))
+
             with self._errors(name), self.driver.session(database=self.database) as session:
-                return self._timed(name, lambda text: session.run(
-                    Query(text, metadata={"app": APP, "query": name}, timeout=self.timeout),
-                    dict(params or {})))
+                return self._timed(name, once)
 
         @unit_of_work(metadata={"app": APP, "query": name}, timeout=self.timeout)
         def work(tx: neo4j.ManagedTransaction) -> list[Record]:

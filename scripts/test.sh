@@ -22,4 +22,5 @@ fi
 .venv/bin/python -m pip install --quiet --no-deps -e .
 .venv/bin/ruff check .
 .venv/bin/mypy
+.venv/bin/lint-imports  # the layers of pyproject.toml [tool.importlinter]
 .venv/bin/pytest "$@"

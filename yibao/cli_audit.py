@@ -92,8 +92,8 @@ def checkpoint_command(anchor: Path | None, db: Path | None) -> None:
     """
     from dataclasses import replace
 
-    from yibao.leads import open_ledger
     from yibao.leads.seal import SealOptions, checkpoint_ledger, load_key
+    from yibao.stores import open_ledger
 
     settings = _settings(db=db)
     seal = SealOptions.from_settings(settings)

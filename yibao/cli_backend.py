@@ -19,8 +19,8 @@ from yibao._cli_common import CONTEXT, _fail, _progress, _settings, err
 from yibao.errors import YibaoError
 
 if TYPE_CHECKING:
-    from graph.backend import LoadSummary
-    from graph.backend_neo4j import Neo4jBackend
+    from backends.base import LoadSummary
+    from backends.neo4j import Neo4jBackend
 
 __all__ = ["graph_group"]
 
@@ -28,8 +28,8 @@ _ENGINES = ["networkit", "igraph", "networkx", "infomap", "leiden-cpm", "gds"]
 
 
 def _connect(db: Path | None = None) -> Neo4jBackend:
-    from graph.backend import open_backend
-    from graph.backend_neo4j import Neo4jBackend
+    from backends.neo4j import Neo4jBackend
+    from yibao.stores import open_backend
 
     settings = _settings(db=db)
     try:

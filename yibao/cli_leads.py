@@ -44,7 +44,7 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="输出 JSON / prin
 
 @contextmanager
 def _ledger(db: Path | None, leads_file: Path | None) -> Iterator[LeadLedger]:
-    from yibao.leads import open_ledger
+    from yibao.stores import open_ledger
 
     settings = _settings(db=db, leads_file=leads_file)
     try:

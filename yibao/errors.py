@@ -7,10 +7,7 @@ say how to fix the problem.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from yibao.leads.model import LeadEvent
+from typing import Any
 
 __all__ = [
     "BackendAuthError",
@@ -179,7 +176,7 @@ class LeadConflictError(LeadError):
     :class:`yibao.leads.model.LeadEvent`, oldest first: who, when, what)."""
 
     def __init__(self, message: str, *, lead_id: str, expected_version: int | None = None,
-                 current_version: int | None = None, changes: tuple[LeadEvent, ...] = (),
+                 current_version: int | None = None, changes: tuple[Any, ...] = (),
                  reason: str | None = None, state: str | None = None, field: str | None = None,
                  value: object = None) -> None:
         super().__init__(message, reason=reason, lead_id=lead_id, state=state, field=field,
@@ -187,7 +184,7 @@ class LeadConflictError(LeadError):
         self.lead_id: str = lead_id
         self.expected_version = expected_version
         self.current_version = current_version
-        self.changes = tuple(changes)
+        self.changes = tuple(changes)  # LeadEvent (yibao.leads.model), above this kernel
 
 
 class LedgerImportError(LeadError):

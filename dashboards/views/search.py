@@ -18,12 +18,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from backends.base import Expansion, Window
 from dashboards import ui
 from dashboards.data import search as data
 from dashboards.data.rings import rings_of
 from dashboards.figures.network import network_figure, network_layout, network_table
 from dashboards.i18n import pattern_label, t, text
-from graph.backend import Expansion, Window
 from loaders.codes import code_tables
 
 L = {

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.backend_embedded import EmbeddedBackend
-from graph.backend_neo4j import Neo4jBackend
+from backends.embedded import EmbeddedBackend
+from backends.neo4j import Neo4jBackend
 from loaders.load import load_folder
 from loaders.store import open_store
 from yibao.settings import Settings

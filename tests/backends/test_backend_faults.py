@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.backend import open_backend
-from graph.backend_neo4j import Neo4jBackend
+from backends.neo4j import Neo4jBackend
 from loaders.store import open_store
 from tests.backends.conftest import BoltServer, neo4j_settings, start_test_server
 from yibao.errors import (
@@ -25,6 +24,7 @@ from yibao.errors import (
     BackendUnavailableError,
 )
 from yibao.settings import Settings
+from yibao.stores import open_backend
 
 BASE = ("Institution", "Person", "Practitioner", "Settlement", "FeeDetail", "TraceCode",
         "SETTLED", "AT", "ATTENDED_BY", "WORKS_AT", "REVERSES", "HAS_FEE", "CARRIES")
@@ -108,7 +108,7 @@ def test_server_killed_mid_load_then_resume(own_server: object, synthetic_store:
             own_server.kill()
 
     backend = Neo4jBackend.connect(settings)
-    from graph.backend_neo4j_load import push_store
+    from backends.neo4j_load import push_store
 
     with pytest.raises(BackendLoadError, match=r"stopped in step 'settlements' after 4,000 of "
                        r"[\d,]+ rows.*institutions [\d,]+, persons [\d,]+, practitioners "

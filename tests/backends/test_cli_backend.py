@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graph.backend_neo4j import Neo4jBackend
+from backends.neo4j import Neo4jBackend
 from tests.backends.conftest import BoltServer
 from yibao.cli import cli
 

@@ -15,9 +15,9 @@ from datetime import datetime
 import networkx as nx
 import pytest
 
-from graph.backend import Expansion, GraphBackend, Node, Window
-from graph.backend_embedded import EmbeddedBackend
-from graph.backend_neo4j import Neo4jBackend
+from backends.base import Expansion, GraphBackend, Node, Window
+from backends.embedded import EmbeddedBackend
+from backends.neo4j import Neo4jBackend
 from graph.rings import Ring
 
 pytestmark = pytest.mark.slow

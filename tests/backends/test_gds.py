@@ -14,8 +14,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from graph.backend_neo4j import Neo4jBackend
-from graph.backend_neo4j_gds import communities_from_edges_gds, detect_with_gds, gds_version
+from backends.neo4j import Neo4jBackend
+from backends.neo4j_gds import communities_from_edges_gds, detect_with_gds, gds_version
 from loaders.store import open_store
 from queries.runner import Record, Transaction, query_text
 from yibao.errors import BackendError

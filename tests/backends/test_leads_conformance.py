@@ -22,16 +22,17 @@ from typing import Any
 
 import pytest
 
-from graph.backend_embedded import EmbeddedBackend
-from graph.backend_neo4j import Neo4jBackend
-from graph.backend_neo4j_leads import Neo4jLedger
+from backends.embedded import EmbeddedBackend
+from backends.neo4j import Neo4jBackend
 from tests.backends.conftest import BoltServer
 from yibao.errors import LeadConflictError, LeadError
-from yibao.leads import LeadDraft, LeadEdit, LeadFilter, LeadLedger, open_ledger
+from yibao.leads import LeadDraft, LeadEdit, LeadFilter, LeadLedger
 from yibao.leads.excel import export_workbook, import_workbook
 from yibao.leads.from_detection import leads_from_store
+from yibao.leads.neo4j_ledger import Neo4jLedger
 from yibao.leads.seal import SealOptions
 from yibao.leads.sqlite_ledger import SqliteLedger
+from yibao.stores import open_backend, open_ledger
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +64,10 @@ def neo4j_ledger(bolt_server: BoltServer, tmp_path: Path
     _wipe_ledger(bolt_server)
     clock = Clock()
     seal = SealOptions(tmp_path / "ledger.key", tmp_path / "audit.jsonl")
-    ledger = Neo4jLedger.connect(bolt_server.settings, clock=clock, seal=seal)
+    server = open_backend(bolt_server.settings, "neo4j")
+    ledger = Neo4jLedger(server.runner, clock=clock, seal=seal)  # type: ignore[attr-defined]
     yield ledger, clock
-    ledger.close()
+    server.close()
 
 
 def _draft(n: int, **extra: Any) -> LeadDraft:
@@ -307,15 +309,15 @@ def test_neo4j_import_failing_on_a_row_saves_nothing(
 def test_open_ledger_follows_the_backend(bolt_server: BoltServer, tmp_path: Path) -> None:
     with Neo4jBackend.connect(bolt_server.settings) as backend:
         assert "leads" in backend.capabilities
-        ledger = backend.ledger()
+        ledger = open_ledger(backend=backend)
         assert isinstance(ledger, Neo4jLedger)
         assert isinstance(open_ledger(backend=backend), Neo4jLedger)
         ledger.close()  # shares the backend's connection: closing it leaves the backend open
-        assert backend.ledger().leads() == ledger.leads()
+        assert open_ledger(backend=backend).leads() == ledger.leads()
     with open_ledger(bolt_server.settings) as own:
         assert isinstance(own, Neo4jLedger)
     embedded = EmbeddedBackend(tmp_path / "store.duckdb")
     assert "leads" in embedded.capabilities
-    local = embedded.ledger()
+    local = open_ledger(backend=embedded)
     assert isinstance(local, SqliteLedger)
     assert local.path == tmp_path / "leads.sqlite"

@@ -22,7 +22,7 @@ from pathlib import Path
 from queries.runner import query_names
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("graph", "queries", "yibao", "loaders", "dashboards", "benchmarks", "tools")
+PACKAGES = ("graph", "queries", "backends", "yibao", "loaders", "dashboards", "benchmarks", "tools")
 CYPHER = re.compile(r"\b(MATCH|MERGE|UNWIND|DETACH)\b|\bCALL\s+[a-z]+\.|\)-\[|\]->\(|"
                     r"\bCREATE\s+(CONSTRAINT|INDEX)\b.*\bFOR\s*\(")
 NAME = re.compile(r"(schema|load|read|pull|detect|gds|leads)/[a-z][a-z0-9_]*")
@@ -62,7 +62,7 @@ def _building(node: ast.AST) -> bool:
 
 def test_the_scan_sees_the_backend_modules() -> None:
     scanned = {p.relative_to(ROOT).as_posix() for p, _ in _modules()}
-    assert {"graph/backend_neo4j.py", "graph/backend_neo4j_load.py", "queries/runner.py",
+    assert {"backends/neo4j.py", "backends/neo4j_load.py", "queries/runner.py",
             "yibao/cli_backend.py", "tools/arcadedb_server.py"} <= scanned
 
 

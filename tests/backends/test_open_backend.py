@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.backend import Window, open_backend, shortest_path_in
-from graph.backend_embedded import EmbeddedBackend
+from backends.base import Window, shortest_path_in
+from backends.embedded import EmbeddedBackend
 from yibao.errors import BackendError, BackendUnavailableError, SettingsError
 from yibao.settings import Settings
+from yibao.stores import open_backend
 
 
 def test_embedded_is_the_default(tmp_path: Path) -> None:
@@ -61,7 +62,7 @@ def test_embedded_load_is_the_store_itself(tmp_path: Path) -> None:
 
 
 def test_importing_the_interface_imports_no_driver() -> None:
-    code = ("import sys, graph.backend, graph.backend_embedded; "
+    code = ("import sys, backends.base, backends.embedded; "
             "print('neo4j' in sys.modules, 'loaders.store' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])

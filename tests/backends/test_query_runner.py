@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from graph.backend_neo4j import Neo4jBackend
+from backends.neo4j import Neo4jBackend
 from queries.runner import APP, QueryRunner, query_names, query_text
 from yibao.errors import QueryNotFoundError
 

@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from graph.backend_embedded import EmbeddedBackend
-from graph.backend_neo4j import Neo4jBackend
+from backends.embedded import EmbeddedBackend
+from backends.neo4j import Neo4jBackend
 from tests.backends.conftest import BoltServer
 from tests.dashboards.conftest import APP, no_exception, sign_in, users_file  # noqa: F401
 

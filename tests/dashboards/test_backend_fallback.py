@@ -58,7 +58,7 @@ def test_absent_ledger_server_is_named_and_not_waited_on_again(
     """Leads are never written to another store behind the user's back: the page says the
     ledger cannot be used, and for a minute re-renders do not try the server again."""
     import dashboards.ui as ui
-    from yibao.leads import open_ledger as real_open
+    from yibao.stores import open_ledger as real_open
 
     attempts: list[str | None] = []
 

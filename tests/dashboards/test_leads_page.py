@@ -368,7 +368,7 @@ def _closed_port() -> int:
 def test_absent_ledger_server_offers_a_retry(app: App, monkeypatch: pytest.MonkeyPatch
                                             ) -> None:
     import dashboards.ui as ui
-    from yibao.leads import open_ledger as real_open
+    from yibao.stores import open_ledger as real_open
 
     monkeypatch.setenv("YIBAO_BACKEND", "neo4j")
     monkeypatch.setenv("NEO4J_URI", f"bolt://127.0.0.1:{_closed_port()}")

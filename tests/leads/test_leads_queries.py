@@ -8,7 +8,7 @@ from pathlib import Path
 
 from queries.runner import query_names, query_text
 
-MODULE = Path(__file__).resolve().parents[2] / "graph" / "backend_neo4j_leads.py"
+MODULE = Path(__file__).resolve().parents[2] / "yibao" / "leads" / "neo4j_ledger.py"
 
 
 def _literal_names() -> set[str]:

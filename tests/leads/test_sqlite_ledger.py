@@ -16,9 +16,10 @@ from yibao.errors import (
     LeadNotFoundError,
     LeadTransitionError,
 )
-from yibao.leads import LeadEdit, LeadFilter, open_ledger
+from yibao.leads import LeadEdit, LeadFilter
 from yibao.leads.sqlite_ledger import SqliteLedger
 from yibao.settings import Settings
+from yibao.stores import open_ledger
 
 
 def test_a_new_lead_is_pending_with_a_readable_id(ledger: SqliteLedger, clock: Clock) -> None:

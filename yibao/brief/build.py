@@ -38,7 +38,7 @@ class BriefOutput:
 def open_brief_ledger(settings: Settings) -> LeadLedger | None:
     """The leads ledger of ``settings``, or ``None`` when the embedded ledger file does not
     exist (a briefing reads; it never creates a ledger beside the store)."""
-    from yibao.leads import open_ledger
+    from yibao.stores import open_ledger
 
     if settings.backend == "embedded" and not settings.leads_path.exists():
         log.info("no leads ledger at %s: lead figures are 0", settings.leads_path)

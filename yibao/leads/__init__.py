@@ -15,7 +15,7 @@ from __future__ import annotations
 from yibao.leads.audit import VerifyReport
 from yibao.leads.changes import EDITABLE, FIELD_LABELS, LeadEdit
 from yibao.leads.from_detection import lead_draft_from_ring
-from yibao.leads.ledger import AddReport, LeadLedger, OrderBy, open_ledger
+from yibao.leads.ledger import AddReport, LeadLedger, OrderBy
 from yibao.leads.lifecycle import (
     DISPOSITIONS,
     STATES,
@@ -69,7 +69,6 @@ __all__ = [
     "allowed_next",
     "disposition_label",
     "lead_draft_from_ring",
-    "open_ledger",
     "risk_label",
     "source_label",
     "state_label",

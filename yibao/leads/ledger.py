@@ -5,7 +5,7 @@ and their hash chain, optimistic concurrency. Its two implementations only store
 
 * :class:`yibao.leads.sqlite_ledger.SqliteLedger` (the embedded default, a SQLite file beside
   the DuckDB store);
-* :class:`graph.backend_neo4j_leads.Neo4jLedger` (``(:Lead)`` and ``(:LeadEvent)`` nodes on the
+* :class:`yibao.leads.neo4j_ledger.Neo4jLedger` (``(:Lead)`` and ``(:LeadEvent)`` nodes on the
   Neo4j server of the ``neo4j`` backend).
 
 Every write names the ``expected_version`` the user saw. Inside one storage transaction the
@@ -14,7 +14,7 @@ when, what; reload) when its version differs, plans the change, writes the lead 
 version is still the expected one, and appends the events. So two investigators editing the same
 lead from the same version never overwrite each other: one wins, the other is told.
 
-:func:`open_ledger` chooses the storage like :func:`graph.backend.open_backend`: the explicit
+:func:`open_ledger` chooses the storage like :func:`backends.base.open_backend`: the explicit
 ``backend`` argument, then ``settings.backend`` (``YIBAO_BACKEND``), then embedded.
 
 Events are sealed with the key of :mod:`yibao.leads.seal` (``YIBAO_LEDGER_KEY``; created on
@@ -36,13 +36,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from yibao.errors import (
     LeadConflictError,
     LeadError,
     LeadNotFoundError,
-    SettingsError,
     YibaoError,
 )
 from yibao.leads.audit import VerifyReport, verify_ledger
@@ -59,9 +58,6 @@ from yibao.leads.model import Lead, LeadDraft, LeadEvent, LeadFilter, LinkKind, 
 from yibao.leads.seal import ChainKey, SealOptions, checkpoint_ledger, checkpoints_for, load_key
 from yibao.settings import Settings
 
-if TYPE_CHECKING:
-    from graph.backend import GraphBackend
-
 __all__ = [
     "AddReport",
     "Clock",
@@ -69,7 +65,6 @@ __all__ = [
     "LedgerBatch",
     "LedgerTransaction",
     "OrderBy",
-    "open_ledger",
 ]
 
 log = logging.getLogger(__name__)
@@ -491,25 +486,3 @@ class LedgerBatch:
         """As :meth:`LeadLedger.edit`, inside the batch."""
         return self._ledger._edit_in(self._tx, self._key, lead_id, edit, expected_version,
                                      _who(by), note)
-
-
-def open_ledger(settings: Settings | None = None,
-                backend: str | GraphBackend | None = None) -> LeadLedger:
-    """The ledger of ``backend`` (a name, or an open :class:`~graph.backend.GraphBackend` whose
-    ledger it is), else of ``settings.backend`` (``YIBAO_BACKEND``), else the embedded one:
-    ``settings.leads_path`` (``YIBAO_LEADS``, default ``leads.sqlite`` beside the store).
-    ``settings`` default to :meth:`Settings.from_env`."""
-    if backend is not None and not isinstance(backend, str):
-        return backend.ledger()
-    settings = settings or Settings.from_env()
-    chosen = backend or settings.backend or "embedded"
-    if chosen == "embedded":
-        from yibao.leads.sqlite_ledger import SqliteLedger
-
-        return SqliteLedger(settings.leads_path, seal=SealOptions.from_settings(settings))
-    if chosen == "neo4j":
-        from graph.backend_neo4j_leads import Neo4jLedger
-
-        return Neo4jLedger.connect(settings, seal=SealOptions.from_settings(settings))
-    raise SettingsError(f"backend {chosen!r} is not known: use 'embedded' or 'neo4j' "
-                        "(YIBAO_BACKEND)")

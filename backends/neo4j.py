@@ -1,6 +1,6 @@
 """The Neo4j backend: the same graph and answers as the embedded store, on a Bolt server.
 
-The graph model (loaded by :mod:`graph.backend_neo4j_load`; every node keeps the store columns
+The graph model (loaded by :mod:`backends.neo4j_load`; every node keeps the store columns
 of its row as properties, amounts in yuan as floats, times as local date-times):
 
 * nodes ``Person {psn_no}``, ``Institution {fixmedins_code}``, ``Practitioner {dr_codg}``,
@@ -10,7 +10,7 @@ of its row as properties, amounts in yuan as floats, times as local date-times):
   ``(Settlement)-[:ATTENDED_BY]->(Practitioner)-[:WORKS_AT]->(Institution)``,
   ``(reversal:Settlement)-[:REVERSES]->(Settlement)``,
   ``(Settlement)-[:HAS_FEE]->(FeeDetail)-[:CARRIES]->(TraceCode)``;
-* detection's results (:mod:`graph.backend_neo4j_detect`): ``Ring {ring_id}`` with
+* detection's results (:mod:`backends.neo4j_detect`): ``Ring {ring_id}`` with
   ``-[:HAS_MEMBER {role}]->`` persons, institutions, practitioners and ``-[:INCLUDES]->`` its
   settlements; ``Chain {drug_trac_codg}-[:OF_CODE]->(TraceCode)``; ``CHAIN_LINK`` between
   institutions and between persons; ``RuleHit {hit_id}``; ``DetectRun {run_id}``;
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graph.backend import (
+from backends.base import (
     KINDS,
     Capability,
     Expansion,
@@ -43,7 +43,7 @@ from graph.backend import (
     RingMember,
     StoredChain,
 )
-from graph.backend_embedded import ring_from_row, stored_chain_from_row
+from backends.embedded import ring_from_row, stored_chain_from_row
 from queries.runner import QueryRunner, Record
 from yibao.errors import (
     BackendAuthError,
@@ -56,7 +56,6 @@ from yibao.settings import Settings
 if TYPE_CHECKING:
     import neo4j
 
-    from graph.backend_neo4j_leads import Neo4jLedger
     from graph.chains import Hop
     from graph.detect import DetectionResult
     from graph.rings import Ring
@@ -104,7 +103,7 @@ def _unavailable(uri: str, exc: BaseException) -> BackendUnavailableError:
 
 class Neo4jBackend(GraphBackend):
     """A graph backend on one database of a Neo4j (Bolt) server; make it with
-    :meth:`connect` (or :func:`graph.backend.open_backend`)."""
+    :meth:`connect` (or :func:`backends.base.open_backend`)."""
 
     name = "neo4j"
 
@@ -164,13 +163,6 @@ class Neo4jBackend(GraphBackend):
             found.add("gds")
         return frozenset(found)
 
-    def ledger(self) -> Neo4jLedger:
-        """The leads ledger as ``(:Lead)``/``(:LeadEvent)`` nodes on this server (sharing this
-        backend's connection: close the backend, not the ledger)."""
-        from graph.backend_neo4j_leads import Neo4jLedger
-
-        return Neo4jLedger(self.runner)
-
     def server_agent(self) -> str:
         """What the server says it is (e.g. ``Neo4j/5.26.0``)."""
         return str(self._driver.get_server_info().agent)
@@ -178,7 +170,7 @@ class Neo4jBackend(GraphBackend):
     def gds_version(self) -> str | None:
         """The Graph Data Science library's version, or ``None`` when the server has none."""
         if self._gds is None:
-            from graph.backend_neo4j_gds import gds_version
+            from backends.neo4j_gds import gds_version
 
             self._gds = (gds_version(self.runner),)
         return self._gds[0]
@@ -187,8 +179,8 @@ class Neo4jBackend(GraphBackend):
 
     def load_store(self, store: Path, *, progress: Progress | None = None,
                    restart: bool = False) -> LoadSummary:
-        """Push the store file's tables into the graph (see :mod:`graph.backend_neo4j_load`)."""
-        from graph.backend_neo4j_load import push_store
+        """Push the store file's tables into the graph (see :mod:`backends.neo4j_load`)."""
+        from backends.neo4j_load import push_store
 
         return push_store(self.runner, Path(store), progress=progress, restart=restart,
                           settings=self.settings)
@@ -298,7 +290,7 @@ class Neo4jBackend(GraphBackend):
         """Pull the graph's tables, run the same detection as the embedded store
         (:func:`graph.detect.detect`, or GDS Louvain with ``engine="gds"`` when the server
         has GDS) and write rings, chains and rule hits back into the graph."""
-        from graph.backend_neo4j_detect import detect_in_graph
+        from backends.neo4j_detect import detect_in_graph
 
         if engine == "gds" and not self.gds_version():
             raise BackendError(

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from queries.runner import QueryRunner, Record, Runner, Transaction
+from queries.runner import Record, Runner, Transaction
 from yibao.errors import BackendError, LeadNotFoundError
 from yibao.leads.audit import GENESIS, canonical_json
 from yibao.leads.ledger import Clock, LeadLedger, LedgerTransaction
@@ -52,7 +52,6 @@ from yibao.leads.model import (
     yuan_to_fen,
 )
 from yibao.leads.seal import SealOptions
-from yibao.settings import Settings
 
 if TYPE_CHECKING:
     import neo4j
@@ -194,7 +193,7 @@ def _collided(exc: BackendError) -> bool:
 
 class Neo4jLedger(LeadLedger):
     """The ledger on the server behind ``runner`` (see the module docstring); make it with
-    :meth:`connect` or :meth:`graph.backend_neo4j.Neo4jBackend.ledger`. Creates its constraints
+    :meth:`connect` or :meth:`backends.neo4j.Neo4jBackend.ledger`. Creates its constraints
     and head node when opened."""
 
     name = "neo4j"
@@ -209,20 +208,6 @@ class Neo4jLedger(LeadLedger):
         for query in _SCHEMA:
             runner.run(query)
         runner.run("leads/create_head", {"name": ledger_name, "genesis": GENESIS})
-
-    @classmethod
-    def connect(cls, settings: Settings, *, clock: Clock | None = None,
-                seal: SealOptions | None = None) -> Neo4jLedger:
-        """A ledger with its own connection to the server of ``settings`` (``NEO4J_*``);
-        :meth:`close` closes it. ``seal``: the key and where checkpoints go (default: the key
-        of ``settings``, no checkpoints)."""
-        from graph.backend_neo4j import Neo4jBackend
-
-        backend = Neo4jBackend.connect(settings)
-        runner = backend.runner
-        assert isinstance(runner, QueryRunner)
-        return cls(runner, clock=clock, driver=runner.driver,
-                   seal=seal or SealOptions.from_settings(settings, audit=False))
 
     @property
     def target(self) -> str:

@@ -4,7 +4,7 @@ Community detection and scoring stay in our code, so both backends find the same
 base tables (persons, institutions, listed practitioners, settlements, fee lines) and the
 previous rings and runs are streamed in chunks (``queries/pull``) into a
 temporary DuckDB store with the embedded schema, :func:`graph.detect.detect` runs there
-unchanged (or the GDS variant, :mod:`graph.backend_neo4j_gds`), and its tables are written back
+unchanged (or the GDS variant, :mod:`backends.neo4j_gds`), and its tables are written back
 in one transaction (``queries/detect``): ``Ring`` nodes with ``HAS_MEMBER`` and ``INCLUDES``
 relationships, ``Chain`` nodes, ``CHAIN_LINK`` relationships, ``RuleHit`` nodes and a
 ``DetectRun``. Readers never see half a result.
@@ -184,7 +184,7 @@ def detect_in_graph(
                        threads=app.threads) as store:
         pull_graph(runner, store.con, progress=say)
         if engine == "gds":
-            from graph.backend_neo4j_gds import detect_with_gds
+            from backends.neo4j_gds import detect_with_gds
 
             result = detect_with_gds(store.con, runner, settings=settings, progress=say)
         else:

@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from graph.backend import LoadSummary, Progress, StepLoad
+from backends.base import LoadSummary, Progress, StepLoad
 from loaders.contract import TABLES
 from queries.runner import Record, Runner, Transaction, query_names
 from yibao.errors import BackendLoadError, BackendUnavailableError

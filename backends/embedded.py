@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graph.backend import (
+from backends.base import (
     KINDS,
     Capability,
     Expansion,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from graph.rings import Ring
     from graph.scoring import DetectionSettings
     from loaders.store import Store
-    from yibao.leads.sqlite_ledger import SqliteLedger
 
 __all__ = ["EmbeddedBackend", "ring_from_row", "stored_chain_from_row"]
 
@@ -150,13 +149,6 @@ class EmbeddedBackend(GraphBackend):
     def capabilities(self) -> frozenset[Capability]:
         """Load, read, detect, and the leads ledger (a SQLite file beside the store)."""
         return frozenset({"load", "read", "detect", "leads"})
-
-    def ledger(self, path: Path | None = None) -> SqliteLedger:
-        """The leads ledger in ``path``, else in ``leads.sqlite`` beside the store
-        (:func:`yibao.leads.open_ledger` follows ``YIBAO_LEADS``)."""
-        from yibao.leads.sqlite_ledger import SqliteLedger
-
-        return SqliteLedger(path or self.db.with_name("leads.sqlite"))
 
     def _has(self, table: str) -> bool:
         from graph.claims import has_table

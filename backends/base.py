@@ -6,9 +6,9 @@ chain, the shortest connection between two entities), runs detection and keeps i
 (rings, their members, chains). Two implementations answer the same questions with the same
 Python types, so their answers can be compared (``tests/backends/test_conformance.py``):
 
-* :class:`graph.backend_embedded.EmbeddedBackend` (``"embedded"``, the default): the DuckDB store
+* :class:`backends.embedded.EmbeddedBackend` (``"embedded"``, the default): the DuckDB store
   file itself, through :mod:`graph.subgraph`, :mod:`graph.chains` and :mod:`graph.detect`;
-* :class:`graph.backend_neo4j.Neo4jBackend` (``"neo4j"``): a shared Neo4j 5 server (or anything
+* :class:`backends.neo4j.Neo4jBackend` (``"neo4j"``): a shared Neo4j 5 server (or anything
   speaking Bolt and standard Cypher, such as ArcadeDB), for a bureau whose investigators and
   workbench read and write one graph.
 
@@ -33,15 +33,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import networkx as nx
 
-from yibao.errors import BackendError, SettingsError
-from yibao.settings import Settings
+from yibao.errors import BackendError
 
 if TYPE_CHECKING:
     from graph.chains import Hop
     from graph.detect import DetectionResult
     from graph.rings import Ring
     from graph.scoring import DetectionSettings
-    from yibao.leads.ledger import LeadLedger
 
 __all__ = [
     "KINDS",
@@ -55,7 +53,6 @@ __all__ = [
     "StepLoad",
     "StoredChain",
     "Window",
-    "open_backend",
     "shortest_path_in",
 ]
 
@@ -177,12 +174,6 @@ class GraphBackend(abc.ABC):
     def close(self) -> None:
         """Release connections."""
 
-    def ledger(self) -> LeadLedger:
-        """The leads ledger (线索台账, :mod:`yibao.leads`) this backend keeps; a backend without
-        the ``"leads"`` capability raises :class:`BackendError`."""
-        self.require("leads")
-        raise NotImplementedError(f"the {self.name} backend lists 'leads' but has no ledger()")
-
     def __enter__(self) -> GraphBackend:
         return self
 
@@ -255,26 +246,3 @@ def shortest_path_in(g: nx.Graph, a: Node, b: Node, *, max_hops: int) -> list[No
         here = to_b[path[-1]]
         path.append(min(n for n in g.neighbors(path[-1]) if to_b.get(n) == here - 1))
     return path
-
-
-def open_backend(settings: Settings | None = None, backend: str | None = None) -> GraphBackend:
-    """The backend named by ``backend``, else by ``settings.backend`` (``YIBAO_BACKEND``), else
-    the embedded store; ``settings`` default to :meth:`Settings.from_env`.
-
-    The Neo4j backend connects at once and fails within a few seconds with
-    :class:`~yibao.errors.BackendUnavailableError` (server absent; the message names
-    ``NEO4J_URI`` and the embedded store) or :class:`~yibao.errors.BackendAuthError`.
-    """
-    settings = settings or Settings.from_env()
-    chosen = backend or settings.backend or "embedded"
-    if chosen == "embedded":
-        from graph.backend_embedded import EmbeddedBackend
-
-        return EmbeddedBackend(settings.db, memory_limit=settings.memory_limit,
-                               threads=settings.threads)
-    if chosen == "neo4j":
-        from graph.backend_neo4j import Neo4jBackend
-
-        return Neo4jBackend.connect(settings)
-    raise SettingsError(f"backend {chosen!r} is not known: use 'embedded' or 'neo4j' "
-                        "(YIBAO_BACKEND)")
