@@ -25,7 +25,7 @@ L = {
     "rule_hits": ("规则命中", "Rule hits"),
     "measure": ("地图指标", "Map measure"),
     "m_fund": ("涉嫌违规基金（元）", "Suspicious fund (yuan)"),
-    "m_leads": ("线索数", "Leads"),
+    "m_leads": ("检测发现数（团伙+规则命中）", "Findings (rings + rule hits)"),
     "drill": ("下钻到地市", "Drill down to a city"),
     "all_cities": ("全部 41 个地市", "All 41 cities"),
     "map_title": ("{where}：按{measure}着色", "{where} by {measure}"),
@@ -35,7 +35,7 @@ L = {
     "fund": ("医保基金（元）", "Insurance money (yuan)"),
     "code": ("区划代码", "Code"),
     "name": ("地区", "Division"),
-    "leads": ("线索数", "Leads"),
+    "leads": ("检测发现数", "Findings"),
     "settl": ("结算笔数", "Settlements"),
     "delta": ("长三角", "Yangtze Delta"),
 }
@@ -45,7 +45,10 @@ st.title(text(L, "title", lg))
 ui.require_detection()
 period = ui.period()
 
-head = ui.cached(headline, period)
+# the drill-down below chooses the city; the headline and the pattern chart follow it (the
+# widget's state holds a new choice before the URL does)
+drilled = str(st.session_state.get("overview_city", ui.url_param("city", "") or "") or "")
+head = ui.cached(headline, period, within=drilled[:4] or None)
 cols = st.columns(6)
 cols[0].metric(text(L, "settlements", lg), f"{head.settlements:,}")
 cols[1].metric(text(L, "fund_total", lg), metric_money(head.fund_total, lg))
@@ -83,6 +86,8 @@ fig = choropleth(frame, value=measure, value_label=measures[measure], level=leve
                  within=within, hover=[])
 left.plotly_chart(fig, width="stretch", config={"displaylogo": False},
                   key="overview_map")
+# the measures first, so a narrow column keeps them in view; the code stays for a link
+frame = frame[["name", "suspicious_fund", "leads", "rings", "settlements", "fund", "code"]]
 table = frame.rename(columns={
     "code": text(L, "code", lg), "name": text(L, "name", lg),
     "settlements": text(L, "settl", lg), "fund": text(L, "fund", lg),
@@ -94,7 +99,7 @@ right.dataframe(table, hide_index=True, width="stretch", height=560, column_conf
     text(L, "settl", lg): money})
 
 st.subheader(text(L, "by_pattern", lg))
-patterns = ui.cached(rings_by_pattern, period)
+patterns = ui.cached(rings_by_pattern, period, within=within)
 if patterns.empty:
     st.info(t("empty", lg))
 else:

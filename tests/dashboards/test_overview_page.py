@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboards.conftest import no_exception
+from graph.figures import flagged_rings
+from loaders.store import open_store
+from tests.dashboards.conftest import Workbench, no_exception
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -35,10 +37,31 @@ def test_drill_down_to_a_city_shows_its_counties(app: Callable[..., AppTest]) ->
     no_exception(at)
     assert any("合肥市" in s.value for s in at.subheader)
     table = at.dataframe[0].value
-    assert table.iloc[:, 0].astype(str).str.startswith("3401").all()
+    assert table["区划代码"].astype(str).str.startswith("3401").all()
 
 
 def test_english_switch(app: Callable[..., AppTest]) -> None:
     at = app(lang="en")
     no_exception(at)
     assert at.title[0].value.startswith("Overview")
+
+
+def test_the_headline_and_patterns_follow_the_drill_down(app: Callable[..., AppTest],
+                                                          workbench: Workbench) -> None:
+    """Drilling down to a city changes the headline to that city's figures (one definition,
+    graph.figures) and the pattern chart to its rings."""
+    with open_store(workbench.db, read_only=True) as store:
+        city = store.con.execute("""
+            SELECT left(i.admdvs, 4) || '00' FROM rings r, unnest(r.institutions) u(code)
+            JOIN institutions i ON i.fixmedins_code = u.code WHERE r.suspicious
+            GROUP BY 1 ORDER BY count(DISTINCT r.ring_id) DESC, 1 LIMIT 1""").fetchone()[0]
+        first, last = store.con.execute("SELECT min(setl_time)::DATE, max(setl_time)::DATE "
+                                        "FROM settlements").fetchone()
+        rings = flagged_rings(store.con, first, last, city[:4])
+        everywhere = flagged_rings(store.con, first, last)
+    whole, drilled = app(), app(city=city)
+    no_exception(drilled)
+    assert int(_metric(drilled, "可疑团伙").replace(",", "")) == rings.rings
+    assert int(_metric(whole, "可疑团伙").replace(",", "")) == everywhere.rings
+    assert rings.rings < everywhere.rings
+    assert _metric(drilled, "涉嫌违规基金（万元）") != _metric(whole, "涉嫌违规基金（万元）")
