@@ -335,7 +335,8 @@ def demo(ctx: click.Context, db: Path | None, data: Path, scale: int, seed: int,
         _fail("nothing loaded", code=1)
     from yibao.cli_detect import print_rings, run_detection
 
-    found = run_detection(settings.db, None, None, show_progress=not as_json)
+    found = run_detection(settings.db, None, None, show_progress=not as_json,
+                          backend="embedded")
     if as_json:
         click.echo(json.dumps({"synth": synthesised, "load": report, "detect": {
             "rings": len(found.rings), "suspicious": len(found.suspicious),

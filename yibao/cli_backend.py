@@ -99,41 +99,25 @@ def push_command(db: Path | None, restart: bool, as_json: bool) -> None:
 
 
 @graph_group.command("detect", context_settings=CONTEXT,
-                     short_help="在 Neo4j 上识别团伙 / detect rings on the graph")
+                     short_help="= yibao detect --backend neo4j")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="检测参数 TOML / detection settings (see graph/detection.toml)")
 @click.option("--engine", type=click.Choice(_ENGINES), default=None,
               help="社区发现引擎（gds 需服务器装有 GDS）/ community engine (gds: server's GDS)")
 @click.option("--top", default=15, show_default=True, help="显示前 N 个团伙 / rings to show")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
-def detect_command(config: Path | None, engine: str | None, top: int, as_json: bool) -> None:
-    """在图数据库上运行规则、追溯码链条与团伙识别，结果写回图中。
+@click.pass_context
+def detect_command(ctx: click.Context, config: Path | None, engine: str | None, top: int,
+                   as_json: bool) -> None:
+    """同 yibao detect --backend neo4j：在图数据库上识别团伙，结果写回图中。
 
-    Run the rules, trace-code chains and ring detection on the graph's data (in our own code)
-    and write rings, chains and rule hits back into the graph (ring ids stay stable).
+    The same as 'yibao detect --backend neo4j' (the one detect entry point): run the rules,
+    trace-code chains and ring detection on the graph's data and write the results back.
     """
-    from graph.rings import ring_to_json
-    from graph.scoring import load_detection_settings
-    from yibao.cli_detect import print_rings
+    from yibao.cli_detect import detect_command as detect
 
-    backend = _connect()
-    try:
-        detection = load_detection_settings(config or backend.settings.detection_config)
-        say = None if as_json else (
-            lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False))
-        result = backend.detect(settings=detection, engine=engine, progress=say)
-    except YibaoError as exc:
-        _fail(str(exc), code=1)
-    finally:
-        backend.close()
-    if as_json:
-        click.echo(json.dumps({
-            "run_id": result.run_id, "engine": result.engine, "modularity": result.modularity,
-            "timings": result.timings, "rule_hits": result.rule_hits, "chains": result.chains,
-            "rings": [ring_to_json(r) for r in result.rings],
-        }, ensure_ascii=False, indent=2, default=str))
-        return
-    print_rings(result, top=top)
+    ctx.invoke(detect, config=config, engine=engine, backend="neo4j", top=top,
+               as_json=as_json)
 
 
 @graph_group.command("status", context_settings=CONTEXT,

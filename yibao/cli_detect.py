@@ -17,41 +17,44 @@ if TYPE_CHECKING:
 
 __all__ = ["detect_command", "evaluate_command", "print_rings", "run_detection"]
 
-_ENGINES = ["igraph", "networkx", "networkit", "infomap", "leiden-cpm"]
-"""graph.community.ENGINES (not imported here: the CLI starts without the graph libraries)."""
+_ENGINES = ["igraph", "networkx", "networkit", "infomap", "leiden-cpm", "gds"]
+"""graph.community.ENGINES and ``gds`` (the Neo4j server's Graph Data Science library, with
+``--backend neo4j``); not imported here: the CLI starts without the graph libraries."""
 
 
 def run_detection(db: Path | None, config: Path | None, engine: str | None,
-                  show_progress: bool, profile: str | None = None) -> DetectionResult:
-    from graph.detect import detect
+                  show_progress: bool, profile: str | None = None,
+                  backend: str | None = None) -> DetectionResult:
+    """Detection on the chosen backend (``--backend``, else ``YIBAO_BACKEND``, else the
+    embedded store, which publishes a new snapshot for its readers); the one entry point of
+    ``yibao detect``, ``yibao demo`` and ``yibao graph detect``."""
     from graph.scoring import load_detection_settings, load_profile
-    from loaders.snapshots import publish_snapshot
-    from loaders.store import open_store
+    from yibao.stores import open_backend
 
     settings = _settings(db=db)
-    if not settings.db.exists():
+    chosen = backend or settings.backend or "embedded"
+    if chosen == "embedded" and not settings.db.exists():
         _fail(f"store {settings.db} does not exist: load data first with "
               f"'yibao load FOLDER --db {settings.db}'")
+    if engine == "gds" and chosen != "neo4j":
+        _fail("--engine gds runs on the Neo4j server: add --backend neo4j")
     try:
         if profile and config:
             _fail("give --profile or --config, not both")
         detection = (load_profile(settings.profiles_path, profile) if profile
                      else load_detection_settings(config or settings.detection_config))
-        with open_store(settings.db, memory_limit=settings.memory_limit,
-                        threads=settings.threads) as store:
-            say = (lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False)) \
-                if show_progress else None
-            result = detect(store.con, settings=detection, engine=engine, progress=say)
-            publish_snapshot(store, reason="detect")
-            return result
+        say = (lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False)) \
+            if show_progress else None
+        with open_backend(settings, chosen) as graph_backend:
+            return graph_backend.detect(settings=detection, engine=engine, progress=say)
     except YibaoError as exc:
         _fail(str(exc), code=1)
 
 
 def _chains_json(db: Path, limit: int | None) -> list[dict[str, Any]]:
-    from loaders.store import open_store
+    from loaders.store import open_published
 
-    with open_store(db, read_only=True) as store:
+    with open_published(db) as store:
         rows = store.con.execute(
             "SELECT drug_trac_codg, hit_class, setl_ids, institutions, persons FROM chains "
             "ORDER BY hit_class = 'resale' DESC, drug_trac_codg"
@@ -69,11 +72,15 @@ def _chains_json(db: Path, limit: int | None) -> list[dict[str, Any]]:
               help="工作台保存的检测方案 / a detection profile saved on the workbench's tuning "
                    "page (detection_profiles/NAME.toml beside the store)")
 @click.option("--engine", type=click.Choice(_ENGINES), default=None,
-              help="社区发现引擎 / community engine (default: networkit PLM)")
+              help="社区发现引擎 / community engine (default: networkit PLM; gds: the Neo4j "
+                   "server's GDS, with --backend neo4j)")
+@click.option("--backend", type=click.Choice(["embedded", "neo4j"]), default=None,
+              help="在哪里运行 / where: the embedded store (default, or YIBAO_BACKEND) or the "
+                   "Neo4j server (results written back into the graph)")
 @click.option("--top", default=15, show_default=True, help="显示前 N 个团伙 / rings to show")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 def detect_command(db: Path | None, config: Path | None, profile: str | None,
-                   engine: str | None, top: int, as_json: bool) -> None:
+                   engine: str | None, backend: str | None, top: int, as_json: bool) -> None:
     """运行规则、追溯码链条与团伙识别，结果写入存储。
 
     Run the rule base, trace-code chains and ring detection on a store, and store the rules'
@@ -81,24 +88,28 @@ def detect_command(db: Path | None, config: Path | None, profile: str | None,
     """
     from graph.rings import ring_to_json
 
-    result = run_detection(db, config, engine, show_progress=not as_json, profile=profile)
     settings = _settings(db=db)
+    on_store = (backend or settings.backend or "embedded") == "embedded"
+    result = run_detection(db, config, engine, show_progress=not as_json, profile=profile,
+                           backend=backend)
     if as_json:
         click.echo(json.dumps({
             "run_id": result.run_id, "engine": result.engine,
             "modularity": result.modularity, "timings": result.timings,
             "rule_hits": result.rule_hits,
             "rings": [ring_to_json(r) for r in result.rings],
-            "chains": _chains_json(settings.db, None),
-            "figures": _figures(settings.db),
+            "chains": _chains_json(settings.db, None) if on_store else result.chains,
+            **({"figures": _figures(settings.db)} if on_store else {}),
         }, ensure_ascii=False, indent=2, default=str))
         return
     print_rings(result, top=top)
-    figures = _figures(settings.db)
-    err.print(f"涉嫌违规基金 / suspicious fund: {figures['suspicious_fund']:,.2f} 元 yuan in "
-              f"{figures['flagged_settlements']:,} 疑点结算 flagged settlements "
-              f"({figures['persons']:,} persons, {figures['institutions']:,} institutions); "
-              f"可疑团伙 / flagged rings {figures['flagged_rings']:,}", highlight=False)
+    if on_store:  # the figures are the store's (graph.figures); a server's are in the graph
+        figures = _figures(settings.db)
+        err.print(f"涉嫌违规基金 / suspicious fund: {figures['suspicious_fund']:,.2f} 元 yuan "
+                  f"in {figures['flagged_settlements']:,} 疑点结算 flagged settlements "
+                  f"({figures['persons']:,} persons, {figures['institutions']:,} "
+                  f"institutions); 可疑团伙 / flagged rings {figures['flagged_rings']:,}",
+                  highlight=False)
 
 
 def _figures(db: Path) -> dict[str, Any]:
@@ -157,7 +168,7 @@ def evaluate_command(folder: Path, db: Path | None, run_first: bool, as_json: bo
     except YibaoError as exc:
         _fail(str(exc))
     if run_first:
-        run_detection(db, None, None, show_progress=not as_json)
+        run_detection(db, None, None, show_progress=not as_json, backend="embedded")
     try:
         with open_store(settings.db, read_only=True) as store:
             result = evaluate_store(store.con, scenarios)
