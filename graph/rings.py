@@ -40,6 +40,7 @@ from graph.suspicion import (
     traffic_from_claims,
 )
 from yibao.divisions import divisions_frame
+from yibao.geo import haversine_km
 
 __all__ = [
     "PATTERNS",
@@ -158,14 +159,6 @@ class Ring:
         return PATTERNS[self.pattern][0]
 
 
-def _haversine_km(lon1: F64, lat1: F64, lon2: F64, lat2: F64) -> F64:
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(x, dtype=np.float64))
-                              for x in (lon1, lat1, lon2, lat2))
-    h = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return np.asarray(2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))), dtype=np.float64)
-
-
 def ring_context_from_store(
     con: duckdb.DuckDBPyConnection, claims: Claims, projection: PersonProjection
 ) -> RingContext:
@@ -258,7 +251,7 @@ def _measure(ctx: RingContext, cand: RingCandidate, rows: I64, met: npt.NDArray[
     _, place_share = _mode_share(c.institution[rows].astype(np.int64))
     home = ctx.person_home_lonlat[c.person[rows]]
     where = ctx.institution_lonlat[c.institution[rows]]
-    km = _haversine_km(home[:, 0], home[:, 1], where[:, 0], where[:, 1])
+    km = haversine_km(home[:, 0], home[:, 1], where[:, 0], where[:, 1])
     km_median = float(np.nanmedian(km)) if len(km) and not np.isnan(km).all() else 0.0
     home_prov = np.array([str(h)[:2] for h in ctx.person_home[c.person[rows]]], dtype=object)
     inst_prov = np.array([str(a)[:2] for a in ctx.institution_admdvs[c.institution[rows]]],

@@ -43,6 +43,7 @@ import duckdb
 
 from graph.claims import effective_settlements_sql, pharmacy_sql
 from yibao.errors import SettingsError, StoreError
+from yibao.geo import haversine_km_sql
 
 __all__ = [
     "HIT_COLUMNS",
@@ -337,15 +338,6 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | N
     return con.execute(sql, {k: v for k, v in (params or {}).items() if k in names})
 
 
-def _haversine_km(lon1: str, lat1: str, lon2: str, lat2: str) -> str:
-    """SQL for the great-circle distance in km between two WGS84 points given as columns."""
-    return (
-        f"(2 * 6371.0 * asin(sqrt(least(1.0, pow(sin(radians({lat2} - {lat1}) / 2), 2) + "
-        f"cos(radians({lat1})) * cos(radians({lat2})) * "
-        f"pow(sin(radians({lon2} - {lon1}) / 2), 2)))))"
-    )
-
-
 def _gap_sql(days: str, lang: Literal["zh", "en"]) -> str:
     """SQL text for a gap of ``days`` (a column): '41 天', '6.9 天', '5.2 小时' (or English)."""
     unit_d, unit_h = ("天", "小时") if lang == "zh" else ("days", "hours")
@@ -450,7 +442,7 @@ _TRACE_SQL = (
     )
     SELECT code, prev_setl_id, prev_inst, prev_time, setl_id, fixmedins_code, setl_time,
            epoch(setl_time - prev_time) / 86400.0 AS gap_days,
-           {_haversine_km("prev_lon", "prev_lat", "lon", "lat")} AS km
+           {haversine_km_sql("prev_lon", "prev_lat", "lon", "lat")} AS km
     FROM e WHERE prev_setl_id IS NOT NULL""",
     """CREATE OR REPLACE TEMP TABLE _trace_class AS
     WITH price AS (
@@ -611,7 +603,7 @@ def _impossible_travel(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
                fixmedins_code AS to_inst, lon AS to_lon, lat AS to_lat
         FROM v WINDOW w AS (PARTITION BY psn_no ORDER BY setl_time, setl_id)
     ), trips AS (
-        SELECT *, {_haversine_km("from_lon", "from_lat", "to_lon", "to_lat")} AS km,
+        SELECT *, {haversine_km_sql("from_lon", "from_lat", "to_lon", "to_lat")} AS km,
                epoch(to_time - from_time) / 60.0 AS minutes
         FROM legs WHERE from_inst IS NOT NULL AND from_inst <> to_inst
     ), bad AS (

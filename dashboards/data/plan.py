@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from yibao.divisions import division, division_name, is_known_division
+from yibao.geo import km_between
 from yibao.i18n import Lang, list_join
 from yibao.inspection import InspectionPlan, Inspector, PlanInputs, inspectors_from_csv
 from yibao.inspection.inspectors import inspectors_to_frame
@@ -117,13 +118,6 @@ def _where(code: str) -> tuple[float, float]:
     return math.nan, math.nan
 
 
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 12742.0 * math.asin(math.sqrt(min(1.0, h)))
-
-
 def team_routes(plan: InspectionPlan, inputs: PlanInputs, *, lang: Lang = "zh"
                 ) -> pd.DataFrame:
     """Every visit of ``plan`` with its place in the team's route: the columns of
@@ -155,7 +149,7 @@ def team_routes(plan: InspectionPlan, inputs: PlanInputs, *, lang: Lang = "zh"
     homes: list[tuple[float, float]] = []
 
     def km(at: tuple[float, float], i: int) -> float:
-        return 0.0 if math.isnan(at[0]) else _km(at, (lon[i], lat[i]))
+        return 0.0 if math.isnan(at[0]) else km_between(at, (lon[i], lat[i]))
 
     for team_id in sorted(set(teams)):
         home = first_home.get(team_id, (math.nan, math.nan))

@@ -73,6 +73,7 @@ from ortools.sat.python import cp_model
 
 from yibao.divisions import division, is_known_division
 from yibao.errors import PlanError
+from yibao.geo import km_between
 from yibao.inspection._cpsat import STATUS_OK, cp_solver, week_patterns
 from yibao.inspection._week_filling import week_filling_plan
 from yibao.inspection.plan import (
@@ -451,15 +452,10 @@ def _route(cities: list[str], team: Team, inputs: PlanInputs) -> list[str]:
     left = sorted(cities)
     out = []
     while left:
-        nxt = min(left, key=lambda c: (_km(here, where(c)), c))
+        nxt = min(left, key=lambda c: (km_between(here, where(c)), c))
         out.append(nxt)
         left.remove(nxt)
         here = where(nxt)
     return out
 
 
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 12742.0 * math.asin(math.sqrt(min(1.0, h)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from yibao.geo import haversine_km
 from yibao.synth import _catalog as cat
 from yibao.synth._calendar import Profile
 from yibao.synth._planter import (
@@ -21,7 +22,6 @@ from yibao.synth._planter import (
     pharmacy_pool,
     primary_pool,
 )
-from yibao.synth.background import haversine_km
 from yibao.synth.persons import person_specs
 from yibao.synth.population import Category
 

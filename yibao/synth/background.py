@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from yibao.geo import haversine_km
 from yibao.synth import _catalog as cat
 from yibao.synth._batch import Batch, TraceAllocator, split_payments
 from yibao.synth._calendar import (
@@ -41,7 +42,6 @@ __all__ = [
     "World",
     "chronic_plan",
     "chunk_plan",
-    "haversine_km",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -82,16 +82,6 @@ _ROUTES: dict[int, tuple[tuple[float, str], ...]] = {
     51: ((0.50, "county:2"), (1.0, "city:3")),
     52: ((0.50, "county:2"), (1.0, "city:3")),
 }
-
-
-def haversine_km(lon1: F64, lat1: F64, lon2: F64, lat2: F64) -> F64:
-    """Great-circle distance in km between WGS84 points (degrees)."""
-    la1, la2 = np.radians(lat1), np.radians(lat2)
-    dlat = la2 - la1
-    dlon = np.radians(lon2 - lon1)
-    a = np.sin(dlat / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin(dlon / 2) ** 2
-    out: F64 = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-    return out
 
 
 @dataclass(frozen=True)
