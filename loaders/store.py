@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from loaders._sql import column_sql, ident
+from loaders._sql import column_sql, ident, literal
 from loaders.contract import TABLE_ORDER, TABLES
 from yibao.errors import StoreError
 
@@ -222,7 +222,7 @@ def open_store(
             "restart it with 'yibao workbench'.)"
         ) from exc
     if not read_only:
-        con.execute(f"SET temp_directory = {_quote(str(path.parent / (path.name + '.tmp')))}")
+        con.execute(f"SET temp_directory = {literal(str(path.parent / (path.name + '.tmp')))}")
         _create_schema(con)
     return Store(con, path)
 
@@ -252,7 +252,3 @@ def default_memory_limit() -> str:
     except (ValueError, OSError, AttributeError):
         return "6GB"
     return f"{min(6 * 1024, int(total * 0.6) // 2**20)}MB"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

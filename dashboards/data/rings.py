@@ -80,6 +80,15 @@ def rings_table(con: duckdb.DuckDBPyConnection, period: Period, *,
     return frame
 
 
+_RING_PERIOD_SETTLEMENTS = f"""
+    SELECT s.* FROM ring_settlements rs
+    JOIN ({effective_settlements_sql("s.setl_time >= $p_start AND s.setl_time < $p_end")}) s
+      ON s.setl_id = rs.setl_id
+    WHERE rs.ring_id = $id"""
+"""The effective settlements of ring ``$id`` inside ``$p_start`` .. ``$p_end``: the one
+definition behind a ring's members, institutions and practitioners tables and its money."""
+
+
 @dataclass(frozen=True)
 class RingRecord:
     """One ring as detection stored it."""
@@ -243,10 +252,7 @@ def ring_persons(con: duckdb.DuckDBPyConnection, ring_id: str, period: Period
                count(s.setl_id) AS settlements, coalesce(sum({FUND_SQL}), 0) AS fund
         FROM ring_members m
         LEFT JOIN persons p ON p.psn_no = m.code
-        LEFT JOIN (SELECT s.* FROM ring_settlements rs
-                   JOIN settlements s ON s.setl_id = rs.setl_id
-                   WHERE rs.ring_id = $id AND s.setl_time >= $p_start
-                     AND s.setl_time < $p_end) s ON s.psn_no = m.code
+        LEFT JOIN ({_RING_PERIOD_SETTLEMENTS}) s ON s.psn_no = m.code
         WHERE m.ring_id = $id AND m.kind = 'person'
         GROUP BY ALL ORDER BY fund DESC, psn_no
     """
@@ -266,10 +272,7 @@ def ring_institutions(con: duckdb.DuckDBPyConnection, ring_id: str, period: Peri
                coalesce(sum({FUND_SQL}), 0) AS fund
         FROM ring_members m
         JOIN institutions i ON i.fixmedins_code = m.code
-        LEFT JOIN (SELECT s.* FROM ring_settlements rs
-                   JOIN settlements s ON s.setl_id = rs.setl_id
-                   WHERE rs.ring_id = $id AND s.setl_time >= $p_start
-                     AND s.setl_time < $p_end) s ON s.fixmedins_code = i.fixmedins_code
+        LEFT JOIN ({_RING_PERIOD_SETTLEMENTS}) s ON s.fixmedins_code = i.fixmedins_code
         WHERE m.ring_id = $id AND m.kind = 'institution'
         GROUP BY ALL ORDER BY fund DESC
     """
@@ -290,10 +293,7 @@ def ring_practitioners(con: duckdb.DuckDBPyConnection, ring_id: str, period: Per
                count(s.setl_id) AS settlements
         FROM (SELECT unnest($codes::VARCHAR[]) AS dr_codg) c
         LEFT JOIN practitioners d ON d.dr_codg = c.dr_codg
-        LEFT JOIN (SELECT s.* FROM ring_settlements rs
-                   JOIN ({effective_settlements_sql()}) s ON s.setl_id = rs.setl_id
-                   WHERE rs.ring_id = $id AND s.setl_time >= $p_start
-                     AND s.setl_time < $p_end) s ON s.dr_codg = c.dr_codg
+        LEFT JOIN ({_RING_PERIOD_SETTLEMENTS}) s ON s.dr_codg = c.dr_codg
         GROUP BY ALL ORDER BY settlements DESC, c.dr_codg
     """
     return query_frame(con, sql, {"id": ring_id, "codes": codes, **period.params})
