@@ -21,6 +21,7 @@ import duckdb
 from loaders._sql import ident, literal
 from loaders.codes import CodeTables
 from loaders.contract import TABLE_ORDER, TABLES
+from loaders.geocheck import note_coordinates_outside_division
 from loaders.reasons import REASONS
 from loaders.report import FileReport, LoadReport
 from loaders.sources import RawStage, find_table_files, scan_file, stage_raw
@@ -246,6 +247,8 @@ def _load_staged(
     flag_duplicates(con, table)
     flag_stored(con, table)
     check_references(con, table)
+    if table == "institutions":
+        note_coordinates_outside_division(con)
     if table == "settlements":
         inserted = _insert_accepted(con, table, load_id, "v_medfee_sumamt >= 0")
         link_reversals(con)

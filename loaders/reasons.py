@@ -223,6 +223,14 @@ _NOTE_REASONS = (
         "{column} value '{value}' is not in a national code format ({detail}); stored as it "
         "came: check whether it is an older local code",
     ),
+    Reason(
+        "coordinates_outside_division",
+        "坐标 {value} 在申报区划之外（申报 → 实际所在区县，距申报区划边界：{detail}），"
+        "已按原值保存：核对经纬度是否为 WGS84（不是高德/GCJ-02）、是否颠倒，或核对区划代码",
+        "coordinates {value} lie outside the declared division (declared → the county they fall "
+        "in, distance from the declared boundary: {detail}); stored as they came: check that "
+        "they are WGS84 (not Amap/GCJ-02) and not swapped, or check the division code",
+    ),
 )
 """Reasons of data-quality notes only: the row was kept."""
 

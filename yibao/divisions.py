@@ -34,6 +34,7 @@ __all__ = [
     "division_list",
     "division_name",
     "divisions_frame",
+    "divisions_gdf",
     "english_name",
     "is_known_division",
     "random_points_in_division",
@@ -169,6 +170,21 @@ def division_geometries(level: Literal["city", "county"]) -> dict[str, Any]:
     from shapely.geometry import shape
 
     return {f["id"]: shape(f["geometry"]) for f in boundaries_geojson(level)["features"]}
+
+
+@cache
+def divisions_gdf(level: Literal["city", "county"]) -> Any:
+    """The divisions at ``level`` as a GeoDataFrame (WGS84, EPSG:4326): ``code``, ``name``,
+    ``name_en``, ``province`` (its code), ``parent`` and the simplified boundary ``geometry``,
+    one row per division (copy it before changing it: it is cached)."""
+    import geopandas as gpd
+
+    frame = divisions_frame()
+    gdf = gpd.GeoDataFrame.from_features(boundaries_geojson(level)["features"], crs="EPSG:4326")
+    gdf["code"] = [f["id"] for f in boundaries_geojson(level)["features"]]
+    meta = frame.set_index("code")[["name", "name_en", "province", "parent"]]
+    return gdf[["code", "geometry"]].join(meta, on="code")[
+        ["code", "name", "name_en", "province", "parent", "geometry"]]
 
 
 def random_points_in_division(
