@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import duckdb
 import pandas as pd
@@ -488,3 +488,47 @@ def show_personal(value: str | None, kind: Personal, subject_kind: str, subject:
     """One personal value (a ``name``, ``certno`` or ``phone``) as this view may show it:
     masked unless :func:`reveals` ``(subject_kind, subject)``."""
     return value if reveals(subject_kind, subject) else mask_value(value, kind)
+
+
+def lang_key(name: str) -> str:
+    """A widget key per language: a widget that keeps its key keeps the labels it was drawn
+    with, so a select would go on showing Chinese options after the switch to English."""
+    return name if lang() == "zh" else f"{name}_en"
+
+
+def url_multiselect(label: str, options: dict[str, tuple[str, str]], param: str, key: str,
+                    placeholder: str) -> list[str]:
+    """A multiselect of ``options`` (code → Chinese and English label) kept in the URL as
+    ``param`` (comma-separated codes)."""
+    li = 0 if lang() == "zh" else 1
+    chosen = [v for v in (url_param(param, "") or "").split(",") if v in options]
+    picked = st.multiselect(label, list(options), default=chosen,
+                            format_func=lambda c: options[c][li], key=lang_key(key),
+                            placeholder=placeholder)
+    set_param(param, ",".join(picked) or None)
+    return list(picked)
+
+
+def url_selectbox(label: str, options: list[str], names: dict[str, str], param: str, key: str,
+                  placeholder: str) -> str:
+    """A selectbox of ``options`` (shown by ``names``; ``""`` first, shown as
+    ``placeholder``) kept in the URL as ``param``."""
+    chosen = url_param(param, "") or ""
+    values = ["", *options]
+    picked = st.selectbox(label, values, index=values.index(chosen) if chosen in values else 0,
+                          format_func=lambda c: names.get(c, c) if c else placeholder,
+                          placeholder=placeholder, key=lang_key(key))
+    set_param(param, picked or None)
+    return str(picked)
+
+
+def flash(kind: Literal["error", "success", "info"], message: str) -> None:
+    """Keep a message for the next draw of the page: a button's callback runs before the rerun
+    it causes, so what it says must outlive that rerun (:func:`show_flash` draws it)."""
+    st.session_state.setdefault("flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    """Draw (once) the messages :func:`flash` kept."""
+    for kind, message in st.session_state.pop("flash", []):
+        {"error": st.error, "success": st.success, "info": st.info}[kind](message)

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from graph.rules import Rule, _transaction, classify_trace_codes
+from graph.rules import Rule, classify_trace_codes, write_transaction
 
 __all__ = ["ChainSummary", "Hop", "build_chains", "chain_of"]
 
@@ -123,7 +123,7 @@ def build_chains(
     DuckDB: a city-year (a million settlements) takes about half a second.
     """
     started = time.perf_counter()
-    with _transaction(con):
+    with write_transaction(con):
         classify_trace_codes(con, rule)
         con.execute(_CHAINS_SQL)
         con.execute(_LINKS_SQL, {"honest": list(HONEST_CLASSES), "sample": int(sample_codes)})
