@@ -14,6 +14,7 @@ from dashboards.data import plan as pd_plan
 from dashboards.figures.plan import plan_map, team_color
 from loaders.store import Store
 from yibao.errors import DataFileError
+from yibao.geo import km_between
 from yibao.inspection import (
     InspectionPlan,
     PlanInputs,
@@ -109,7 +110,7 @@ def test_team_routes_visit_everything_once_week_by_week(
         for k in range(1, len(week)):
             if week[k] != week[k - 1]:
                 continue
-            nearest = min(pd_plan._km((lon[k - 1], lat[k - 1]), (lon[j], lat[j]))
+            nearest = min(km_between((lon[k - 1], lat[k - 1]), (lon[j], lat[j]))
                           for j in range(k, len(week)) if week[j] == week[k])
             assert leg[k] == pytest.approx(nearest, abs=0.06), team_id
     assert pd_plan.team_routes(

@@ -36,6 +36,7 @@ def test_every_code_the_loader_gives_has_a_reason() -> None:
         "bad_enum", "unknown_code",  # an unknown code, by the column's severity
         "invalid_encoding", "column_count", "unparseable_row",  # the CSV reader's rejects
         "extra_cells",  # the xlsx reader's
+        "coordinates_outside_division",  # the spatial check (loaders/geocheck.py)
     }
     assert len(codes) > 25
     assert codes <= set(REASONS)
