@@ -5,7 +5,9 @@ download button).
 signed in with a short-lived token in the session cookie, waits until the page has finished
 running and every table, chart and map has drawn, and returns the page as 16:9 PNGs, one per
 screen (:data:`SLIDE` CSS pixels at :data:`SCALE`, so 1920 × 1080), each with the title band
-and the source line. Playwright drives Debian's
+and the source line. The page is cut only at section boundaries (:mod:`dashboards.screen_plan`
+decides which blocks go on which screen; here they are moved there, shrunk where needed, and
+the rest hidden). Playwright drives Debian's
 ``chromium`` (``YIBAO_CHROMIUM`` or found on ``PATH``); no browser is downloaded and nothing is
 fetched from the internet.
 
@@ -15,13 +17,16 @@ No Streamlit here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from dashboards.screen_plan import Block, plan_screens
 from yibao.errors import CaptureError
 
 __all__ = ["LAUNCH_ARGS", "MAPS_IDLE_JS", "MAX_SCREENS", "RENDERED_JS", "SCALE", "SHOT_MARK",
-           "SLIDE", "capture_screens"]
+           "SLIDE", "capture_screens", "take_screens"]
 
 SLIDE = (1280, 720)
 """The captured view in CSS pixels: 16:9, the shape of a slide."""
@@ -91,46 +96,120 @@ that landed on the sign-in form is refused rather than saved."""
 
 _SETTLE_MS = 400  # plotly's resize handler is debounced; fonts and SVG finish painting
 
-MAX_SCREENS = 8
+MAX_SCREENS = 10
 """At most this many 16:9 screens are taken of one view."""
 
-# The scroll positions of the page's screens: the main area scrolls under the fixed title band
-# and source line by at most the height left between them, so no part of the page is missed;
-# a screen starts at the last section heading that fits in that step (when it is past a third
-# of it), so sections are not cut where a heading could start them.
-_SCREENS_JS = """
-([most, mark]) => {
+_MARGIN = 8.0
+"""CSS pixels kept clear under the title band and above the source line."""
+
+_CONTINUED = {"zh": "（续）", "en": " (continued)"}
+"""What a section's heading repeated on the next screen says after it."""
+
+# The page's top-level blocks, measured with the main area scrolled to its top and nothing
+# moved: index among the main column's children, top and bottom (CSS pixels from the page's
+# top), whether the block is a heading (starts with an h1-h3), and the room between the fixed
+# title band and source line. The fixed band and source line, hidden elements and elements of
+# no height are left out; the measures are kept on the window for _PLACE_JS.
+_BLOCKS_JS = """
+([mark, margin]) => {
   const main = document.querySelector('[data-testid="stMain"]');
+  main.scrollTop = 0;
+  const column = document.querySelector(
+    '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]');
+  const children = [...column.children];
+  for (const el of children) {
+    el.style.transform = '';
+    el.classList.remove('yibao-shot-hidden');
+  }
+  const box = column.getBoundingClientRect();
   const band = document.getElementById(mark);
   const source = document.querySelector('.yibao-shot-source');
-  const top = band ? band.getBoundingClientRect().bottom : 0;
-  const bottom = source ? source.getBoundingClientRect().top : window.innerHeight;
-  const step = Math.max(bottom - top - 8, 100);
-  const last = Math.max(main.scrollHeight - main.clientHeight, 0);
-  const heads = [...document.querySelectorAll('[data-testid="stMain"] h2')]
-    .map((h) => h.getBoundingClientRect().top + main.scrollTop - top - 6)
-    .sort((a, b) => a - b);
-  const out = [0];
-  while (out.length < most && out[out.length - 1] < last) {
-    const at = out[out.length - 1];
-    const fits = heads.filter((y) => y > at + step / 3 && y <= at + step);
-    out.push(Math.min(fits.length ? fits[fits.length - 1] : at + step, last));
-  }
-  return out;
+  const top = (band ? band.getBoundingClientRect().bottom : 0) + margin;
+  const bottom = (source ? source.getBoundingClientRect().top : window.innerHeight) - margin;
+  const blocks = [];
+  children.forEach((el, index) => {
+    if (el.querySelector('#' + mark + ', .yibao-shot-source')) return;
+    const r = el.getBoundingClientRect();
+    if (r.height < 1 || !el.checkVisibility()) return;
+    const h = el.querySelector('h1, h2, h3');
+    const heading = el.matches('[data-testid="stElementContainer"]') && !!h
+      && h.checkVisibility() && h.getBoundingClientRect().top - r.top < 16;
+    blocks.push({index, left: r.left, top: r.top, bottom: r.bottom, heading});
+  });
+  window.__yibaoShot = {blocks, top, left: box.left, width: box.width};
+  return {blocks: blocks.map(({index, top, bottom, heading}) => ({index, top, bottom, heading})),
+          room: bottom - top};
 }
 """
 
-_SCROLL_JS = """
-(y) => { document.querySelector('[data-testid="stMain"]').scrollTop = y; }
+# One screen: the blocks of ``pieces`` ({index, y, continued}) moved under the title band at
+# ``y`` (times ``scale``) and shrunk by ``scale`` about their top left, centred across the
+# page, every other block hidden. Transforms and visibility change no layout, so nothing is
+# drawn again (tables, charts and maps keep their size). A repeated heading says ``more``.
+_PLACE_JS = """
+([pieces, scale, more]) => {
+  const shot = window.__yibaoShot;
+  const column = document.querySelector(
+    '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]');
+  const children = [...column.children];
+  if (!document.getElementById('yibao-shot-continued')) {
+    const style = document.createElement('style');
+    style.id = 'yibao-shot-continued';
+    // some elements set their own visibility: hiding a block hides all inside it
+    style.textContent = '.yibao-shot-hidden, .yibao-shot-hidden * {'
+      + ' visibility: hidden !important; }'
+      + ' [data-yibao-continued]::after { content: attr(data-yibao-continued);'
+      + ' font-size: 0.6em; font-weight: 400; color: #666; }';
+    document.head.appendChild(style);
+  }
+  const placed = new Map(pieces.map((p) => [p.index, p]));
+  const dx = shot.width * (1 - scale) / 2;
+  for (const b of shot.blocks) {
+    const el = children[b.index];
+    const piece = placed.get(b.index);
+    const h = el.querySelector('h1, h2, h3');
+    if (h) delete h.dataset.yibaoContinued;
+    if (!piece) {
+      el.classList.add('yibao-shot-hidden');
+      el.style.transform = '';
+      continue;
+    }
+    const x = shot.left + (b.left - shot.left) * scale + dx;
+    const y = shot.top + piece.y * scale;
+    el.classList.remove('yibao-shot-hidden');
+    el.style.transformOrigin = '0 0';
+    el.style.transform = `translate(${x - b.left}px, ${y - b.top}px) scale(${scale})`;
+    if (piece.continued && h) h.dataset.yibaoContinued = more;
+  }
+}
 """
+
+
+def _screens_of(page: Any, *, most: int, more: str,
+                on_screen: Callable[[Any], None] | None) -> list[bytes]:
+    """The screens of the drawn view in Playwright's ``page``: the page cut at section
+    boundaries (:func:`dashboards.screen_plan.plan_screens`), each laid out, then taken."""
+    measured = page.evaluate(_BLOCKS_JS, [SHOT_MARK, _MARGIN])
+    blocks = [Block(int(b["index"]), float(b["top"]), float(b["bottom"]), bool(b["heading"]))
+              for b in measured["blocks"]]
+    screens = []
+    for screen in plan_screens(blocks, max(float(measured["room"]), 100.0), most=most):
+        pieces = [{"index": p.index, "y": p.y, "continued": p.continued} for p in screen.pieces]
+        page.evaluate(_PLACE_JS, [pieces, screen.scale, more])
+        page.evaluate(MAPS_IDLE_JS)
+        page.wait_for_timeout(150)
+        if on_screen is not None:
+            on_screen(page)
+        screens.append(bytes(page.screenshot()))
+    return screens
 
 
 def capture_screens(url: str, *, cookie: tuple[str, str], chromium: Path | None,
                     timeout: float = 60.0, most: int = MAX_SCREENS) -> list[bytes]:
     """PNGs of the view at ``url`` (the workbench's screenshot mode), signed in with the
-    session ``cookie`` (name, token): :data:`SLIDE` at :data:`SCALE` each, the first from the
-    top of the page, the next ones scrolled on under the fixed title band and source line, at
-    most ``most``.
+    session ``cookie`` (name, token): :data:`SLIDE` at :data:`SCALE` each, under the fixed
+    title band and above the source line, cut only at section boundaries (see
+    :mod:`dashboards.screen_plan`), at most ``most``.
 
     Raises :class:`~yibao.errors.CaptureError` when Playwright or Chromium is missing, or the
     page did not finish drawing within ``timeout`` seconds (the message says which)."""
@@ -143,32 +222,40 @@ def capture_screens(url: str, *, cookie: tuple[str, str], chromium: Path | None,
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise CaptureError("Playwright is not installed: `pip install playwright` (the "
                            "machine's Chromium is used; no browser download)") from exc
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-    width, height = SLIDE
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
             try:
-                context = browser.new_context(viewport={"width": width, "height": height},
-                                              device_scale_factor=SCALE, locale="zh-CN")
-                context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": origin,
-                                      "sameSite": "Strict"}])
-                page = context.new_page()
-                page.goto(url, timeout=timeout * 1000)
-                page.wait_for_selector(f"#{SHOT_MARK}", timeout=timeout * 1000)
-                page.wait_for_function(RENDERED_JS, arg="", polling="raf",
-                                       timeout=timeout * 1000)
-                page.evaluate(MAPS_IDLE_JS)
-                page.wait_for_timeout(_SETTLE_MS)
-                screens = []
-                for y in page.evaluate(_SCREENS_JS, [most, SHOT_MARK]):
-                    page.evaluate(_SCROLL_JS, y)
-                    page.wait_for_timeout(150)
-                    screens.append(bytes(page.screenshot()))
-                return screens
+                return take_screens(browser, url, cookie=cookie, timeout=timeout, most=most)
             finally:
                 browser.close()
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CaptureError(f"the view {url} could not be captured: {first} (is Chromium "
                            f"{chromium} working? Try `{chromium} --headless --version`)") from exc
+
+
+def take_screens(browser: Any, url: str, *, cookie: tuple[str, str], timeout: float = 60.0,
+                 most: int = MAX_SCREENS, on_screen: Callable[[Any], None] | None = None
+                 ) -> list[bytes]:
+    """:func:`capture_screens` in a fresh context of Playwright's running ``browser``;
+    ``on_screen(page)`` is called with each screen laid out, just before it is taken (the
+    browser tests look at the page there). Playwright's errors are not translated."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    lang = parse_qs(urlsplit(url).query).get("lang", ["zh"])[0]
+    width, height = SLIDE
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  device_scale_factor=SCALE, locale="zh-CN")
+    try:
+        context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": origin,
+                              "sameSite": "Strict"}])
+        page = context.new_page()
+        page.goto(url, timeout=timeout * 1000)
+        page.wait_for_selector(f"#{SHOT_MARK}", timeout=timeout * 1000)
+        page.wait_for_function(RENDERED_JS, arg="", polling="raf", timeout=timeout * 1000)
+        page.evaluate(MAPS_IDLE_JS)
+        page.wait_for_timeout(_SETTLE_MS)
+        return _screens_of(page, most=most, more=_CONTINUED.get(lang, _CONTINUED["zh"]),
+                           on_screen=on_screen)
+    finally:
+        context.close()

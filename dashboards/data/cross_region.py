@@ -15,16 +15,21 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from dashboards.data.common import FUND_SQL, Period, period_settlements_sql, query_frame
+from dashboards.data.common import FUND_SQL, Period, query_frame
 from dashboards.data.rings import rings_table
+from graph.claims import effective_settlements_sql
 from yibao.divisions import division_list, division_name, divisions_frame, is_known_division
 from yibao.i18n import Lang
 
 __all__ = [
     "Level",
+    "balance_from_facts",
     "card_use_clusters",
     "cross_division_flows",
     "division_balance",
+    "flow_facts",
+    "flow_totals",
+    "flows_from_facts",
     "impossible_trips",
 ]
 
@@ -37,51 +42,80 @@ _TRIP_TYPE = (
 )
 
 
-def _level_expr(column: str, level: Level) -> str:
+def _level_codes(codes: pd.Series, level: Level) -> pd.Series:
+    """6-digit city codes (or missing) at ``level``: as they are, or their province's."""
     if level not in ("city", "province"):
         raise ValueError(f"level must be 'city' or 'province', not {level!r}")
-    keep = 4 if level == "city" else 2
-    return f"rpad(left({column}, {keep}), 6, '0')"
+    if level == "city":
+        return codes
+    return codes.str.slice(0, 2).str.pad(6, side="right", fillchar="0")
 
 
-def _flows_sql(level: Level) -> str:
-    origin = _level_expr("p.insu_admdvs", level)
-    destination = _level_expr("i.admdvs", level)
-    return f"""
-        WITH s AS ({period_settlements_sql()})
-        SELECT {origin} AS origin, {destination} AS destination, count(*) AS settlements,
-               count(DISTINCT s.psn_no) AS persons, sum({FUND_SQL}) AS fund
-        FROM s JOIN persons p USING (psn_no) JOIN institutions i USING (fixmedins_code)
-        GROUP BY ALL
+def flow_facts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every effective settlement counted by insured city (参保地), city of care (就医地) and day:
+    what the flows and the balance of any period and level are summed from, so a store needs
+    this one query per published snapshot (settlements change only with a load) and a change
+    of period, level or language needs none.
+
+    Columns: ``origin``, ``destination`` (6-digit city codes: the 4-digit prefix padded, missing
+    where the division is), ``day`` (date of ``setl_time``), ``psn_no`` (for settlements outside
+    the insured's city only: the flows count distinct persons; missing otherwise), ``settlements``
+    and ``fund`` (yuan). Settlements in the insured's own city are one row per city and day, so
+    the frame is about as long as the cross-city settlements (a few per cent of all).
     """
+    origin = "rpad(left(p.insu_admdvs, 4), 6, '0')"
+    destination = "rpad(left(i.admdvs, 4), 6, '0')"
+    sql = f"""
+        WITH s AS ({effective_settlements_sql()}),
+        x AS (SELECT {origin} AS origin, {destination} AS destination,
+                     s.setl_time::DATE AS day, s.psn_no, {FUND_SQL} AS fund
+              FROM s JOIN persons p USING (psn_no) JOIN institutions i USING (fixmedins_code))
+        SELECT origin, destination, day,
+               CASE WHEN origin IS DISTINCT FROM destination THEN psn_no END AS psn_no,
+               count(*) AS settlements, sum(fund) AS fund
+        FROM x GROUP BY ALL
+    """
+    frame = query_frame(con, sql)
+    return frame.assign(day=pd.to_datetime(frame["day"]),
+                        settlements=frame["settlements"].astype("int64"),
+                        fund=frame["fund"].astype(float))
+
+
+def flow_totals(facts: pd.DataFrame, period: Period, *, level: Level = "city"
+                ) -> pd.DataFrame:
+    """Effective settlements of ``period`` by origin and destination at ``level``, from
+    :func:`flow_facts`: ``origin``, ``destination`` (missing where the division is),
+    ``settlements``, ``persons`` (distinct, between different divisions only; 0 on the
+    diagonal) and ``fund`` (yuan)."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    rows = facts[(facts["day"] >= start) & (facts["day"] <= end)]
+    rows = rows.assign(origin=_level_codes(rows["origin"], level),
+                       destination=_level_codes(rows["destination"], level))
+    cross = rows["origin"].ne(rows["destination"]) & rows["psn_no"].notna()
+    rows = rows.assign(psn_no=rows["psn_no"].where(cross))
+    return (rows.groupby(["origin", "destination"], dropna=False, sort=False)
+            .agg(settlements=("settlements", "sum"), persons=("psn_no", "nunique"),
+                 fund=("fund", "sum"))
+            .reset_index())
 
 
 def _centroids() -> pd.DataFrame:
     return divisions_frame()[["code", "name", "lon", "lat"]].set_index("code")
 
 
-def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
-                         level: Level = "city", lang: Lang = "zh") -> pd.DataFrame:
-    """Settlements from one division's insured to another division's institutions in
-    ``period``, largest first (a person treated at home is no flow).
-
-    Columns: ``origin``, ``origin_name``, ``destination``, ``destination_name`` (6-digit codes
-    and names in ``lang`` at ``level``), ``settlements``, ``persons`` (distinct), ``fund`` (yuan),
-    ``origin_lon``/``origin_lat``/``destination_lon``/``destination_lat`` (centroids; empty for
-    a division outside 沪苏浙皖), ``share`` (of the origin's insured's settlements in the period).
-    """
-    sql = f"""
-        WITH f AS ({_flows_sql(level)}),
-        o AS (SELECT origin, sum(settlements) AS total FROM f GROUP BY 1)
-        SELECT f.origin, f.destination, f.settlements, f.persons, f.fund,
-               f.settlements / o.total AS share
-        FROM f JOIN o USING (origin)
-        WHERE f.origin <> f.destination
-        ORDER BY f.settlements DESC, f.origin, f.destination
-    """
-    frame = query_frame(con, sql, period.params)
+def flows_from_facts(facts: pd.DataFrame, period: Period, *, level: Level = "city",
+                     lang: Lang = "zh") -> pd.DataFrame:
+    """:func:`cross_division_flows` from :func:`flow_facts` (no query)."""
+    totals = flow_totals(facts, period, level=level)
+    share = totals["settlements"] / totals.groupby("origin", dropna=False)["settlements"] \
+        .transform("sum")
+    keep = totals["origin"].notna() & totals["destination"].notna() \
+        & totals["origin"].ne(totals["destination"])
+    frame = totals.assign(share=share)[keep].sort_values(
+        ["settlements", "origin", "destination"], ascending=[False, True, True],
+        ignore_index=True)
     cent = _centroids()
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "origin": frame["origin"],
         "origin_name": frame["origin"].map(lambda c: division_name(c, lang)),
         "destination": frame["destination"],
@@ -95,34 +129,42 @@ def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
         "destination_lat": frame["destination"].map(cent["lat"]),
         "share": frame["share"].astype(float).round(4),
     })
-    return out
 
 
-def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
-                     level: Level = "city", lang: Lang = "zh") -> pd.DataFrame:
-    """Per division in ``period``: ``code``, ``name`` (in ``lang``), ``local`` (insured
-    treated at home), ``outbound`` (its insured treated elsewhere), ``inbound`` (others'
-    insured treated here), ``net`` (inbound − outbound), ``outbound_fund`` / ``inbound_fund``
-    (yuan), ``outbound_share`` (outbound / all its insured's settlements). Largest
-    cross-division traffic first."""
-    sql = f"""
-        WITH f AS ({_flows_sql(level)}),
-        codes AS (SELECT origin AS code FROM f UNION SELECT destination FROM f)
-        SELECT c.code,
-               coalesce(sum(f.settlements) FILTER (WHERE f.origin = c.code
-                                                  AND f.destination = c.code), 0) AS local,
-               coalesce(sum(f.settlements) FILTER (WHERE f.origin = c.code
-                                                  AND f.destination <> c.code), 0) AS outbound,
-               coalesce(sum(f.settlements) FILTER (WHERE f.destination = c.code
-                                                  AND f.origin <> c.code), 0) AS inbound,
-               coalesce(sum(f.fund) FILTER (WHERE f.origin = c.code
-                                           AND f.destination <> c.code), 0) AS outbound_fund,
-               coalesce(sum(f.fund) FILTER (WHERE f.destination = c.code
-                                           AND f.origin <> c.code), 0) AS inbound_fund
-        FROM codes c JOIN f ON f.origin = c.code OR f.destination = c.code
-        GROUP BY c.code
+def cross_division_flows(con: duckdb.DuckDBPyConnection, period: Period, *,
+                         level: Level = "city", lang: Lang = "zh") -> pd.DataFrame:
+    """Settlements from one division's insured to another division's institutions in
+    ``period``, largest first (a person treated at home is no flow).
+
+    Columns: ``origin``, ``origin_name``, ``destination``, ``destination_name`` (6-digit codes
+    and names in ``lang`` at ``level``), ``settlements``, ``persons`` (distinct), ``fund`` (yuan),
+    ``origin_lon``/``origin_lat``/``destination_lon``/``destination_lat`` (centroids; empty for
+    a division outside 沪苏浙皖), ``share`` (of the origin's insured's settlements in the period).
+    The workbench sums :func:`flow_facts`, cached per snapshot, with :func:`flows_from_facts`.
     """
-    frame = query_frame(con, sql, period.params)
+    return flows_from_facts(flow_facts(con), period, level=level, lang=lang)
+
+
+def balance_from_facts(facts: pd.DataFrame, period: Period, *, level: Level = "city",
+                       lang: Lang = "zh") -> pd.DataFrame:
+    """:func:`division_balance` from :func:`flow_facts` (no query)."""
+    totals = flow_totals(facts, period, level=level)
+    known = totals[totals["origin"].notna() & totals["destination"].notna()]
+    local = known["origin"].eq(known["destination"])
+    codes = sorted(set(totals["origin"].dropna()) | set(totals["destination"].dropna()))
+    out = known[~local]
+
+    def by(column: str, rows: pd.DataFrame, value: str) -> pd.Series:
+        return rows.groupby(column)[value].sum().reindex(codes, fill_value=0)
+
+    frame = pd.DataFrame({
+        "code": codes,
+        "local": by("origin", known[local], "settlements").to_numpy(),
+        "outbound": by("origin", out, "settlements").to_numpy(),
+        "inbound": by("destination", out, "settlements").to_numpy(),
+        "outbound_fund": by("origin", out, "fund").to_numpy(),
+        "inbound_fund": by("destination", out, "fund").to_numpy(),
+    })
     frame.insert(1, "name", frame["code"].map(lambda c: division_name(c, lang)))
     for col in ("local", "outbound", "inbound"):
         frame[col] = frame[col].astype("int64")
@@ -134,6 +176,17 @@ def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
     traffic = frame["outbound"] + frame["inbound"]
     return frame.assign(_t=traffic).sort_values(["_t", "code"], ascending=[False, True]) \
         .drop(columns="_t").reset_index(drop=True)
+
+
+def division_balance(con: duckdb.DuckDBPyConnection, period: Period, *,
+                     level: Level = "city", lang: Lang = "zh") -> pd.DataFrame:
+    """Per division in ``period``: ``code``, ``name`` (in ``lang``), ``local`` (insured
+    treated at home), ``outbound`` (its insured treated elsewhere), ``inbound`` (others'
+    insured treated here), ``net`` (inbound − outbound), ``outbound_fund`` / ``inbound_fund``
+    (yuan), ``outbound_share`` (outbound / all its insured's settlements). Largest
+    cross-division traffic first. The workbench sums :func:`flow_facts`, cached per snapshot,
+    with :func:`balance_from_facts`."""
+    return balance_from_facts(flow_facts(con), period, level=level, lang=lang)
 
 
 def impossible_trips(con: duckdb.DuckDBPyConnection, period: Period, *, lang: Lang = "zh"

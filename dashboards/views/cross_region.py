@@ -105,7 +105,9 @@ top = c3.slider(text(L, "top", lg), min_value=5, max_value=200, value=top_defaul
 ui.set_param("top", None if top == 30 else str(top))
 value_label = text(L, MEASURES[measure], lg)
 
-flows = ui.cached(cr.cross_division_flows, period, level=level, lang=lg)
+# one query per published snapshot; the period, level and language only sum it up
+facts = ui.cached(cr.flow_facts)
+flows = cr.flows_from_facts(facts, period, level=level, lang=lg)
 trips = ui.cached(cr.impossible_trips, period, lang=lg)
 clusters = ui.cached(cr.card_use_clusters, period, lang=lg)
 
@@ -145,7 +147,7 @@ def _flows() -> None:
 
     st.subheader(text(L, "matrix", lg))
     st.caption(text(L, "matrix_note", lg))
-    balance = ui.cached(cr.division_balance, period, level=level, lang=lg)
+    balance = cr.balance_from_facts(facts, period, level=level, lang=lg)
     order = list(balance.sort_values("code")["name"])
     left, right = st.columns([3, 2])
     height = 380 if level == "province" else 760
