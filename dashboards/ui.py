@@ -244,12 +244,21 @@ def _graph_call(backend_key: str, method: str, args: tuple[Any, ...],
     return getattr(graph_backend(), method)(*args, **dict(kwargs))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _snapshot_graph_call(backend_key: str, method: str, args: tuple[Any, ...],
+                         kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    return getattr(graph_backend(), method)(*args, **dict(kwargs))
+
+
 def graph_call(method: str, *args: Any, **kwargs: Any) -> Any:
     """``graph_backend().method(*args, **kwargs)`` (``ring_subgraph``, ``neighbourhood``,
-    ``shortest_connection``, ``chain_of``), cached per backend, store version and arguments
-    for five minutes (a shared server changes under us)."""
-    key = f"{graph_backend().name}:{_store_key()}"
-    return _graph_call(key, method, args, tuple(sorted(kwargs.items())))
+    ``shortest_connection``, ``chain_of``), cached per backend, store version and arguments:
+    on the embedded store as long as its published snapshot (which never changes), on a
+    server for five minutes (a shared server changes under us)."""
+    backend = graph_backend()
+    key = f"{backend.name}:{_store_key()}"
+    call = _snapshot_graph_call if backend.name == "embedded" else _graph_call
+    return call(key, method, args, tuple(sorted(kwargs.items())))
 
 
 def table_height(rows: int, most: int = 440) -> int:
