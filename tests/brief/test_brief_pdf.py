@@ -1,7 +1,8 @@
 """``yibao brief`` end to end on the detected store, printed by the real Chromium and read back
 with poppler: one A4 page with the Chinese headings, period and region, fonts embedded, not
-blank, and no full ID number, phone number, person number or name in the PDF text or in the
-HTML the PNG was made from. English on request; a region changes the figures.
+blank, filled down to the footer (:mod:`tests.brief.blank`), and no full ID number, phone
+number, person number or name in the PDF text or in the HTML the PNG was made from. English on
+request; a region changes the figures.
 
 Needs Debian's ``chromium`` and ``poppler-utils`` (``scripts/test.sh`` installs them).
 """
@@ -18,6 +19,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.brief.blank import MOST_BLANK, blank_above_footer
 from tests.detected import Detected
 from yibao.cli import cli
 from yibao.leads.from_detection import leads_from_store
@@ -157,6 +159,8 @@ def test_the_chinese_briefing_is_one_full_a4_page(brief_zh: Path, tmp_path: Path
     variance, ink = _ink(png)
     assert variance > 500, variance
     assert ink > 0.08, ink
+    blank = blank_above_footer(png)
+    assert blank.share < MOST_BLANK, f"{blank.mm:.0f} mm blank above the footer"
 
 
 def test_no_personal_data_in_the_pdf_or_the_page_source(brief_zh: Path,
@@ -195,6 +199,9 @@ def test_english_on_request(detected: Detected, ledger_file: Path, tmp_path: Pat
         assert heading in text, heading
     assert "一、总体情况" not in text
     assert _pages(out) == 1
+    assert "10k yuan: " in out.with_suffix(".html").read_text(encoding="utf-8")  # the legend
+    blank = blank_above_footer(out.with_suffix(".png"))
+    assert blank.share < MOST_BLANK, f"{blank.mm:.0f} mm blank above the footer"
 
 
 def test_a_region_and_period_change_the_figures(detected: Detected, ledger_file: Path,
@@ -212,6 +219,8 @@ def test_a_region_and_period_change_the_figures(detected: Detected, ledger_file:
     assert float(anhui[1].replace(",", "")) < float(whole[1].replace(",", ""))
     assert "安徽省" in result.stderr
     assert _pages(out) == 1
+    blank = blank_above_footer(out.with_suffix(".png"))
+    assert blank.share < MOST_BLANK, f"{blank.mm:.0f} mm blank above the footer"
 
 
 def test_bad_inputs_exit_2_with_the_fix(detected: Detected, tmp_path: Path) -> None:

@@ -3,46 +3,16 @@ detection), escaping, English; and importing the package stays light."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import date, datetime
 from decimal import Decimal
 
-from yibao.brief import parse_period, region_from_code
-from yibao.brief.facts import (
-    BriefFacts,
-    DivisionAmount,
-    LeadFigures,
-    RingLine,
-    TrendPoint,
-    ViolationRow,
-)
+from tests.brief.handmade import PATTERNS, RULES
+from tests.brief.handmade import handmade_facts as _facts
+from yibao.brief.facts import DivisionAmount, LeadFigures
 from yibao.brief.page import MAX_VIOLATION_ROWS, brief_html
-
-RULES = ("IMPOSSIBLE_TRAVEL", "OVERLAPPING_STAYS", "TRACE_REUSE", "MANY_PHARMACIES_DAY")
-PATTERNS = ("card_pooling", "recruited_inpatients", "cross_province_card_use", "resale_chain",
-            "doctor_pharmacy_collusion")
-
-
-def _facts(**changes: object) -> BriefFacts:
-    keys = PATTERNS + RULES
-    base = BriefFacts(
-        period=parse_period("2024-Q3"), period_given=True, region=region_from_code("341200"),
-        made_on=date(2025, 1, 2), settlements=12_345, institutions=321,
-        suspicious_settlements=150, suspicious_fund=123_456.78, persons_involved=42,
-        institutions_involved=7, rings_by_pattern=(("card_pooling", 2), ("resale_chain", 1)),
-        leads=LeadFigures(), ledger_total=0, map_level="county",
-        hot_spots=(DivisionAmount("341202", 100_000.0, 100), DivisionAmount("341282", 23_456.78,
-                                                                            50)),
-        trend_unit="month",
-        trend=tuple(TrendPoint(date(2024, m, 1), 41_152.26, 50) for m in (7, 8, 9)),
-        top_rings=(RingLine("R1", "card_pooling", "7 人在 <b>某药店</b> 于 3 个相同日期结算",
-                            "7 persons settled at a pharmacy", 7, 1, 30, 50_000.0),),
-        violations=tuple(ViolationRow(k, 20 - i, 10_000.0 - i, rings=1 if i < 5 else 0)
-                         for i, k in enumerate(keys)),
-        detected_at=datetime(2025, 1, 1, 8, 0))
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_the_statistics_table_has_the_seeds_shape_and_a_total() -> None:
@@ -53,7 +23,7 @@ def test_the_statistics_table_has_the_seeds_shape_and_a_total() -> None:
     assert "同日异地不可能行程" in html
     rest = len(PATTERNS + RULES) - MAX_VIOLATION_ROWS
     assert f"其他（{rest} 类）" in html
-    assert "<td>合计</td><td class='r'>150</td><td class='r'>12.35</td>" in html
+    assert '<td>合计</td><td class="r">150</td><td class="r">12.35</td>' in html
     assert "可疑团伙 1 个" in html
     assert "规则命中" in html
 
@@ -112,7 +82,7 @@ def test_small_hot_spots_are_shown_in_yuan_not_as_zero_wan() -> None:
              DivisionAmount("341203", 12.0, 1))
     html = brief_html(_facts(hot_spots=small), include_plotlyjs=False)
     assert "<th>可疑基金(元)</th>" in html
-    assert "<td class='r'>5,660</td>" in html
+    assert '<td class="r">5,660</td>' in html
     assert "元：" in html  # the legend in yuan too
     assert "0.00–0.00" not in html
 
@@ -120,4 +90,43 @@ def test_small_hot_spots_are_shown_in_yuan_not_as_zero_wan() -> None:
 def test_large_hot_spots_stay_in_wan() -> None:
     html = brief_html(_facts(), include_plotlyjs=False)
     assert "<th>可疑基金(万元)</th>" in html
-    assert "<td class='r'>10.00</td>" in html
+    assert '<td class="r">10.00</td>' in html
+
+
+def _legend(html: str) -> str:
+    match = re.search(r'<div class="legend">(.*?)</div>', html, re.DOTALL)
+    assert match, "no map legend"
+    return re.sub(r"<[^>]+>", " ", match[1])
+
+
+def test_the_map_legend_uses_the_unit_of_the_tables() -> None:
+    # the table is in 万元 (its largest amount is over 1 万元) while a legend class ends below
+    spots = (DivisionAmount("341202", 100_000.0, 100), DivisionAmount("341282", 3_000.0, 5))
+    zh = brief_html(_facts(hot_spots=spots), include_plotlyjs=False)
+    assert "<th>可疑基金(万元)</th>" in zh
+    assert _legend(zh).split() == ["万元：", "0.00–0.30", "0.30–10.00", "无"]
+    en = brief_html(_facts(hot_spots=spots), lang="en", include_plotlyjs=False)
+    assert "<th>Fund (10k yuan)</th>" in en
+    assert _legend(en).split() == ["10k", "yuan:", "0.00–0.30", "0.30–10.00", "none"]
+
+
+def test_a_tiny_legend_class_in_wan_is_not_shown_as_zero() -> None:
+    spots = (DivisionAmount("341202", 100_000.0, 100), DivisionAmount("341282", 40.0, 1))
+    legend = _legend(brief_html(_facts(hot_spots=spots), include_plotlyjs=False))
+    assert legend.split() == ["万元：", "0.00–0.004", "0.004–10.00", "无"]
+    assert "0.00–0.00" not in legend.split()
+
+
+def test_every_violation_type_is_on_the_page_for_the_layout_to_show() -> None:
+    html = brief_html(_facts(), include_plotlyjs=False)
+    shown = re.findall(r'<tr><td class="c">(\d+)</td>', html.split("<th>违规行为</th>")[1])
+    more = re.findall(r'<tr class="more"><td class="c">(\d+)</td><td>([^<]+)</td>', html)
+    assert len(shown) == MAX_VIOLATION_ROWS
+    assert [int(n) for n, _ in more] == list(range(MAX_VIOLATION_ROWS + 1,
+                                                   len(PATTERNS + RULES) + 1))
+    assert '<tr class="others"><td class="c">8</td><td>其他（2 类）</td>' in html
+    # one type past the limit is shown rather than folded into 其他 (1 类)
+    nine = brief_html(_facts(violations=_facts().violations[:MAX_VIOLATION_ROWS + 1]),
+                      include_plotlyjs=False)
+    assert '<tr class="more">' not in nine
+    assert "其他（" not in nine

@@ -1,6 +1,7 @@
 """Finding Chromium (``YIBAO_CHROMIUM``, else ``PATH``) and what happens when it is missing,
-fails or hangs: a :class:`~yibao.errors.BriefError` that says what to do, and no output file.
-The failing and hanging "browsers" are tiny shell scripts standing in for the external program.
+fails, hangs or the page never gets ready: a :class:`~yibao.errors.BriefError` that says what
+to do, and no output file. The failing and hanging "browsers" are tiny shell scripts standing
+in for the external program that Playwright starts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from yibao.brief.render import PNG_SIZE, chromium_command, render_pdf_and_png
+from yibao.brief.render import A4_CSS_PX, PNG_SIZE, render_pdf_and_png
 from yibao.errors import BriefError, YibaoError
 from yibao.settings import Settings
 
@@ -37,21 +38,11 @@ def test_chromium_comes_from_the_setting_then_path(tmp_path: Path,
     assert Settings.from_env({}).chromium_binary is None
 
 
-def test_the_command_prints_or_screenshots_at_a4(tmp_path: Path) -> None:
-    html = tmp_path / "p.html"
-    pdf = chromium_command(Path("/usr/bin/chromium"), html, tmp_path / "prof", pdf=tmp_path / "a")
-    assert "--headless" in pdf
-    assert "--no-pdf-header-footer" in pdf
-    assert f"--print-to-pdf={tmp_path / 'a'}" in pdf
-    assert pdf[-1] == html.resolve().as_uri()
-    png = chromium_command(Path("/usr/bin/chromium"), html, tmp_path / "prof", png=tmp_path / "b")
-    assert "--window-size=794,1123" in png
-    assert "--hide-scrollbars" in png
-    scale = float(next(a for a in png if a.startswith("--force-device")).split("=")[1])
-    assert round(794 * scale) == PNG_SIZE[0]
-    assert round(1123 * scale) == PNG_SIZE[1]
-    with pytest.raises(ValueError, match="exactly one"):
-        chromium_command(Path("c"), html, tmp_path)
+def test_the_window_is_a4_and_the_png_a4_at_150_dpi() -> None:
+    assert (round(210 / 25.4 * 96), round(297 / 25.4 * 96)) == A4_CSS_PX
+    assert (round(210 / 25.4 * 150), round(297 / 25.4 * 150)) == PNG_SIZE
+    scale = PNG_SIZE[0] / A4_CSS_PX[0]
+    assert round(A4_CSS_PX[1] * scale) == PNG_SIZE[1]
 
 
 def test_no_chromium_says_how_to_install_one(tmp_path: Path) -> None:
@@ -76,7 +67,17 @@ def test_a_failing_chromium_is_reported_with_its_last_words(tmp_path: Path) -> N
 def test_a_hanging_chromium_is_stopped_at_the_timeout(tmp_path: Path) -> None:
     fake = _script(tmp_path / "chromium", "exec sleep 30")
     (tmp_path / "p.html").write_text("<p>x</p>", encoding="utf-8")
-    with pytest.raises(BriefError, match=r"did not finish the PDF within 1 s"):
+    with pytest.raises(BriefError, match=r"did not finish the briefing within 1 s"):
         render_pdf_and_png(tmp_path / "p.html", tmp_path / "a.pdf", tmp_path / "a.png",
                            chromium=fake, timeout=1.0)
+    assert not (tmp_path / "a.pdf").exists()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(Settings.from_env({}).chromium_binary is None, reason="needs chromium")
+def test_a_page_that_never_gets_ready_times_out(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_text("<p>no brief.js here</p>", encoding="utf-8")
+    with pytest.raises(BriefError, match=r"did not finish the briefing within 5 s.*less busy"):
+        render_pdf_and_png(tmp_path / "p.html", tmp_path / "a.pdf", tmp_path / "a.png",
+                           chromium=Settings.from_env({}).chromium_binary, timeout=5.0)
     assert not (tmp_path / "a.pdf").exists()

@@ -3,18 +3,20 @@
 The page inlines the plotly.js that ships inside the ``plotly`` Python package
 (:func:`plotly.offline.get_plotlyjs`), never a CDN, so a briefing renders on a machine with no
 internet. Charts are static (``staticPlot``) and sized in CSS pixels, so the screen layout and
-the printed page agree.
+the printed page agree; the page's script draws a chart from its :func:`figure_spec` once it
+has laid the page out (``templates/brief.js``), at the size it settled on.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from yibao.brief.facts import TrendPoint, TrendUnit
 from yibao.brief.scope import Lang
 
-__all__ = ["BAR_COLOUR", "FONT_FAMILY", "figure_html", "plotly_js", "trend_figure"]
+__all__ = ["BAR_COLOUR", "CHART_CONFIG", "FONT_FAMILY", "figure_spec", "plotly_js", "trend_figure"]
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans CJK, sans-serif"
 BAR_COLOUR = "#b3121a"
@@ -69,11 +71,15 @@ def trend_figure(points: Sequence[TrendPoint], *, unit: TrendUnit, lang: Lang = 
     return fig
 
 
-def figure_html(fig: Any, div_id: str) -> str:
-    """The ``<div>`` and ``<script>`` that draw ``fig`` with the page's plotly.js (static,
-    no mode bar)."""
+CHART_CONFIG: dict[str, bool] = {"staticPlot": True, "displayModeBar": False}
+"""plotly.js options of every chart on the page: static, no mode bar."""
+
+
+def figure_spec(fig: Any) -> dict[str, Any]:
+    """``fig`` as plain JSON data for ``Plotly.newPlot``: ``data``, ``layout`` and ``config``
+    (:data:`CHART_CONFIG`)."""
     import plotly.io as pio
 
-    html: str = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
-                            config={"staticPlot": True, "displayModeBar": False})
-    return html
+    spec: dict[str, Any] = json.loads(pio.to_json(fig, validate=False))
+    return {"data": spec.get("data", []), "layout": spec.get("layout", {}),
+            "config": dict(CHART_CONFIG)}

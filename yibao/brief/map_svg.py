@@ -154,7 +154,8 @@ def _nice_km(target: float) -> int:
 
 def map_legend(bounds: Sequence[float]) -> list[tuple[str, float, float]]:
     """The legend of classes ``bounds`` (:func:`amount_classes`): (fill, lower, upper) yuan,
-    highest first; the "none" class is :data:`NONE_COLOUR`."""
+    highest first; the "none" class is :data:`NONE_COLOUR`. The page shows the bounds in the
+    unit of its hot-spot table (万元, or yuan when every hot spot is under 1 万元)."""
     offset = len(CLASS_COLOURS) - len(bounds)
     lowers = [0.0, *bounds[:-1]]
     return [(CLASS_COLOURS[offset + k], lowers[k], upper)
