@@ -165,6 +165,7 @@ def test_no_server_fails_fast_and_offers_the_embedded_store() -> None:
     assert isinstance(caught.value, ConnectionError)
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_fails_within_seconds() -> None:
     """A port that accepts connections but never speaks Bolt (a hung server, a firewall)."""
     with socket.socket() as listener:

@@ -108,6 +108,7 @@ def test_ten_failures_within_the_window_lock_but_spread_out_they_do_not(
     assert [lock.username for lock in throttle.locks()] == ["wang"]
 
 
+@pytest.mark.slow
 def test_an_address_is_slowed_down_across_names_but_never_locked(
         users: Path, throttle: SignInThrottle, clock: Clock) -> None:
     for i in range(5):

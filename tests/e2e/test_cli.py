@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from yibao.cli import cli
@@ -100,6 +101,7 @@ def test_empty_folder_exits_1(tmp_path: Path) -> None:
     assert "no table files found" in " ".join(err.split())
 
 
+@pytest.mark.slow
 def test_demo_builds_a_store_and_replaces_only_its_own(tmp_path: Path) -> None:
     db, data = tmp_path / "demo.duckdb", tmp_path / "data"
     args = ("demo", "--db", str(db), "--data", str(data), "--scale", "10000", "--json")

@@ -38,6 +38,7 @@ def legacy_counts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
         return {f.table: f.inserted for f in report.files}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(_VARIANTS))
 def test_a_format_variant_loads_whole(tmp_path: Path, legacy_counts: dict[str, int],
                                       variant: str) -> None:

@@ -114,6 +114,7 @@ def test_reloading_the_dirty_set_adds_nothing(dirty_folder: Path, tmp_path: Path
     assert second.quarantined == first.quarantined
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_format", ["parquet", "xlsx"])
 def test_other_formats_load_the_same_rows(
     file_format: str, clean_folder: Path, tmp_path: Path

@@ -49,6 +49,7 @@ def synth_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"clean": root / "clean", "dirty": root / "dirty"}
 
 
+@pytest.mark.slow
 def test_a_clean_real_format_folder_profiles_clean(
     synth_folders: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -68,6 +69,7 @@ def test_a_clean_real_format_folder_profiles_clean(
     assert dr.filled == practitioners.report.rows_in == sum(s.count for s in dr.shapes)
 
 
+@pytest.mark.slow
 def test_a_dirty_folder_profiles_as_it_loads(
     synth_folders: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -94,6 +96,7 @@ def test_personal_data_is_masked_in_examples(
         assert all("*" in e for s in col.shapes for e in s.examples), col
 
 
+@pytest.mark.slow
 def test_unknown_labels_become_mapping_entries_that_map_them(tmp_path: Path, tiny: Any) -> None:
     rows = tiny.rows()
     rows["institutions"][0]["hosp_lv"] = "三级医院"  # a province's own label
@@ -145,6 +148,7 @@ def test_a_mapping_file_naming_an_unknown_code_is_refused(tmp_path: Path) -> Non
         load_code_tables(mapping)
 
 
+@pytest.mark.slow
 def test_the_command_prints_json_and_writes_nothing(
     synth_folders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -400,6 +400,7 @@ def _example(parent_db: Path) -> Iterator[_Example]:
 # --- the property ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", list(TABLES))
 @settings(max_examples=_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -198,6 +198,7 @@ _ITEMS = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(items=st.lists(_ITEMS, min_size=1, max_size=12), crlf=st.booleans())
 def test_row_numbers_are_physical_lines(tiny: Any, items: list[str], crlf: bool) -> None:

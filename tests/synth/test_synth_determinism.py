@@ -21,6 +21,7 @@ def test_same_seed_gives_identical_bytes(clean: SynthSet, tmp_path: Path) -> Non
     assert _digests(tmp_path) == _digests(clean.folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_format", ["parquet", "xlsx"])
 def test_same_seed_gives_identical_bytes_in_other_formats(tmp_path: Path,
                                                           file_format: str) -> None:

@@ -346,6 +346,7 @@ def test_noted_rows_are_extra_rows_referenced_by_nothing(dirty: dict[str, Any],
     assert len(keys) == len(set(keys)), "each noted row has a key of its own"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_format", ["parquet", "xlsx"])
 def test_faults_in_parquet_and_xlsx_sit_at_their_rows(tmp_path: Path, clean: SynthSet,
                                                       file_format: str) -> None:
