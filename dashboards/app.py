@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Literal
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboards import shot, ui
 from dashboards.auth import read_users, user_by_email
@@ -73,9 +75,22 @@ PAGES = Path(__file__).parent / "views"  # not "pages": that name turns on Strea
 st.set_page_config(page_title="医保基金监管图分析工作台", page_icon="🩺", layout="wide")
 lg = ui.lang()
 
+OVERVIEW = st.Page(PAGES / "overview.py", title=t("page_overview", lg), url_path="overview",
+                   icon=":material/map:")
+
+
+def _to_overview() -> None:
+    """The app's root URL: the overview under its own URL, with the same query (a page that
+    Streamlit serves as the default lives only at the root, so ``/overview`` would be "not
+    found")."""
+    st.switch_page(OVERVIEW, query_params=[(key, value) for key in st.query_params
+                                           for value in st.query_params.get_all(key)])
+
+
 pages = [
-    st.Page(PAGES / "overview.py", title=t("page_overview", lg), url_path="overview",
-            icon=":material/map:", default=True),
+    st.Page(_to_overview, title=t("page_overview", lg), url_path="", default=True,
+            visibility="hidden"),
+    OVERVIEW,
     st.Page(PAGES / "rings.py", title=t("page_rings", lg), url_path="rings",
             icon=":material/group:"),
     st.Page(PAGES / "chains.py", title=t("page_chains", lg), url_path="chains",
@@ -215,28 +230,36 @@ def _sidebar() -> None:
             st.rerun()
 
 
+def _navigation(*, position: Literal["sidebar", "hidden"]) -> StreamlitPage:
+    """The page the URL asks for; the root URL goes on to the overview's own URL."""
+    page = st.navigation(pages, position=position)
+    if page.url_path == "":
+        _to_overview()
+    return page
+
+
 def _run() -> None:
     """Check the store, sign the user in, then draw the chosen page."""
     if not ui.settings().db.exists():
-        st.navigation(pages, position="hidden")
+        _navigation(position="hidden")
         st.error(t("no_store", lg, path=ui.settings().db))
         st.stop()
     ui.pin_store()
 
     if "user" not in st.session_state and not ui.restore_sign_in():
-        st.navigation(pages, position="hidden")
+        _navigation(position="hidden")
         ui.write_session_cookie()
         _sign_in()
         st.stop()
 
     if ui.shot_mode():  # a slide of the view: no sidebar, no controls (dashboards/shot.py)
-        page = st.navigation(pages, position="hidden")
+        page = _navigation(position="hidden")
         ui.write_session_cookie()
         shot.draw_frame(page.title, page.url_path)
         page.run()
         st.stop()
 
-    page = st.navigation(pages)
+    page = _navigation(position="sidebar")
     _sidebar()
     ui.write_session_cookie()
     notice = ui.backend_notice()

@@ -38,7 +38,7 @@ from dashboards.sessions import COOKIE, LIFETIME_SECONDS, SessionKeys
 from loaders.snapshots import Snapshot, current_snapshot, reading_path
 from yibao.errors import BackendAuthError, BackendUnavailableError
 from yibao.leads import LeadLedger
-from yibao.masking import Personal, mask_frame, mask_value
+from yibao.masking import PERSONAL_COLUMNS, Personal, mask_frame, mask_value
 from yibao.settings import Settings
 from yibao.stores import open_backend, open_ledger
 
@@ -488,8 +488,11 @@ def unmask_toggle(subject_kind: str, subject: str, *,
 def show_masked(frame: pd.DataFrame, subject_kind: str, subject: str) -> pd.DataFrame:
     """A copy of ``frame`` as this view may show it: every personal column
     (:data:`yibao.masking.PERSONAL_COLUMNS`: persons' names, ID numbers and phones, doctors'
-    names) masked unless :func:`reveals` ``(subject_kind, subject)``."""
-    return frame.copy() if reveals(subject_kind, subject) else mask_frame(frame)
+    names) masked unless :func:`reveals` ``(subject_kind, subject)``; a missing personal value
+    shows as ``—``, not as "None"."""
+    shown = frame.copy() if reveals(subject_kind, subject) else mask_frame(frame)
+    missing = {c: "—" for c in PERSONAL_COLUMNS if c in shown.columns}
+    return shown.fillna(missing) if missing else shown
 
 
 def show_personal(value: str | None, kind: Personal, subject_kind: str, subject: str

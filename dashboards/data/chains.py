@@ -284,10 +284,11 @@ def chain_network(con: duckdb.DuckDBPyConnection, period: Period, *,
     """The pharmacy/collector network of the chains overlapping ``period``.
 
     Nodes are ``("institution", code)`` and ``("person", psn_no)`` with ``kind`` and ``label``
-    (institution name; the person number for persons); edges are ``chain_links`` (``link``:
-    ``resale``, pharmacy → pharmacy or buyer → buyer) and the buyers' purchases (``link``:
-    ``sale``), each with ``codes`` (distinct trace codes) and ``settlements`` (the same number,
-    which :func:`dashboards.figures.network.network_figure` uses as layout weight).
+    (institution name; the person's name, in full, ``""`` when unknown); edges are
+    ``chain_links`` (``link``: ``resale``, pharmacy → pharmacy or buyer → buyer) and the
+    buyers' purchases (``link``: ``sale``), each with ``codes`` (distinct trace codes) and
+    ``settlements`` (the same number, which :func:`dashboards.figures.network.network_figure`
+    uses as layout weight).
     """
     links = chain_links(con, period, classes=classes, around=around)
     sales = chain_sales(con, period, classes=classes, around=around)
@@ -303,11 +304,24 @@ def chain_network(con: duckdb.DuckDBPyConnection, period: Period, *,
     for sale in sales.to_dict("records"):
         person = ("person", str(sale["psn_no"]))
         inst = ("institution", str(sale["fixmedins_code"]))
-        graph.add_node(person, kind="person", label=person[1])
+        graph.add_node(person, kind="person")
         name = sale["fixmedins_name"]
         graph.add_node(inst, kind="institution", label=name if isinstance(name, str) else inst[1])
         _add_edge(graph, person, inst, int(sale["n_codes"]), "sale")
+    names = _person_names(con, [code for kind, code in graph.nodes if kind == "person"])
+    for kind, code in graph.nodes:
+        if kind == "person":
+            graph.nodes[kind, code]["label"] = names.get(code, "")
     return graph
+
+
+def _person_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
+    """The names of the persons ``codes`` (in full) that have one."""
+    if not codes:
+        return {}
+    names = query_frame(con, "SELECT psn_no, psn_name FROM persons WHERE psn_name IS NOT NULL "
+                             "AND list_contains($codes, psn_no)", {"codes": codes})
+    return dict(zip(names["psn_no"].astype(str), names["psn_name"].astype(str), strict=True))
 
 
 def _add_edge(graph: nx.Graph, u: tuple[str, str], v: tuple[str, str], codes: int,

@@ -53,6 +53,10 @@ def plan_map(routes: pd.DataFrame, candidates: pd.DataFrame, *,
             x=rest["lon"], y=rest["lat"], mode="markers", name=unvisited_name,
             marker={"size": 5, "color": "#9aa3ad", "opacity": 0.6},
             text=rest["fixmedins_name"], hovertemplate="%{text}<extra></extra>"))
+    # below the map, outside it: inside, any corner covers cities (the north-west one, the
+    # western cities of Anhui)
+    fig.update_layout(legend={"orientation": "h", "xanchor": "left", "x": 0, "yanchor": "top",
+                              "y": -0.01, "bgcolor": "rgba(255,255,255,0)"})
     if routes.empty:
         return fig
     largest = float(routes["value"].max())
@@ -76,6 +80,4 @@ def plan_map(routes: pd.DataFrame, candidates: pd.DataFrame, *,
                            f" · #%{{customdata[1]}}<br>{hover['value']}: "
                            f"%{{customdata[2]:,.0f}}<br>{hover['amount']}: "
                            "%{customdata[3]:,.0f}<extra></extra>")))
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 0.99, "x": 0.01,
-                              "bgcolor": "rgba(255,255,255,0.85)"})
     return fig

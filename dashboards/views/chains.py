@@ -222,7 +222,10 @@ def _links_map(links: pd.DataFrame) -> None:
     }), hide_index=True, width="stretch", height=ui.table_height(len(inst), 440))
 
 
-def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = None) -> None:
+def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = None,
+             reveal: tuple[str, str] = ("chains", "network")) -> None:
+    """The network and its table; persons' names masked unless ``reveal`` (a chain's subject
+    of :func:`ui.unmask_toggle`; the list's default has no switch) is revealed."""
     if graph.number_of_nodes() == 0:
         st.info(text(L, "no_network", lg))
         return
@@ -240,13 +243,24 @@ def _network(graph: nx.Graph, *, key: str, highlight: tuple[str, str] | None = N
                                      highlight=highlight),
                       width="stretch", key=f"{key}_network")
     nodes = chain_data.network_nodes(graph)
+    names = [_node_name(str(kind), str(name), reveal)
+             for kind, name in zip(nodes["kind"], nodes["label"], strict=True)]
     right.dataframe(pd.DataFrame({
         text(L, "kind", lg): [t(KINDS.get(str(k), str(k)), lg) for k in nodes["kind"]],
-        text(L, "label", lg): nodes["label"], t("code", lg): nodes["code"],
+        text(L, "label", lg): names, t("code", lg): nodes["code"],
         text(L, "degree", lg): nodes["degree"],
         text(L, "resale_links", lg): nodes["resale_links"],
         text(L, "sales", lg): nodes["sales"], text(L, "n_codes", lg): nodes["codes"],
-    }), hide_index=True, width="stretch", height=ui.table_height(len(nodes), 500))
+    }), hide_index=True, width="stretch", height=ui.table_height(len(nodes), 500),
+        column_config={text(L, "label", lg): st.column_config.TextColumn(width="medium")})
+
+
+def _node_name(kind: str, name: str, reveal: tuple[str, str]) -> str:
+    """A network node's name for its table (``—`` for none): a person's masked unless
+    ``reveal`` is revealed."""
+    if kind == "person":
+        name = ui.show_personal(name or None, "name", *reveal) or ""
+    return name or "—"
 
 
 def _rings(code: str) -> None:
@@ -309,7 +323,7 @@ def _chain_page(code: str) -> None:
     around = tuple(dict.fromkeys([*chain.institutions, *chain.persons]))
     graph = ui.cached(chain_data.chain_network, period, classes=None, around=around)
     first = ("institution", chain.institutions[0]) if chain.institutions else None
-    _network(graph, key="chain", highlight=first)
+    _network(graph, key="chain", highlight=first, reveal=("chain", chain.code))
 
 
 def _where(hops: pd.DataFrame) -> None:

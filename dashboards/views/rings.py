@@ -244,7 +244,7 @@ def _doctors(ring_id: str) -> pd.DataFrame:
 
 def _who(ring: ring_data.RingRecord) -> None:
     ui.unmask_toggle("ring", ring.ring_id)
-    persons = _persons(ring.ring_id)
+    persons = _persons(ring.ring_id)  # a missing phone shows as "—" (ui.show_masked)
     persons["role"] = persons["role"].map(lambda r: text(L, r, lg) if r in L else r)
     persons["gend"] = persons["gend"].map(lambda g: text(L, f"sex_{g}", lg) if f"sex_{g}" in L
                                           else g)

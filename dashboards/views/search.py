@@ -151,6 +151,7 @@ CHAIN_CLASSES = {
     "refund": ("退费后再售", "refund and resale"), "split_pack": ("拆零销售", "split pack"),
 }
 Node = tuple[str, str]
+Subject = tuple[str, str]  # what a reveal covers: (subject kind, subject), see ui.reveals
 HOPS_DEFAULT = 2
 MAX_PER_NODE = 100  # a hub adds at most this many persons (most fund money first) per hop
 CONNECTION_HOPS = 4
@@ -164,9 +165,7 @@ start, end = data.period_bounds(period)
 
 
 def _zh_en(table: Mapping[str, tuple[str, str]], value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    zh, en = table.get(str(value), (str(value), str(value)))
+    zh, en = table.get(str(value), (_shown(value), _shown(value)))  # none: "—"
     return zh if lg == "zh" else en
 
 
@@ -183,9 +182,9 @@ def _shown(value: object) -> str:
     return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-def _search_form() -> tuple[str, str | None]:
-    """The kind, query and mode widgets; returns the kind and the chosen code (or ``None``),
-    keeping both in the URL."""
+def _search_form() -> tuple[str, str | None, Subject | None]:
+    """The kind, query and mode widgets; returns the kind, the chosen code (or ``None``), both
+    kept in the URL, and the candidates' reveal when it covers that code's profile too."""
     url_kind = ui.url_param("kind", "person") or "person"
     url_kind = "practitioner" if url_kind == "doctor" else url_kind
     if url_kind not in data.SEARCH_KINDS:
@@ -220,27 +219,29 @@ def _search_form() -> tuple[str, str | None]:
     ui.set_param("q", q or None)
     if q and new_search:
         code = None  # a new search drops the entity picked from the last one
-    if q:
-        picked = _candidates(kind, q, by, new_search=new_search)
-        if picked is not None:
-            code = picked
+    picked, switched = _candidates(kind, q, by, code, new_search=new_search) if q else (None, False)
+    code = picked or code
     ui.set_param("code", code)
-    return kind, code
+    return kind, code, ("search", f"{kind}:{by}:{q}") if switched and code else None
 
 
-def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
+def _candidates(kind: str, q: str, by: str, code: str | None, *, new_search: bool
+                ) -> tuple[str | None, bool]:
     """The candidate table; returns the code picked (a selected row, or on a new search the
-    exact or only match), or ``None`` to keep the URL's."""
+    exact or only match; ``None`` keeps ``code``) and whether it drew the view's one reveal
+    switch, which covers the candidates and the profile shown below them."""
     found = ui.cached(data.search_entities, kind, q, period, by=by, lang=lg)
     if found.empty:
         st.info(text(L, "no_match", lg, q=q))
-        return None
+        return None, False
     st.caption(text(L, "candidates", lg, n=int(found["matches"].iloc[0]), shown=len(found)))
     shown = found.drop(columns=["matches", "insu_admdvs", "admdvs"], errors="ignore")
-    if kind in ("person", "practitioner"):
+    codes = found[CODES[kind]].astype(str)
+    switched = kind in ("person", "practitioner")
+    if switched:
         # every person or practitioner the reveal shows is named in the audit log
         ui.unmask_toggle("search", f"{kind}:{by}:{q}", covers=tuple(
-            (kind, str(code)) for code in found[CODES[kind]]))
+            (kind, c) for c in dict.fromkeys([*codes, code] if code else codes)))
         shown = ui.show_masked(shown, "search", f"{kind}:{by}:{q}")
     for column, table in (("gend", GENDERS), ("fixmedins_type", INST_TYPES),
                           ("dr_type", DR_TYPES), ("hit_class", CHAIN_CLASSES)):
@@ -255,12 +256,11 @@ def _candidates(kind: str, q: str, by: str, *, new_search: bool) -> str | None:
                          on_select="rerun", selection_mode="single-row",
                          key=f"search_results:{kind}:{by}:{q}")
     rows = event.selection.rows if event is not None else []
-    codes = found[CODES[kind]].astype(str)
     if rows:
-        return str(codes.iloc[rows[0]])
+        return str(codes.iloc[rows[0]]), switched
     if new_search and (len(found) == 1 or codes.iloc[0] == q):
-        return str(codes.iloc[0])
-    return None
+        return str(codes.iloc[0]), switched
+    return None, switched
 
 
 def _md(value: str) -> str:
@@ -278,8 +278,8 @@ def _field(where: DeltaGenerator, label: str, value: str, *, hint: str | None = 
         f'padding-bottom:0.5rem">{html.escape(value)}</div></div>', unsafe_allow_html=True)
 
 
-def _person_card(code: str) -> bool:
-    frame = ui.show_masked(ui.cached(data.person_profile, code, period, lang=lg), "person", code)
+def _person_card(code: str, reveal: Subject) -> bool:
+    frame = ui.show_masked(ui.cached(data.person_profile, code, period, lang=lg), *reveal)
     if frame.empty:
         return False
     p = frame.iloc[0]
@@ -299,7 +299,7 @@ def _person_card(code: str) -> bool:
     return True
 
 
-def _institution_card(code: str) -> bool:
+def _institution_card(code: str, reveal: Subject) -> bool:
     frame = ui.cached(data.institution_profile, code, period, lang=lg)
     if frame.empty:
         return False
@@ -317,9 +317,8 @@ def _institution_card(code: str) -> bool:
     return True
 
 
-def _practitioner_card(code: str) -> bool:
-    frame = ui.show_masked(ui.cached(data.practitioner_profile, code, period), "practitioner",
-                           code)
+def _practitioner_card(code: str, reveal: Subject) -> bool:
+    frame = ui.show_masked(ui.cached(data.practitioner_profile, code, period), *reveal)
     if frame.empty:
         return False
     d = frame.iloc[0]
@@ -333,7 +332,7 @@ def _practitioner_card(code: str) -> bool:
     return True
 
 
-def _trace_card(code: str) -> bool:
+def _trace_card(code: str, reveal: Subject) -> bool:
     hops = ui.cached(data.trace_code_hops, code, period, lang=lg)
     if hops.empty:
         return False
@@ -430,7 +429,7 @@ def _mark_centre(fig: go.Figure, graph: nx.Graph, center: Node, label: str) -> N
                     "line": {"width": 3, "color": "#111111"}}))
 
 
-def _neighbourhood(kind: str, code: str) -> None:
+def _neighbourhood(kind: str, code: str, reveal: Subject) -> None:
     st.header(text(L, "neighbourhood", lg))
     url_hops = ui.url_param("hops", str(HOPS_DEFAULT)) or str(HOPS_DEFAULT)
     slot, _ = st.columns([1, 2])
@@ -452,14 +451,14 @@ def _neighbourhood(kind: str, code: str) -> None:
     if graph.number_of_edges() == 0:
         st.caption(text(L, "alone", lg))
         return
-    label = _labeller(list(graph.nodes), (kind, code), with_code=True)
+    label = _labeller(list(graph.nodes), reveal, with_code=True)
     center = (kind, code)
     kind_names = {k: _kind_name(k) for k in ("person", "institution", "practitioner")}
     fig = network_figure(graph, label_of=label, kind_names=kind_names,
                          highlight=center if kind != "trace_code" else None)
     _mark_centre(fig, graph, center, label(center, graph.nodes[center]))
     fig.update_layout(legend={"itemsizing": "constant"})
-    table = network_table(graph, label_of=_labeller(list(graph.nodes), (kind, code),
+    table = network_table(graph, label_of=_labeller(list(graph.nodes), reveal,
                                                     with_code=False))
     first = (table["kind"] == kind) & (table["code"] == code)
     table = pd.concat([table[first], table[~first]], ignore_index=True)
@@ -500,7 +499,7 @@ def _rings(kind: str, code: str) -> None:
         c2.markdown(_md(line))
 
 
-def _connection(kind: str, code: str) -> None:
+def _connection(kind: str, code: str, reveal: Subject) -> None:
     with st.expander(text(L, "connection", lg), expanded=bool(ui.url_param("other"))):
         kinds = ["person", "institution", "practitioner"]
         url_other_kind = ui.url_param("other_kind", "person") or "person"
@@ -524,7 +523,7 @@ def _connection(kind: str, code: str) -> None:
         if not path:
             st.info(text(L, "no_path", lg, hops=CONNECTION_HOPS))
             return
-        names = _names_of(tuple(path), (kind, code))
+        names = _names_of(tuple(path), reveal)
 
         def label(node: tuple[str, str]) -> str:
             return f"{_kind_name(node[0])} {names.get(node) or ''}（{node[1]}）"
@@ -533,21 +532,19 @@ def _connection(kind: str, code: str) -> None:
                     + " → ".join(f"**{_md(label(n))}**" for n in path))
 
 
-kind, code = _search_form()
+CARDS = {"person": _person_card, "institution": _institution_card,
+         "practitioner": _practitioner_card, "trace_code": _trace_card}
+kind, code, shared = _search_form()
 if code:
     st.divider()
     st.subheader(text(L, "profile", lg, kind=_kind_name(kind), code=code))
-    ui.unmask_toggle(kind, code)
-    found = {
-        "person": lambda: _person_card(code),
-        "institution": lambda: _institution_card(code),
-        "practitioner": lambda: _practitioner_card(code),
-        "trace_code": lambda: _trace_card(code),
-    }[kind]()
-    if not found:
+    if shared is None:  # else the candidates' switch, which covers this code, is the one
+        ui.unmask_toggle(kind, code)
+    reveal = shared or (kind, code)
+    if not CARDS[kind](code, reveal):
         st.warning(text(L, "not_found", lg, kind=_kind_name(kind), code=code))
     else:
-        _neighbourhood(kind, code)
+        _neighbourhood(kind, code, reveal)
         _rings(kind, code)
         if kind != "trace_code":
-            _connection(kind, code)
+            _connection(kind, code, reveal)
