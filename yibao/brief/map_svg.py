@@ -10,7 +10,6 @@ of the divisions with suspicious fund (分级设色), grey for none.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -105,20 +104,17 @@ class _Projection:
 
 @cache
 def _province_outlines() -> tuple[dict[str, Any], ...]:
-    """Province outlines (GeoJSON geometries) dissolved from the city boundaries; a buffer out
-    and back in closes the slivers the separately simplified city borders leave."""
-    import shapely
+    """Province outlines (GeoJSON geometries): the city boundaries dissolved by province
+    (GeoPandas); a buffer out and back in closes the slivers the separately simplified city
+    borders leave."""
     from shapely.geometry import mapping
 
-    from yibao.divisions import division_geometries
+    from yibao.divisions import divisions_gdf
 
-    by_province: dict[str, list[Any]] = defaultdict(list)
-    for code, geom in division_geometries("city").items():
-        by_province[code[:2]].append(geom)
+    provinces = divisions_gdf("city").dissolve(by="province")
     return tuple(
-        {"id": f"{prov}0000",
-         "geometry": mapping(shapely.unary_union(geoms).buffer(0.01).buffer(-0.01))}
-        for prov, geoms in sorted(by_province.items()))
+        {"id": str(code), "geometry": mapping(geom.buffer(0.01).buffer(-0.01))}
+        for code, geom in sorted(provinces.geometry.items()))
 
 
 def _path(geometry: dict[str, Any], proj: _Projection) -> str:
