@@ -45,18 +45,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -329,66 +324,32 @@ class _Server:
     start_seconds: float
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _workbench(db: Path) -> Iterator[_Server]:
-    """The app served over ``db`` on a free loopback port; stopped (process group) on exit."""
+    """The app served over ``db`` on a free loopback port (:mod:`tools.workbench_server`, as
+    the browser tests serve it), its memory sampled from the start; stopped on exit."""
     from dashboards.auth import add_user
+    from tools.workbench_server import WorkbenchStartError, served_workbench
+
+    samplers: list[_RssSampler] = []
+
+    def sample(proc: subprocess.Popen[bytes]) -> None:
+        samplers.append(_RssSampler(proc.pid))
+        samplers[0].start()
 
     with tempfile.TemporaryDirectory(prefix="yibao-bench-app-") as tmp:
         users, audit, log = Path(tmp) / "users.toml", Path(tmp) / "audit.jsonl", Path(tmp) / "log"
         add_user(users, USER, role="investigator", password=PASSWORD, display_name="基准测试")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
-        env.update(YIBAO_DB=str(db), YIBAO_USERS=str(users), YIBAO_AUDIT_LOG=str(audit))
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        start = time.perf_counter()
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
-                 "--server.headless", "true", "--server.port", str(port),
-                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                 "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        sampler = _RssSampler(proc.pid)
-        sampler.start()
         try:
-            _wait_healthy(proc, url, log)
-            yield _Server(url=url, proc=proc, sampler=sampler,
-                          start_seconds=time.perf_counter() - start)
+            with served_workbench(db, users, audit, log, start_seconds=START_SECONDS,
+                                  started=sample) as served:
+                yield _Server(url=served.url, proc=served.proc, sampler=samplers[0],
+                              start_seconds=served.start_seconds)
+        except WorkbenchStartError as exc:
+            raise SystemExit(str(exc)) from exc
         finally:
-            sampler.stop()
-            _stop(proc)
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
-        with (suppress(urllib.error.URLError, OSError),
-              urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp):
-            if resp.status == 200:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"streamlit did not answer within {START_SECONDS:.0f} s:\n{log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+            for sampler in samplers:
+                sampler.stop()
 
 
 # --- the browser -----------------------------------------------------------------------------

@@ -22,13 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -43,6 +37,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from dashboards.auth import add_user
 from dashboards.capture import LAUNCH_ARGS, MAPS_IDLE_JS, RENDERED_JS
 from tests.detected import Detected
+from tools.workbench_server import served_workbench
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -100,12 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "browser: drives the served workbench in Debian's chromium (run in CI)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     """A workbench served on loopback: its URL and the files it reads and writes."""
@@ -115,33 +104,6 @@ class Server:
     users: Path
     audit: Path
     log: Path
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
-        with (suppress(urllib.error.URLError, OSError),
-              urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp):
-            if resp.status == 200:
-                return
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within "
-                       f"{START_SECONDS:.0f} s:\n{log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server and every process it started (its own process group)."""
-    if proc.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 @contextmanager
@@ -154,23 +116,8 @@ def serve(db: Path, root: Path) -> Iterator[Server]:
              display_name="王调查")
     add_user(users, "li", role="leadership", password=PASSWORDS["li"], display_name="李处长")
     audit, log = root / "audit.jsonl", root / "streamlit.log"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
-    env.update(YIBAO_DB=str(db), YIBAO_USERS=str(users), YIBAO_AUDIT_LOG=str(audit))
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
-             "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             # a source edit during the run would put a "File change / Rerun" bar on screen
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(proc, url, log)
-        yield Server(url=url, db=db, users=users, audit=audit, log=log)
-    finally:
-        _stop(proc)
+    with served_workbench(db, users, audit, log, start_seconds=START_SECONDS) as served:
+        yield Server(url=served.url, db=db, users=users, audit=audit, log=log)
 
 
 @pytest.fixture(scope="session")

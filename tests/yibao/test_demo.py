@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tools.workbench_server import free_port
 from yibao.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -87,12 +87,6 @@ def test_json_and_no_workbench_do_not_start_it(repo: Path) -> None:
     assert "workbench:" not in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
@@ -103,7 +97,7 @@ def _healthy(port: int) -> bool:
 
 
 def test_the_demo_ends_by_starting_the_workbench(repo: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([*_yibao(), "demo", "--scale", SCALE, "--port", str(port)],
                             cwd=repo, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
