@@ -24,14 +24,13 @@ from dashboards.data.common import Period, division_names, query_frame
 from dashboards.i18n import Lang
 from yibao.divisions import division, is_known_division
 from yibao.leads import (
-    DISPOSITIONS,
-    FIELD_LABELS,
     STATES,
     Lead,
     LeadEvent,
     LeadLedger,
 )
 from yibao.leads import period as period_rule
+from yibao.leads.event_text import changes_text, event_text
 from yibao.leads.excel import export_workbook
 from yibao.leads.from_detection import detection_texts
 from yibao.leads.period import ActivitySpans
@@ -170,52 +169,6 @@ def workbook_bytes(ledger: LeadLedger, leads: Sequence[Lead], *, lang: Lang = "z
         return path.read_bytes()
 
 
-def _value(value: object, lang: Lang) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, list):
-        return "、".join(_value(v, lang) for v in value)
-    i = 0 if lang == "zh" else 1
-    if isinstance(value, str) and value in STATES:
-        return STATES[value][i]
-    if isinstance(value, str) and value in DISPOSITIONS:
-        return DISPOSITIONS[value][i]
-    return str(value)
-
-
-def _changes(event: LeadEvent, lang: Lang) -> str:
-    i = 0 if lang == "zh" else 1
-    parts = []
-    for c in event.changes:
-        if c.field == "state" and event.action == "transition":
-            continue
-        label = FIELD_LABELS.get(c.field, (c.field, c.field))[i]
-        if event.action == "create":
-            continue
-        if event.action == "link":
-            parts.append(f"{label} +{_value(c.new, lang)}")
-        elif event.action == "unlink":
-            parts.append(f"{label} -{_value(c.old, lang)}")
-        else:
-            parts.append(f"{label}: {_value(c.old, lang)} → {_value(c.new, lang)}")
-    return "；".join(parts) if lang == "zh" else "; ".join(parts)
-
-
-def event_text(event: LeadEvent, lang: Lang) -> str:
-    """What ``event`` did in ``lang``: the move (``待核查 → 核查中``) and each changed field,
-    old → new (``created`` for a new lead)."""
-    i = 0 if lang == "zh" else 1
-    parts = []
-    if event.action == "create":
-        parts.append("创建线索" if lang == "zh" else "created")
-    elif event.action == "transition" and event.from_state and event.to_state:
-        parts.append(f"{STATES[event.from_state][i]} → {STATES[event.to_state][i]}")
-    changed = _changes(event, lang)
-    if changed:
-        parts.append(changed)
-    return ("；" if lang == "zh" else "; ").join(parts)
-
-
 def history_frame(events: Iterable[LeadEvent], lang: Lang) -> pd.DataFrame:
     """A lead's history, one row per event, oldest first: ``seq``, ``version``, ``at``
     (to the second), ``by``, ``action`` (code), ``from_state`` / ``to_state`` (labels in
@@ -227,7 +180,7 @@ def history_frame(events: Iterable[LeadEvent], lang: Lang) -> pd.DataFrame:
         "action": e.action,
         "from_state": STATES[e.from_state][i] if e.from_state else "",
         "to_state": STATES[e.to_state][i] if e.to_state else "",
-        "changes": _changes(e, lang), "note": e.note,
+        "changes": changes_text(e, lang), "note": e.note,
     } for e in events]
     return pd.DataFrame(rows, columns=["seq", "version", "at", "by", "action", "from_state",
                                        "to_state", "changes", "note"])

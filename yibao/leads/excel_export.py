@@ -32,6 +32,7 @@ import pandas as pd
 
 from yibao.errors import LeadError
 from yibao.leads.changes import FIELD_LABELS
+from yibao.leads.event_text import event_text
 from yibao.leads.ledger import LeadLedger
 from yibao.leads.lifecycle import DISPOSITIONS, STATES
 from yibao.leads.model import LINK_KINDS, RISKS, SOURCES, Lead, LeadEvent, LeadFilter
@@ -223,38 +224,12 @@ _EVENT_HEADERS = {
 }
 
 
-def _shown(value: object, lang: Lang) -> str:
-    if value is None or value == "" or value == []:
-        return "空" if lang == "zh" else "empty"
-    if isinstance(value, list):
-        return ("、" if lang == "zh" else ", ").join(str(v) for v in value)
-    if isinstance(value, str) and value in STATES:
-        return STATES[value][0 if lang == "zh" else 1]
-    return str(value)
-
-
-def _event_text(event: LeadEvent, lang: Lang) -> str:
-    if event.action == "create":
-        return "创建线索" if lang == "zh" else "lead created"
-    i = 0 if lang == "zh" else 1
-    parts = []
-    for c in event.changes:
-        label = FIELD_LABELS.get(c.field, (c.field, c.field))[i]
-        if event.action == "link":
-            parts.append(f"{label} +{_shown(c.new, lang)}")
-        elif event.action == "unlink":
-            parts.append(f"{label} -{_shown(c.old, lang)}")
-        else:
-            parts.append(f"{label}: {_shown(c.old, lang)} → {_shown(c.new, lang)}")
-    return ("；" if lang == "zh" else "; ").join(parts)
-
-
 def events_frame(events: Iterable[LeadEvent], *, lang: Lang = "zh") -> pd.DataFrame:
     """The change log sheet: one row per event, in order."""
     i = 0 if lang == "zh" else 1
     rows = [[e.seq, e.lead_id, e.version, e.at.replace(microsecond=0), e.by,
              _ACTIONS[e.action][i], STATES[e.from_state][i] if e.from_state else "",
-             STATES[e.to_state][i] if e.to_state else "", _event_text(e, lang), e.note, e.hash]
+             STATES[e.to_state][i] if e.to_state else "", event_text(e, lang), e.note, e.hash]
             for e in events]
     return pd.DataFrame(rows, columns=_EVENT_HEADERS[lang], dtype=object)
 
