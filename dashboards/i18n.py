@@ -123,6 +123,8 @@ LABELS: dict[str, tuple[str, str]] = {
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "psn_no": ("人员编号", "Person no."),
+    "drug_trac_codg": ("追溯码", "Trace code"),
+    "med_list_name": ("药品名称", "Drug"),
     "psn_name": ("姓名", "Name"),
     "certno": ("证件号码", "ID number"),
     "tel": ("联系电话", "Phone"),

@@ -23,6 +23,7 @@ from dashboards import ui
 from dashboards.data import search as data
 from dashboards.data.rings import rings_of
 from dashboards.figures.network import network_figure, network_layout, network_table
+from dashboards.i18n import COLUMNS as I18N_COLUMNS
 from dashboards.i18n import pattern_label, t, text
 from loaders.codes import code_tables
 
@@ -116,22 +117,7 @@ L = {
 }
 
 COLUMNS: dict[str, tuple[str, str]] = {
-    "psn_no": ("人员编号", "Person no."),
-    "psn_name": ("姓名", "Name"),
-    "certno": ("证件号码", "ID number"),
-    "tel": ("联系电话", "Phone"),
-    "gend": ("性别", "Sex"),
-    "home": ("参保地", "Insured division"),
-    "fixmedins_code": ("机构编码", "Institution code"),
-    "fixmedins_name": ("机构名称", "Institution"),
-    "fixmedins_type": ("机构类型", "Type"),
-    "hosp_lv": ("医院等级", "Level"),
-    "place": ("所在地区", "Division"),
-    "dr_codg": ("医师编码", "Doctor code"),
-    "dr_name": ("医师姓名", "Doctor"),
-    "dr_type": ("医师类别", "Category"),
-    "drug_trac_codg": ("追溯码", "Trace code"),
-    "med_list_name": ("药品名称", "Drug"),
+    **I18N_COLUMNS,  # the workbench's column labels (dashboards.i18n), and the search's own:
     "sales": ("结算次数（全部）", "Settled (all time)"),
     "hit_class": ("链条类型", "Chain class"),
     "settlements": ("期内结算笔数", "Settlements in period"),
