@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,18 @@ def render_pdf_and_png(html: Path, pdf: Path, png: Path, *, chromium: Path | Non
     """Print ``html`` to ``pdf`` and screenshot it to ``png`` with the Chromium binary
     ``chromium`` (``None``: none was found, a :class:`~yibao.errors.BriefError` saying how to
     install one), all within ``timeout`` seconds. Existing files are replaced only when both
-    captures succeed."""
+    captures succeed.
+
+    Playwright's sync API refuses to start in a thread with a running asyncio loop (a caller's
+    own Playwright session, an async server), so the browser is driven from a thread of its
+    own; errors come back unchanged."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-brief-render") as pool:
+        return pool.submit(_render_pdf_and_png, html, pdf, png, chromium=chromium,
+                           timeout=timeout).result()
+
+
+def _render_pdf_and_png(html: Path, pdf: Path, png: Path, *, chromium: Path | None,
+                        timeout: float) -> Rendered:
     if chromium is None:
         raise BriefError(f"no Chromium found to print the briefing: {INSTALL_HINT}")
     try:
