@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from graph.detect import DetectionResult, detect
@@ -52,3 +53,13 @@ def detected_copy(detected: Detected, tmp_path: Path) -> Iterator[Store]:
 def detected_store(detected: Detected) -> Iterator[Store]:
     with open_store(detected.db, read_only=True) as store:
         yield store
+
+
+def busiest_flagged_city(con: duckdb.DuckDBPyConnection) -> str:
+    """The 6-digit code of the city with the most flagged rings of the stored run."""
+    row = con.execute("""
+        SELECT left(i.admdvs, 4) || '00' FROM rings r, unnest(r.institutions) u(code)
+        JOIN institutions i ON i.fixmedins_code = u.code WHERE r.suspicious
+        GROUP BY 1 ORDER BY count(DISTINCT r.ring_id) DESC, 1 LIMIT 1""").fetchone()
+    assert row is not None, "the detected store has no flagged ring"
+    return str(row[0])

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from graph.figures import flagged_rings
 from loaders.store import open_store
 from tests.dashboards.conftest import Workbench, no_exception
+from tests.detected import busiest_flagged_city
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -51,10 +52,7 @@ def test_the_headline_and_patterns_follow_the_drill_down(app: Callable[..., AppT
     """Drilling down to a city changes the headline to that city's figures (one definition,
     graph.figures) and the pattern chart to its rings."""
     with open_store(workbench.db, read_only=True) as store:
-        city = store.con.execute("""
-            SELECT left(i.admdvs, 4) || '00' FROM rings r, unnest(r.institutions) u(code)
-            JOIN institutions i ON i.fixmedins_code = u.code WHERE r.suspicious
-            GROUP BY 1 ORDER BY count(DISTINCT r.ring_id) DESC, 1 LIMIT 1""").fetchone()[0]
+        city = busiest_flagged_city(store.con)
         first, last = store.con.execute("SELECT min(setl_time)::DATE, max(setl_time)::DATE "
                                         "FROM settlements").fetchone()
         rings = flagged_rings(store.con, first, last, city[:4])

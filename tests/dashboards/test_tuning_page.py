@@ -17,6 +17,7 @@ from dashboards.audit import read_audit
 from graph.scoring import profile_file
 from loaders.store import open_store
 from tests.dashboards.conftest import Workbench, no_exception
+from tests.detected import busiest_flagged_city
 from yibao.cli import cli
 
 pytestmark = pytest.mark.integration
@@ -26,12 +27,7 @@ pytestmark = pytest.mark.integration
 def busiest_city(workbench: Workbench) -> str:
     """The city with the most flagged rings of the stored run."""
     with open_store(workbench.db, read_only=True) as store:
-        row = store.con.execute("""
-            SELECT left(i.admdvs, 4) || '00' FROM rings r, unnest(r.institutions) u(code)
-            JOIN institutions i ON i.fixmedins_code = u.code WHERE r.suspicious
-            GROUP BY 1 ORDER BY count(DISTINCT r.ring_id) DESC, 1 LIMIT 1""").fetchone()
-    assert row is not None
-    return str(row[0])
+        return busiest_flagged_city(store.con)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from dashboards.data.common import Period
 from dashboards.data.overview import division_measures, headline, rings_by_pattern
 from graph.figures import flagged_rings, rule_hits_by_rule, suspicious_fund
 from loaders.store import open_store
-from tests.detected import Detected
+from tests.detected import Detected, busiest_flagged_city
 from yibao.brief.facts import facts_from_store
 from yibao.brief.scope import period_between, region_from_code
 from yibao.inspection.candidates import candidates_from_store
@@ -26,10 +26,7 @@ def test_every_surface_shows_the_same_suspicious_fund_and_rings(detected: Detect
                                                                area: str, period: str) -> None:
     with open_store(detected.db, read_only=True) as store:
         con = store.con
-        city = con.execute("""
-            SELECT left(i.admdvs, 4) || '00' FROM rings r, unnest(r.institutions) u(code)
-            JOIN institutions i ON i.fixmedins_code = u.code WHERE r.suspicious
-            GROUP BY 1 ORDER BY count(DISTINCT r.ring_id) DESC, 1 LIMIT 1""").fetchone()[0]
+        city = busiest_flagged_city(con)
         if period == "all":
             start, end = con.execute("SELECT min(setl_time)::DATE, max(setl_time)::DATE "
                                      "FROM settlements").fetchone()

@@ -11,7 +11,7 @@ import pytest
 from graph.scoring import load_detection_settings
 from graph.tuning import TuningScope, ring_changes, stored_rings_in_scope, tune_in_scope
 from loaders.store import open_store
-from tests.detected import Detected
+from tests.detected import Detected, busiest_flagged_city
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +39,7 @@ def test_a_rerun_of_everything_with_the_stored_settings_is_the_stored_run(
 def test_a_stricter_rerun_on_a_city_loses_rings_and_writes_nothing(detected: Detected) -> None:
     with open_store(detected.db, read_only=True) as store:
         con = store.con
-        city = con.execute("""
-            SELECT left(i.admdvs, 4) || '00' FROM rings r, unnest(r.institutions) u(code)
-            JOIN institutions i ON i.fixmedins_code = u.code WHERE r.suspicious
-            GROUP BY 1 ORDER BY count(DISTINCT r.ring_id) DESC, 1 LIMIT 1""").fetchone()[0]
+        city = busiest_flagged_city(con)
         everything = _everything(con)
         scope = TuningScope(start=everything.start, end=everything.end, division=city)
         base = load_detection_settings()
