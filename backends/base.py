@@ -151,6 +151,19 @@ class StoredChain:
     hops: tuple[Mapping[str, Any], ...]
 
 
+def _add_link(g: nx.Graph, u: Node, v: Node, money: float, when: datetime) -> None:
+    """One sale on the link ``u``-``v``: counted, its money added, its time within the span."""
+    for node in (u, v):
+        if node not in g:
+            g.add_node(node, kind=node[0], code=node[1], label=node[1])
+    if g.has_edge(u, v):
+        e = g.edges[u, v]
+        e.update(settlements=e["settlements"] + 1, fund=e["fund"] + money,
+                 first=min(e["first"], when), last=max(e["last"], when))
+    else:
+        g.add_edge(u, v, settlements=1, fund=money, first=when, last=when)
+
+
 class GraphBackend(abc.ABC):
     """The operations every backend offers (see the module docstring). Close it when done, or
     use it as a context manager."""
@@ -202,6 +215,41 @@ class GraphBackend(abc.ABC):
     @abc.abstractmethod
     def chain_of(self, code: str) -> list[Hop]:
         """The settlements of traceability code ``code`` in time order (reversals included)."""
+
+    def trace_code_neighbourhood(self, code: str, expansion: Expansion | None = None
+                                 ) -> nx.Graph:
+        """The neighbourhood of traceability code ``code``, from this backend's own answers
+        (:meth:`chain_of`, :meth:`neighbourhood`): the node ``("trace_code", code)`` linked to
+        the person and the institution of each sale that counts (``Hop.effective``) in the
+        window, buyer and seller linked as in a settlement, then everything within ``hops - 1``
+        further settlement links of them. Links of the code carry the sales (``settlements``),
+        the drug's money (unit price × quantity, ``fund``) and their first and last time;
+        ``graph.graph`` has ``center``, ``hops`` and ``truncated``."""
+        x = expansion or Expansion()
+        lo, hi = x.window.start, x.window.end
+        sales = [h for h in self.chain_of(code) if h.effective
+                 and (lo is None or h.setl_time >= lo) and (hi is None or h.setl_time <= hi)]
+        center: Node = ("trace_code", code)
+        g = nx.Graph()
+        truncated = False
+        if x.hops > 1:
+            ends = sorted({("person", h.psn_no) for h in sales}
+                          | {("institution", h.fixmedins_code) for h in sales})
+            for end in ends:
+                around = self.neighbourhood(end, Expansion(hops=x.hops - 1, window=x.window,
+                                                           max_per_node=x.max_per_node))
+                truncated |= bool(around.graph.get("truncated", False))
+                g = nx.compose(g, around)
+        expanded = {frozenset(e) for e in g.edges}  # settlement links already counted
+        g.add_node(center, kind="trace_code", code=code, label=code)
+        for h in sales:
+            person, place = ("person", h.psn_no), ("institution", h.fixmedins_code)
+            money = float(h.pric or 0.0) * float(h.cnt or 0.0)
+            for u, v in ((center, person), (center, place), (person, place)):
+                if frozenset((u, v)) not in expanded:
+                    _add_link(g, u, v, money, h.setl_time)
+        g.graph.update(center=center, hops=x.hops, truncated=truncated)
+        return g
 
     @abc.abstractmethod
     def detect(self, *, settings: DetectionSettings | None = None, engine: str | None = None,

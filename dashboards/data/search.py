@@ -14,13 +14,11 @@ from datetime import datetime, time
 from typing import Literal
 
 import duckdb
-import networkx as nx
 import pandas as pd
 
 from dashboards.data.common import FUND_SQL, Period, query_frame
 from graph.chains import chain_of
 from graph.claims import effective_settlements_sql
-from graph.subgraph import neighbourhood
 from yibao.divisions import division_name
 from yibao.i18n import Lang
 
@@ -36,7 +34,6 @@ __all__ = [
     "ring_spans",
     "search_entities",
     "trace_code_hops",
-    "trace_code_neighbourhood",
     "trace_code_summary",
 ]
 
@@ -291,65 +288,6 @@ def trace_code_hops(con: duckdb.DuckDBPyConnection, code: str, period: Period, *
     day = pd.to_datetime(frame["setl_time"]).dt.date
     frame["in_period"] = (day >= period.start) & (day <= period.end)
     return frame[cols]
-
-
-def _add_edge(g: nx.Graph, u: Node, v: Node, n: int, fund: float, first: datetime,
-              last: datetime) -> None:
-    for node in (u, v):
-        if node not in g:
-            g.add_node(node, kind=node[0], code=node[1], label=node[1])
-    if g.has_edge(u, v):
-        e = g.edges[u, v]
-        e.update(settlements=e["settlements"] + n, fund=e["fund"] + fund,
-                 first=min(e["first"], first), last=max(e["last"], last))
-    else:
-        g.add_edge(u, v, settlements=n, fund=fund, first=first, last=last)
-
-
-def trace_code_neighbourhood(con: duckdb.DuckDBPyConnection, code: str, *, hops: int = 1,
-                             start: datetime | None = None, end: datetime | None = None,
-                             max_per_node: int = 200) -> nx.Graph:
-    """The neighbourhood of trace code ``code``: the code's node ``("trace_code", code)``
-    linked to the person and the institution of each effective sale in ``start``..``end``
-    (one hop; the buyer and seller are linked as in a settlement), then everything within
-    ``hops - 1`` further settlement links of them (:func:`graph.subgraph.neighbourhood`, hubs
-    cut at ``max_per_node``). Same node and edge attributes as that function;
-    ``graph.graph`` has ``center``, ``hops`` and ``truncated``."""
-    sql = f"""
-        SELECT s.psn_no, s.fixmedins_code, count(*) AS n, sum({FUND_SQL}) AS fund,
-               min(s.setl_time) AS first, max(s.setl_time) AS last
-        FROM ({effective_settlements_sql(
-            "s.setl_id IN (SELECT setl_id FROM trace_codes WHERE drug_trac_codg = $code) "
-            "AND s.setl_time >= coalesce($start, s.setl_time) "
-            "AND s.setl_time <= coalesce($end, s.setl_time)")}) s
-        GROUP BY ALL ORDER BY first
-    """
-    rows = con.execute(sql, {"code": code, "start": start, "end": end}).fetchall()
-    center: Node = ("trace_code", code)
-    g = nx.Graph()
-    truncated = False
-    if hops > 1:
-        ends = {("person", r[0]) for r in rows} | {("institution", r[1]) for r in rows}
-        for kind, c in sorted(ends):
-            around = neighbourhood(con, kind, c, hops=hops - 1, start=start, end=end,
-                                   max_per_node=max_per_node)
-            truncated |= bool(around.graph.get("truncated", False))
-            g = nx.compose(g, around)
-    g.add_node(center, kind="trace_code", code=code, label=code)
-    for psn, inst, n, fund, first, last in rows:
-        person, place = ("person", str(psn)), ("institution", str(inst))
-        for u, v in ((center, person), (center, place)):
-            _add_edge(g, u, v, int(n), float(fund or 0.0), first, last)
-        if not g.has_edge(person, place):
-            _add_edge(g, person, place, int(n), float(fund or 0.0), first, last)
-    places = [c for k, c in g.nodes if k == "institution" and g.nodes[k, c]["label"] == c]
-    if places:
-        for c, name, admdvs, lon, lat in con.execute(
-            "SELECT fixmedins_code, fixmedins_name, admdvs, lon, lat FROM institutions "
-            "WHERE fixmedins_code IN (SELECT unnest($c))", {"c": places}).fetchall():
-            g.nodes["institution", c].update(label=name, admdvs=admdvs, lon=lon, lat=lat)
-    g.graph.update(center=center, hops=hops, truncated=truncated)
-    return g
 
 
 def names_of(con: duckdb.DuckDBPyConnection, nodes: Sequence[Node]) -> pd.DataFrame:

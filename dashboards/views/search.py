@@ -424,12 +424,9 @@ def _neighbourhood(kind: str, code: str, reveal: Subject) -> None:
                            else HOPS_DEFAULT, help=text(L, "hops_help", lg),
                            key="search_hops"))
     ui.set_param("hops", None if hops == HOPS_DEFAULT else str(hops))
-    if kind == "trace_code":
-        graph = ui.cached(data.trace_code_neighbourhood, code, hops=hops, start=start, end=end,
-                          max_per_node=MAX_PER_NODE)
-    else:
-        graph = ui.graph_call("neighbourhood", (kind, code), Expansion(
-            hops=hops, window=Window(start, end), max_per_node=MAX_PER_NODE))
+    expansion = Expansion(hops=hops, window=Window(start, end), max_per_node=MAX_PER_NODE)
+    graph = (ui.graph_call("trace_code_neighbourhood", code, expansion) if kind == "trace_code"
+             else ui.graph_call("neighbourhood", (kind, code), expansion))
     st.caption(text(L, "nodes", lg, hops=hops, n=graph.number_of_nodes(),
                     m=graph.number_of_edges(), period=str(period)))
     if graph.graph.get("truncated"):

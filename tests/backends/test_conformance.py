@@ -141,6 +141,17 @@ def test_neighbourhood_of_an_unknown_entity_is_itself(embedded: EmbeddedBackend,
             backend.neighbourhood(("doctor", "D1"))
 
 
+def test_same_trace_code_neighbourhoods(embedded: EmbeddedBackend,
+                                        neo4j_backend: Neo4jBackend) -> None:
+    """The search page's trace-code neighbourhood comes from the chosen backend."""
+    codes = [c.drug_trac_codg for c in embedded.chains()][:3]
+    assert codes
+    for code in codes:
+        for expansion in EXPANSIONS:
+            assert_same_graph(embedded.trace_code_neighbourhood(code, expansion),
+                              neo4j_backend.trace_code_neighbourhood(code, expansion))
+
+
 def test_same_chain_of(embedded: EmbeddedBackend, neo4j_backend: Neo4jBackend) -> None:
     codes = [c.drug_trac_codg for c in embedded.chains()]
     once = embedded.store.con.execute(

@@ -10,6 +10,8 @@ import duckdb
 import networkx as nx
 import pytest
 
+from backends.base import Expansion, Window
+from backends.embedded import EmbeddedBackend
 from dashboards.data.common import Period
 from dashboards.data.search import (
     SEARCH_KINDS,
@@ -22,7 +24,6 @@ from dashboards.data.search import (
     ring_spans,
     search_entities,
     trace_code_hops,
-    trace_code_neighbourhood,
     trace_code_summary,
 )
 from loaders.store import Store
@@ -159,21 +160,29 @@ def test_trace_code_hops_follow_the_chain(detected_store: Store) -> None:
 
 
 def test_trace_code_neighbourhood_grows_from_its_sales(detected_store: Store) -> None:
+    """The backend's trace-code neighbourhood (built from its own chain_of and neighbourhood,
+    so the Neo4j backend answers it too): the code's sales first, then their neighbours."""
     con = detected_store.con
     code, _ = _chain_code(con)
     hops = trace_code_hops(con, code, YEAR)
     start, end = period_bounds(YEAR)
-    one = trace_code_neighbourhood(con, code, hops=1, start=start, end=end)
+    backend = EmbeddedBackend(detected_store.path)
+
+    def around(n: int, lo: datetime = start, hi: datetime = end) -> nx.Graph:
+        return backend.trace_code_neighbourhood(code, Expansion(hops=n, window=Window(lo, hi)))
+
+    one = around(1)
     center = ("trace_code", code)
     sold = {("person", p) for p in hops.loc[hops["effective"], "psn_no"]} | {
         ("institution", i) for i in hops.loc[hops["effective"], "fixmedins_code"]}
     assert set(one.neighbors(center)) == sold
-    two = trace_code_neighbourhood(con, code, hops=2, start=start, end=end)
+    assert sum(one.edges[center, n]["settlements"] for n in sold
+               if n[0] == "institution") == int(hops["effective"].sum())
+    two = around(2)
     assert set(one.nodes) <= set(two.nodes)
     assert len(two) > len(one)
     assert max(nx.shortest_path_length(two, center).values()) <= 2
-    empty = trace_code_neighbourhood(con, code, hops=2, start=datetime(1999, 1, 1),
-                                     end=datetime(1999, 12, 31))
+    empty = around(2, datetime(1999, 1, 1), datetime(1999, 12, 31))
     assert list(empty.nodes) == [center]
 
 
