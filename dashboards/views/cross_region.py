@@ -15,6 +15,7 @@ from dashboards.data import cross_region as cr
 from dashboards.figures.flows import flow_map, flow_matrix
 from dashboards.figures.maps import lines_and_points
 from dashboards.i18n import t, text
+from graph.figures import rule_hits_by_rule
 from yibao.i18n import bracket, metric_money
 
 L = {
@@ -29,7 +30,13 @@ L = {
     "top": ("地图显示前 N 条流向", "Top N flows on the map"),
     "cross_settlements": ("异地结算笔数", "Cross-division settlements"),
     "cross_fund": ("异地医保基金（万元）", "Cross-division insurance money"),
-    "trips_metric": ("不可能行程", "Impossible trips"),
+    "trips_metric": ("不可能行程（段）", "Impossible trips (legs)"),
+    "trips_help": ("每段是同一参保人两次结算之间来不及完成的行程；"
+                   "规则「同日异地不可能行程」按人计，本期命中 {hits:,} 人"
+                   "（与 yibao detect 和简报的规则命中数相同）。",
+                   "Each leg is a journey between two of one person's settlements too fast to be "
+                   "real; the rule IMPOSSIBLE_TRAVEL counts persons: {hits:,} hit in the period "
+                   "(the rule-hit figure of yibao detect and the briefing)."),
     "clusters_metric": ("跨省刷卡团伙", "Cross-province clusters"),
     "flow_map": ("参保地 → 就医地流向（前 {n} 条）", "Insured division → place of care (top {n})"),
     "flow_note": ("弧线从参保地弯向就医地（沿行进方向右弯），末端圆点标出就医地；"
@@ -114,7 +121,9 @@ clusters = ui.cached(cr.card_use_clusters, period, lang=lg)
 m = st.columns(4)
 m[0].metric(text(L, "cross_settlements", lg), f"{int(flows['settlements'].sum()):,}")
 m[1].metric(text(L, "cross_fund", lg), metric_money(float(flows["fund"].sum()), lg))
-m[2].metric(text(L, "trips_metric", lg), f"{len(trips):,}")
+hits = ui.cached(rule_hits_by_rule, period.start, period.end).get("IMPOSSIBLE_TRAVEL", 0)
+m[2].metric(text(L, "trips_metric", lg), f"{len(trips):,}",
+            help=text(L, "trips_help", lg, hits=hits))
 m[3].metric(text(L, "clusters_metric", lg), f"{len(clusters):,}")
 
 

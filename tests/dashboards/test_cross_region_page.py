@@ -36,7 +36,7 @@ def test_page_renders_flows_trips_and_clusters(app: Callable[..., AppTest],
     assert len(balance) == 41
     assert int(balance["流出笔数"].sum()) == _metric(at, "异地结算笔数")
     trips = _table(at, "折合时速（公里/小时）")
-    assert len(trips) == _metric(at, "不可能行程") > 0
+    assert len(trips) == _metric(at, "不可能行程（段）") > 0
     clusters = _table(at, "参保省份")
     expected = {r.ring_id for r in detected.result.suspicious
                 if r.pattern == "cross_province_card_use"}
@@ -49,7 +49,7 @@ def test_period_changes_the_figures(app: Callable[..., AppTest]) -> None:
     no_exception(march)
     a, b = _metric(whole, "异地结算笔数"), _metric(march, "异地结算笔数")
     assert 0 < b < a / 6
-    assert _metric(march, "不可能行程") < _metric(whole, "不可能行程")
+    assert _metric(march, "不可能行程（段）") < _metric(whole, "不可能行程（段）")
     first = pd.to_datetime(_table(march, "折合时速（公里/小时）")["第一笔结算"])
     assert ((first >= pd.Timestamp("2024-03-01")) & (first < pd.Timestamp("2024-04-01"))).all()
 
