@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from backends.base import (
-    KINDS,
     Capability,
     Expansion,
     GraphBackend,
@@ -224,39 +223,24 @@ class Neo4jBackend(GraphBackend):
         """As :func:`graph.subgraph.neighbourhood`: hop by hop from the frontier, a hub keeping
         its ``max_per_node`` links with the most fund money (ties by person, institution, then
         practitioner, none last)."""
+        from graph.subgraph import expand  # the embedded backend's own hop-by-hop growth
+
         x = expansion or Expansion()
-        kind, code = node
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-        g = nx.Graph()
-        g.add_node((kind, code), kind=kind, code=code, label=code)
-        frontier: dict[str, set[str]] = {k: set() for k in KINDS}
-        frontier[kind].add(code)
-        seen: set[Node] = {(kind, code)}
-        taken: set[EdgeKey] = set()
-        truncated = False
         window = {"start": x.window.start, "end": x.window.end}
-        for _ in range(x.hops):
-            found: list[EdgeRow] = []
-            for k, codes in frontier.items():
-                if not codes:
-                    continue
-                rows = self.runner.run(_EDGES_OF[k], {"codes": sorted(codes), **window})
-                by_code: dict[str, list[EdgeRow]] = defaultdict(list)
-                for r in rows:
-                    by_code[r[_KEY_OF[k]]].append(_edge_row(r))
-                for links in by_code.values():
-                    links.sort(key=lambda e: (-e[4], e[0], e[1], e[2] is None, e[2] or ""))
-                    truncated |= len(links) > x.max_per_node
-                    found += links[:x.max_per_node]
-            before = set(g.nodes)
-            self._graph(found, g, taken=taken)
-            frontier = {k: set() for k in KINDS}
-            for n in set(g.nodes) - before - seen:
-                frontier[n[0]].add(n[1])
-            seen |= set(g.nodes)
-        g.graph.update(center=(kind, code), hops=x.hops, truncated=truncated)
-        return self._label(g)
+
+        def edges_of(k: str, codes: list[str]) -> tuple[list[EdgeRow], bool]:
+            by_code: dict[str, list[EdgeRow]] = defaultdict(list)
+            for r in self.runner.run(_EDGES_OF[k], {"codes": codes, **window}):
+                by_code[r[_KEY_OF[k]]].append(_edge_row(r))
+            kept: list[EdgeRow] = []
+            cut = False
+            for links in by_code.values():
+                links.sort(key=lambda e: (-e[4], e[0], e[1], e[2] is None, e[2] or ""))
+                cut |= len(links) > x.max_per_node
+                kept += links[:x.max_per_node]
+            return kept, cut
+
+        return self._label(expand(node, x.hops, edges_of))
 
     def chain_of(self, code: str) -> list[Hop]:
         """As :func:`graph.chains.chain_of`: a sale reversed before the code's next sale does

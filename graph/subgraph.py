@@ -10,7 +10,7 @@ institution and person of the settlements they are recorded on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +19,17 @@ import networkx as nx
 
 from graph.claims import effective_settlements_sql
 
-__all__ = ["EdgeKey", "Node", "graph_from_rows", "neighbourhood", "ring_subgraph",
-           "shortest_connection"]
+__all__ = ["EdgeKey", "EdgesOf", "Node", "expand", "graph_from_rows", "neighbourhood",
+           "ring_subgraph", "shortest_connection"]
 
 Node = tuple[str, str]
 EdgeKey = tuple[str, str, "str | None"]
 """``(psn_no, fixmedins_code, dr_codg)``: the key of one aggregated edge row."""
 KINDS = ("person", "institution", "practitioner")
+
+EdgesOf = Callable[[str, list[str]], tuple[list[tuple[Any, ...]], bool]]
+"""``(kind, codes)`` -> the edge rows of those entities (each keeping at most its cap of
+links, those with the most fund money) and whether any was cut: one backend's query."""
 
 _EDGE_SQL = """
     SELECT s.psn_no, s.fixmedins_code, s.dr_codg, count(*) AS n,
@@ -128,42 +132,54 @@ def neighbourhood(
     ``graph.graph['truncated']`` says whether that happened. Each edge counts every settlement
     on it in the window once, however many sides the expansion met it from.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     window = "s.setl_time >= coalesce($start, s.setl_time) AND s.setl_time <= coalesce($end, " \
              "s.setl_time)"
     column = {"person": "psn_no", "institution": "fixmedins_code", "practitioner": "dr_codg"}
+
+    def edges_of(k: str, codes: list[str]) -> tuple[list[tuple[Any, ...]], bool]:
+        edges = _settlements(f"s.{column[k]} IN (SELECT unnest($codes)) AND {window}")
+        rows = con.execute(f"""
+            WITH e AS ({edges})
+            SELECT *, count(*) OVER (PARTITION BY {column[k]}) > $cap AS cut FROM e
+            QUALIFY row_number() OVER (
+                PARTITION BY {column[k]} ORDER BY fund DESC, psn_no, fixmedins_code,
+                             dr_codg) <= $cap
+        """, {"codes": codes, "start": start, "end": end, "cap": max_per_node}).fetchall()
+        return [r[:-1] for r in rows], any(r[-1] for r in rows)
+
+    return _label(con, expand((kind, code), hops, edges_of))
+
+
+def expand(center: Node, hops: int, edges_of: EdgesOf) -> nx.Graph:
+    """The neighbourhood of ``center`` grown hop by hop: each hop asks ``edges_of`` for the
+    links of the nodes first met in the hop before (sorted codes, per kind), and an edge met
+    from both sides counts once. ``graph.graph`` holds ``center``, ``hops`` and ``truncated``
+    (whether ``edges_of`` cut a hub's links). Nodes are not labelled: that is the backend's."""
+    kind, code = center
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     g = nx.Graph()
-    g.add_node((kind, code), kind=kind, code=code, label=code)
+    g.add_node(center, kind=kind, code=code, label=code)
     frontier: dict[str, set[str]] = {k: set() for k in KINDS}
     frontier[kind].add(code)
-    seen: set[Node] = {(kind, code)}
+    seen: set[Node] = {center}
     taken: set[EdgeKey] = set()
     truncated = False
     for _ in range(hops):
         found: list[tuple[Any, ...]] = []
         for k, codes in frontier.items():
-            if not codes:
-                continue
-            edges = _settlements(f"s.{column[k]} IN (SELECT unnest($codes)) AND {window}")
-            rows = con.execute(f"""
-                WITH e AS ({edges})
-                SELECT *, count(*) OVER (PARTITION BY {column[k]}) > $cap AS cut FROM e
-                QUALIFY row_number() OVER (
-                    PARTITION BY {column[k]} ORDER BY fund DESC, psn_no, fixmedins_code,
-                                 dr_codg) <= $cap
-            """, {"codes": sorted(codes), "start": start, "end": end,
-                  "cap": max_per_node}).fetchall()
-            truncated |= any(r[-1] for r in rows)
-            found += [r[:-1] for r in rows]
+            if codes:
+                rows, cut = edges_of(k, sorted(codes))
+                truncated |= cut
+                found += rows
         before = set(g.nodes)
         graph_from_rows(found, g, taken=taken)
         frontier = {k: set() for k in KINDS}
         for node in set(g.nodes) - before - seen:
             frontier[node[0]].add(node[1])
         seen |= set(g.nodes)
-    g.graph.update(center=(kind, code), hops=hops, truncated=truncated)
-    return _label(con, g)
+    g.graph.update(center=center, hops=hops, truncated=truncated)
+    return g
 
 
 def shortest_connection(

@@ -80,7 +80,7 @@ def brief_command(db: Path | None, period: str | None, from_day: str | None,
               + (f"  {result.html}" if result.html else ""), highlight=False)
     err.print(f"  {facts.period.span('zh')} · {facts.region.label('zh')} · 可疑结算 "
               f"{facts.suspicious_settlements} 笔 · 可疑基金 {facts.suspicious_fund / 1e4:,.2f} "
-              f"万元 · 团伙 {facts.rings} 个 · 线索 {facts.leads.found} 条", highlight=False)
+              f"万元 · 团伙 {facts.rings} 个 · 线索 {facts.leads.leads} 条", highlight=False)
     s = result.seconds
     err.print(f"  用时 / seconds: {s['total']:.1f} (数据 facts {s['facts']:.1f}, 页面 page "
               f"{s['page']:.1f}, Chromium PDF {s['pdf']:.1f} / PNG {s['png']:.1f}, in parallel)",

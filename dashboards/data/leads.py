@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -32,13 +31,13 @@ from yibao.leads import (
 from yibao.leads import period as period_rule
 from yibao.leads.event_text import changes_text, event_text
 from yibao.leads.excel import export_workbook
+from yibao.leads.figures import LeadFigures, lead_figures
 from yibao.leads.from_detection import detection_texts
 from yibao.leads.period import ActivitySpans
 from yibao.leads.violations import violation_label
 
 __all__ = [
     "LEAD_COLUMNS",
-    "LedgerHeadline",
     "activity_spans",
     "event_text",
     "history_frame",
@@ -113,35 +112,10 @@ def leads_table(leads: Iterable[Lead], today: date, *, lang: Lang = "zh",
     return pd.DataFrame(rows, columns=list(LEAD_COLUMNS))
 
 
-@dataclass(frozen=True)
-class LedgerHeadline:
-    """Headline figures of a list of leads: counts per state, overdue and 需提级办理 (overdue
-    and high risk) on a day, amounts involved and recovered in yuan."""
-
-    leads: int
-    pending: int
-    checking: int
-    confirmed: int
-    closed: int
-    overdue: int
-    escalations: int
-    amount_involved: Decimal
-    amount_recovered: Decimal
-
-
-def ledger_headline(leads: Sequence[Lead], today: date) -> LedgerHeadline:
-    """The headline figures of ``leads`` with overdue judged on ``today``."""
-    def count(state: str) -> int:
-        return sum(1 for lead in leads if lead.state == state)
-
-    return LedgerHeadline(
-        leads=len(leads), pending=count("pending"), checking=count("checking"),
-        confirmed=count("confirmed"), closed=count("closed"),
-        overdue=sum(1 for lead in leads if lead.overdue(today)),
-        escalations=sum(1 for lead in leads if lead.needs_escalation(today)),
-        amount_involved=sum((lead.amount_involved for lead in leads), Decimal(0)),
-        amount_recovered=sum((lead.amount_recovered for lead in leads), Decimal(0)),
-    )
+def ledger_headline(leads: Sequence[Lead], today: date) -> LeadFigures:
+    """The headline figures of ``leads`` with overdue judged on ``today``
+    (:func:`yibao.leads.figures.lead_figures`, the briefing's definition)."""
+    return lead_figures(leads, today)
 
 
 def activity_spans(con: duckdb.DuckDBPyConnection) -> ActivitySpans:

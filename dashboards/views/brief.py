@@ -182,11 +182,11 @@ def _made(store: str, ledger_state: tuple[int, str], scope_key: str, brief_lang:
 def _show(files: BriefFiles, scope: BriefScope, brief_lang: Lang) -> None:
     facts = files.facts
     counts: dict[str, int | str] = {"cases": facts.suspicious_settlements,
-                                    "rings": facts.rings, "leads": facts.leads.found}
+                                    "rings": facts.rings, "leads": facts.leads.leads}
     if lg == "en":
         counts = {"cases": plural(facts.suspicious_settlements, "suspicious settlement"),
                   "rings": plural(facts.rings, "suspicious ring"),
-                  "leads": plural(facts.leads.found, "lead")}
+                  "leads": plural(facts.leads.leads, "lead")}
     st.caption(text(L, "made", lg, period=facts.period.label(lg), region=facts.region.label(lg),
                     fund=money(facts.suspicious_fund, lg),
                     seconds=files.seconds.get("total", 0.0), **counts))

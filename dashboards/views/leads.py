@@ -47,6 +47,7 @@ from yibao.leads import (
 )
 from yibao.leads.excel import import_workbook
 from yibao.leads.excel_export import workbook_name
+from yibao.leads.figures import figure_label
 from yibao.leads.from_detection import leads_from_store
 from yibao.leads.wording import plural
 
@@ -266,10 +267,10 @@ def _headline(leads: list[Lead], today: date) -> None:
     head = lead_data.ledger_headline(leads, today)
     cols = st.columns(9)
     cols[0].metric(text(L, "m_leads", lg), f"{head.leads:,}")
-    cols[1].metric(_state("pending").capitalize(), f"{head.pending:,}")
-    cols[2].metric(_state("checking").capitalize(), f"{head.checking:,}")
-    cols[3].metric(_state("confirmed").capitalize(), f"{head.confirmed:,}")
-    cols[4].metric(_state("closed").capitalize(), f"{head.closed:,}")
+    for col, state in zip(cols[1:5], ("pending", "checking", "confirmed", "closed"),
+                          strict=True):
+        col.metric(figure_label("state_confirmed", lg) if state == "confirmed"
+                   else _state(state).capitalize(), f"{head.by_state[state]:,}")
     cols[5].metric(text(L, "m_overdue", lg), f"{head.overdue:,}")
     cols[6].metric(text(L, "m_escalate", lg), f"{head.escalations:,}")
     cols[7].metric(text(L, "m_involved", lg), f"{lead_data.wan(head.amount_involved):,.2f}")

@@ -70,7 +70,7 @@ def empty_facts() -> BriefFacts:
 def crowded_facts() -> BriefFacts:
     """:func:`dense_facts` with every ring pattern and ledger leads: more than fits on the page
     at full size in English, so the page shrinks (and then fills what its zoom step left)."""
-    leads = LeadFigures(found=120, confirmed=45, cleared=30, closed=12,
+    leads = LeadFigures(leads=120, found_true=45, cleared=30, by_state={"closed": 12},
                         amount_involved=Decimal("987654.32"), amount_recovered=Decimal("123456.78"))
     rows = tuple(replace(v, leads=12, confirmed=5) for v in dense_facts().violations)
     return replace(dense_facts(), rings_by_pattern=tuple((p, 3) for p in PATTERNS), leads=leads,

@@ -57,7 +57,7 @@ def test_totals_agree_with_each_other(con: duckdb.DuckDBPyConnection) -> None:
     assert max(v.cases for v in facts.violations) <= facts.suspicious_settlements
     assert sum(v.cases for v in facts.violations) >= facts.suspicious_settlements
     assert not facts.period_given
-    assert facts.leads.found == 0
+    assert facts.leads.leads == 0
     assert facts.ledger_total == 0
 
 
@@ -144,8 +144,8 @@ def test_leads_are_counted_by_region_and_period(con: duckdb.DuckDBPyConnection,
                                 amount_involved=Decimal("5000.00")), by="t")
 
     whole = _facts(con, ledger=ledger)
-    assert whole.leads.found == whole.ledger_total == len(everything) + 1
-    assert whole.leads.confirmed == 3
+    assert whole.leads.leads == whole.ledger_total == len(everything) + 1
+    assert whole.leads.found_true == 3
     assert whole.leads.amount_recovered == Decimal("300.00")
     assert whole.leads.amount_involved == sum((x.amount_involved for x in ledger.leads()),
                                               Decimal("0.00"))
@@ -153,14 +153,16 @@ def test_leads_are_counted_by_region_and_period(con: duckdb.DuckDBPyConnection,
     assert (row.cases, row.leads) == (0, 1)  # a hand-entered lead shows in the table too
 
     anhui = _facts(con, region="340000", ledger=ledger)
-    assert anhui.leads.found == sum(1 for x in ledger.leads()
+    assert anhui.leads.leads == sum(1 for x in ledger.leads()
                                     if x.region and x.region.startswith("34"))
-    assert 0 < anhui.leads.found < whole.leads.found
+    assert 0 < anhui.leads.leads < whole.leads.leads
 
     q3 = _facts(con, "2024-Q3", ledger=ledger)
     q1 = _facts(con, "2024-Q1", ledger=ledger)
-    assert q3.leads.found < whole.leads.found
-    assert q1.leads.found < whole.leads.found
+    # every lead was created on 2024-08-10, inside Q3 (the leads page's rule: created, due or
+    # active in the period); Q1 holds only those whose activity lies in it
+    assert q3.leads.leads == whole.leads.leads
+    assert 0 < q1.leads.leads < whole.leads.leads
     # the hand-entered lead was created in August: it belongs to Q3 only
     assert hand.created_at.date() == date(2024, 8, 10)
     assert any(v.key == "item_substitution" and v.leads == 1 for v in q3.violations)

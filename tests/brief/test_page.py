@@ -33,7 +33,7 @@ def test_amount_involved_comes_from_detection_until_the_ledger_has_leads() -> No
     assert "线索台账暂无本期本地区线索" in empty
     card = '<div class="v">{}<span class="u">万元</span></div><div class="note">{}'
     assert card.format("12.35", "检测结果") in empty
-    leads = LeadFigures(found=5, confirmed=2, cleared=1, closed=1,
+    leads = LeadFigures(leads=5, found_true=2, cleared=1, by_state={"closed": 1},
                         amount_involved=Decimal("88800.00"), amount_recovered=Decimal("1234.56"),
                         by_violation=(("card_pooling", 5, 2),))
     rows = tuple(replace(v, leads=5, confirmed=2) if v.key == "card_pooling" else v

@@ -188,7 +188,7 @@ def test_the_briefing_comes_as_pdf_and_png_bytes(delta: bd.BriefFiles) -> None:
     assert delta.facts.region == DELTA
     assert not delta.facts.period_given
     assert delta.facts.suspicious_settlements > 0
-    assert delta.facts.leads.found > 0
+    assert delta.facts.leads.leads > 0
     assert set(delta.seconds) >= {"facts", "pdf", "png", "total"}
 
 
@@ -209,7 +209,7 @@ def test_a_region_and_a_period_change_the_facts(settings: Settings, delta: bd.Br
     assert facts.suspicious_settlements <= delta.facts.suspicious_settlements
     assert facts.hot_spots
     assert all(s.code.startswith("34") for s in facts.hot_spots)
-    assert facts.leads.found <= delta.facts.leads.found
+    assert facts.leads.leads <= delta.facts.leads.leads
     assert anhui.pdf.startswith(b"%PDF-")
     assert anhui.png.startswith(PNG_SIGNATURE)
     assert anhui.png != delta.png
@@ -221,7 +221,7 @@ def test_no_ledger_means_no_lead_figures_not_the_settings_ledger(settings: Setti
     made = bd.brief_files(settings, bd.scope_from_choices(None, "320000"), "zh", ledger=None,
                           made_on=MADE_ON)
     assert not made.with_ledger
-    assert made.facts.leads.found == 0
+    assert made.facts.leads.leads == 0
     assert made.facts.ledger_total == 0
     assert made.pdf.startswith(b"%PDF-")
 

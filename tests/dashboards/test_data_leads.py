@@ -75,9 +75,10 @@ def test_headline_counts_states_and_money(filled: SqliteLedger) -> None:
     head = ld.ledger_headline(now, TODAY)
     states = [lead.state for lead in now]
     assert head.leads == len(now)
-    assert head.checking == states.count("checking") >= 1
-    assert head.pending == states.count("pending") == len(now) - head.checking
-    assert head.confirmed == head.closed == 0
+    assert head.by_state["checking"] == states.count("checking") >= 1
+    assert (head.by_state["pending"] == states.count("pending")
+            == len(now) - head.by_state["checking"])
+    assert head.by_state["confirmed"] == head.closed == 0
     assert head.amount_involved == sum((lead.amount_involved for lead in now), Decimal(0))
     assert head.amount_recovered == Decimal(0)
 

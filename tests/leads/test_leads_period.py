@@ -109,3 +109,15 @@ def test_the_change_log_stops_at_the_version_exported(three: SqliteLedger,
         ("XS-2024-000002", 1)]
     row = next(r for r in _data_rows(path, LEDGER_SHEET, "线索编号") if r[0] == "XS-2024-000002")
     assert (row[1], row[2]) == (1, "待核查")
+
+
+def test_a_rule_hit_lead_of_one_quarter_counts_by_its_own_days(ledger: SqliteLedger) -> None:
+    # the rule group spans the year; the lead made for its first quarter names those days
+    ledger.add(draft(7, source="rule_hit", source_ref="DUP_SETTLE@H1@2024-01-01..2024-03-31",
+                     rings=(), violation="DUP_SETTLE"), by="张三")
+    spans: ActivitySpans = {("rule_hit", "DUP_SETTLE@H1"): (date(2024, 1, 3), date(2024, 12, 9))}
+    leads = ledger.leads()
+    assert _ids(leads_in_period(leads, spans, date(2024, 2, 1), date(2024, 2, 2))) == _ids(leads)
+    assert leads_in_period(leads, spans, date(2024, 9, 1), date(2024, 9, 30)) == []
+    # the rule group is gone from the store (detection ran again without it): no activity
+    assert leads_in_period(leads, {}, date(2024, 2, 1), date(2024, 2, 2)) == []

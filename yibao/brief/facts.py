@@ -12,9 +12,10 @@ page (:mod:`yibao.brief.page`) only lays them out. What counts:
   (:data:`graph.money.FUND_SQL`), yuan. A settlement named twice (a ring and a rule) counts
   once in totals, once per violation type.
 * **Leads** (线索) come from the ledger: those whose region lies in the briefing's region and,
-  when a period was asked for, whose detection source (ring, chain, rule hits) overlaps it, or,
-  for leads entered by hand, that were created in it. 查实 (confirmed) counts leads in 查实 or 处理
-  and closed leads that were handled (closed with dispositions); 排除 the cleared ones.
+  when a period was asked for, those :func:`yibao.leads.period.leads_in_period` puts in it (the
+  rule of the leads page and ``yibao leads export``). Their figures are
+  :func:`yibao.leads.figures.lead_figures`: 查实 counts the leads found true (now in 查实 or
+  处理, or closed with dispositions), 排除 the cleared ones.
 * **Persons** are counted, never listed; evidence sentences are redacted
   (:func:`yibao.masking.redact_text`).
 """
@@ -23,20 +24,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from yibao.brief.scope import Period, Region
+from yibao.leads.figures import LeadFigures, lead_figures
 from yibao.masking import redact_text
 
 if TYPE_CHECKING:
     import duckdb
 
-    from yibao.leads import Lead, LeadLedger
+    from yibao.leads import LeadLedger
 
 __all__ = [
     "BriefFacts",
@@ -48,7 +47,6 @@ __all__ = [
     "evidence_index",
     "facts_from_store",
     "lead_figures",
-    "lead_in_period",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,20 +68,6 @@ _SIGNATURE: dict[str, re.Pattern[str]] = {
 
 _COUNT_LINE = re.compile(r"^\d+ 人、\d+ 家机构、\d+ 笔结算$")
 """The bare-count line detection puts first (the table shows those counts already)."""
-
-
-@dataclass(frozen=True)
-class LeadFigures:
-    """Leads of the ledger in scope: how many were found, confirmed (查实) and cleared (排除),
-    the amounts involved and recovered (yuan), and per violation key (found, confirmed)."""
-
-    found: int = 0
-    confirmed: int = 0
-    cleared: int = 0
-    closed: int = 0
-    amount_involved: Decimal = Decimal("0.00")
-    amount_recovered: Decimal = Decimal("0.00")
-    by_violation: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,85 +296,17 @@ def _violations(con: duckdb.DuckDBPyConnection, leads: LeadFigures) -> tuple[Vio
                         key=lambda r: (-r.fund, -r.cases, order.get(r.key, len(order)), r.key)))
 
 
-def _detection_refs(con: duckdb.DuckDBPyConnection, period: Period
-                    ) -> dict[str, set[str]]:
-    """Source references of detection items overlapping ``period``: ring ids, trace codes and
-    ``RULE@INSTITUTION`` pairs."""
-    params = {"a": period.start, "b": period.end_exclusive}
-    overlap = "last_time >= $a AND first_time < $b"
-    refs: dict[str, set[str]] = {"ring": set(), "chain": set(), "rule_hit": set()}
-    if _has(con, "rings"):
-        refs["ring"] = {r[0] for r in _rows(con, f"SELECT ring_id FROM rings WHERE {overlap}",
-                                            params)}
-    if _has(con, "chains"):
-        refs["chain"] = {r[0] for r in _rows(
-            con, f"SELECT drug_trac_codg FROM chains WHERE {overlap}", params)}
-    if _has(con, "rule_hits"):
-        refs["rule_hit"] = {f"{rule}@{inst}" for rule, inst in _rows(con, f"""
-            SELECT DISTINCT rule_id, unnest(CASE WHEN len(institutions) > 0
-                                                 THEN institutions ELSE ['-'] END)
-            FROM rule_hits WHERE {overlap}""", params)}
-    return refs
-
-
-def lead_in_period(lead: Lead, period: Period, refs: dict[str, set[str]]) -> bool:
-    """Whether ``lead`` belongs to ``period``: a lead from detection when its ring, chain or
-    rule group (``refs``, :func:`_detection_refs`) overlaps the period (a rule group's own
-    period, when its reference carries one, must overlap it too); a lead entered by hand when
-    it was created in the period."""
-    ref = lead.source_ref or ""
-    if lead.source in ("ring", "chain"):
-        return ref in refs[lead.source]
-    if lead.source == "rule_hit":
-        parts = ref.split("@")
-        rule_inst = "@".join(parts[:2])
-        span = parts[2] if len(parts) > 2 else ""
-        if span:
-            first, _, last = span.partition("..")
-            try:
-                if (date.fromisoformat(last) < period.start
-                        or date.fromisoformat(first) > period.end):
-                    return False
-            except ValueError:
-                pass
-        return rule_inst in refs["rule_hit"]
-    return period.start <= lead.created_at.date() <= period.end
-
-
-def _confirmed(lead: Lead) -> bool:
-    return lead.state in ("confirmed", "handling") or (lead.state == "closed"
-                                                      and bool(lead.dispositions))
-
-
-def _cleared(lead: Lead) -> bool:
-    return lead.state == "cleared" or (lead.state == "closed" and not lead.dispositions)
-
-
-def lead_figures(leads: Iterable[Lead]) -> LeadFigures:
-    """:class:`LeadFigures` of ``leads``."""
-    chosen = list(leads)
-    found: Counter[str] = Counter(lead.violation for lead in chosen)
-    confirmed: Counter[str] = Counter(lead.violation for lead in chosen if _confirmed(lead))
-    return LeadFigures(
-        found=len(chosen), confirmed=sum(confirmed.values()),
-        cleared=sum(1 for lead in chosen if _cleared(lead)),
-        closed=sum(1 for lead in chosen if lead.state == "closed"),
-        amount_involved=sum((lead.amount_involved for lead in chosen), Decimal("0.00")),
-        amount_recovered=sum((lead.amount_recovered for lead in chosen), Decimal("0.00")),
-        by_violation=tuple((k, n, confirmed[k]) for k, n in sorted(found.items())))
-
-
 def _leads(con: duckdb.DuckDBPyConnection, ledger: LeadLedger | None, period: Period | None,
            region: Region) -> tuple[LeadFigures, int]:
     if ledger is None:
         return LeadFigures(), 0
     from yibao.leads import LeadFilter
+    from yibao.leads.period import activity_spans, leads_in_period
 
     everything = ledger.leads()
     chosen = ledger.leads(LeadFilter(region=region.code)) if region.code else everything
     if period is not None:
-        refs = _detection_refs(con, period)
-        chosen = [lead for lead in chosen if lead_in_period(lead, period, refs)]
+        chosen = leads_in_period(chosen, activity_spans(con), period.start, period.end)
     return lead_figures(chosen), len(everything)
 
 

@@ -141,8 +141,8 @@ def _summary(facts: BriefFacts, lang: Lang) -> Markup:
                 f"{_n(facts.persons_involved)} 人、定点医药机构 {_n(facts.institutions_involved)} "
                 f"家；识别可疑团伙 {facts.rings} 个")
         text += f"（{patterns}）。" if patterns else "。"
-        if lead.found:
-            text += (f"线索台账本期在册线索 {lead.found} 条，已查实 {lead.confirmed} 条、排除 "
+        if lead.leads:
+            text += (f"线索台账本期在册线索 {lead.leads} 条，已查实 {lead.found_true} 条、排除 "
                      f"{lead.cleared} 条，涉及金额 {_wan(lead.amount_involved)} 万元，已追回 "
                      f"{_wan(lead.amount_recovered)} 万元。")
         else:
@@ -159,9 +159,9 @@ def _summary(facts: BriefFacts, lang: Lang) -> Markup:
             f"{plural(facts.institutions_involved, 'institution')}, and found "
             f"{plural(facts.rings, 'suspicious ring')}")
     text += f" ({patterns_en}). " if patterns_en else ". "
-    if lead.found:
-        text += (f"The leads ledger holds {plural(lead.found, 'lead')} in scope: "
-                 f"{lead.confirmed} confirmed, {lead.cleared} cleared, "
+    if lead.leads:
+        text += (f"The leads ledger holds {plural(lead.leads, 'lead')} in scope: "
+                 f"{lead.found_true} confirmed, {lead.cleared} cleared, "
                  f"{money(lead.amount_involved, 'en')} involved, "
                  f"{money(lead.amount_recovered, 'en')} recovered.")
     else:
@@ -183,7 +183,7 @@ class Card:
 
 def _cards(facts: BriefFacts, lang: Lang) -> tuple[Card, ...]:
     lead = facts.leads
-    if lead.found:
+    if lead.leads:
         involved, basis = lead.amount_involved, _t("from_ledger", lang)
     else:
         involved, basis = Decimal(str(round(facts.suspicious_fund, 2))), _t("from_detection", lang)
@@ -192,8 +192,8 @@ def _cards(facts: BriefFacts, lang: Lang) -> tuple[Card, ...]:
     closed = f"{_t('closed', lang)} {lead.closed}" if lang == "zh" else \
         f"{lead.closed} {_t('closed', lang)}"
     return (
-        Card(_t("k_leads", lang), _n(lead.found), _t("u_leads", lang), _t("from_ledger", lang)),
-        Card(_t("k_confirmed", lang), _n(lead.confirmed), _t("u_leads", lang),
+        Card(_t("k_leads", lang), _n(lead.leads), _t("u_leads", lang), _t("from_ledger", lang)),
+        Card(_t("k_confirmed", lang), _n(lead.found_true), _t("u_leads", lang),
              f"{cleared} · {closed}"),
         Card(_t("k_involved", lang), *_card_money(involved, lang), basis, strong=True),
         Card(_t("k_recovered", lang), *_card_money(lead.amount_recovered, lang),
@@ -288,7 +288,7 @@ def _remark(row: ViolationRow, lang: Lang) -> str:
     if row.rings:
         parts.append(plural(row.rings, "ring"))
     if row.leads:
-        parts.append(f"{plural(row.leads, 'lead')} ({row.confirmed} confirmed)")
+        parts.append(f"{plural(row.leads, 'lead')} ({row.confirmed} found true)")
     return "; ".join(parts) or ("rule hits" if row.cases else "")
 
 

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from yibao.leads.ledger import LeadLedger
 from yibao.leads.model import Lead, LeadDraft, Risk, risk_from_score, to_yuan
+from yibao.leads.period import rule_ref_days
 from yibao.leads.wording import (
     Lang,
     chain_title,
@@ -384,18 +385,6 @@ def lead_drafts_from_store(con: duckdb.DuckDBPyConnection, *, period: Period | N
     return drafts
 
 
-def _period_of(ref: str) -> Period | None:
-    """The period a rule group's reference carries (``RULE@INST@2024-01-01..2024-03-31``)."""
-    parts = ref.split("@")
-    if len(parts) < 3:
-        return None
-    first, _, last = parts[2].partition("..")
-    try:
-        return date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        return None
-
-
 def detection_texts(con: duckdb.DuckDBPyConnection, leads: Iterable[Lead], lang: Lang
                     ) -> dict[str, tuple[str, str]]:
     """Lead id -> (title, summary) in ``lang`` for the leads of ``leads`` that detection made:
@@ -408,7 +397,7 @@ def detection_texts(con: duckdb.DuckDBPyConnection, leads: Iterable[Lead], lang:
     if lang == "zh" or not made:
         return {}
     periods: set[Period | None] = {None}
-    periods.update(_period_of(str(lead.source_ref)) for lead in made
+    periods.update(rule_ref_days(str(lead.source_ref)) for lead in made
                    if lead.source == "rule_hit")
     worded: dict[tuple[str, str], tuple[LeadDraft, LeadDraft]] = {}
     for period in periods:

@@ -1,9 +1,10 @@
-"""Which leads belong to a period (时间范围): the rule the workbench's period filter and
-``yibao leads export --start/--end`` share.
+"""Which leads belong to a period (时间范围): the one rule the workbench's period filter, the
+briefing's lead figures and ``yibao leads export --start/--end`` share.
 
 A lead belongs to the inclusive day range ``start``..``end`` when the suspicious activity
 behind it overlaps the range (the first to last time of its ring, its resale chain or its rule
-group, or of a ring it is linked to), or when it was created or falls due inside the range. So
+group, or of a ring it is linked to; a rule-hit lead of one quarter, whose reference names its
+days, by those days), or when it was created or falls due inside the range. So
 a quarter's export holds the leads about that quarter's claims and the leads opened or due in
 it. The times of the activity come from the store's detection tables
 (:func:`activity_spans`); the ledger itself does not hold them.
@@ -24,6 +25,7 @@ __all__ = [
     "ActivitySpans",
     "activity_spans",
     "leads_in_period",
+    "rule_ref_days",
 ]
 
 ActivitySpans = dict[tuple[str, str], tuple[date, date]]
@@ -70,6 +72,26 @@ def activity_spans(con: duckdb.DuckDBPyConnection) -> ActivitySpans:
             for source, ref, first, last in rows if first is not None and last is not None}
 
 
+def rule_ref_days(ref: str) -> tuple[date, date] | None:
+    """The days a rule group's reference names (``RULE@INST@2024-01-01..2024-03-31``, as
+    detection makes one per period); ``None`` when it names none."""
+    parts = ref.split("@")
+    if len(parts) < 3:
+        return None
+    first, _, last = parts[2].partition("..")
+    try:
+        return date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        return None
+
+
+def _own_span(lead: Lead) -> tuple[date, date] | None:
+    """The days a rule-hit lead names in its reference, narrower than its rule group's."""
+    if lead.source != "rule_hit" or not lead.source_ref:
+        return None
+    return rule_ref_days(lead.source_ref)
+
+
 def _span_keys(lead: Lead) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     if lead.source_ref and lead.source in ("ring", "chain", "rule_hit"):
@@ -81,14 +103,22 @@ def _span_keys(lead: Lead) -> list[tuple[str, str]]:
     return keys
 
 
+def _activity(lead: Lead, spans: ActivitySpans) -> list[tuple[date, date]]:
+    keys = _span_keys(lead)
+    own = _own_span(lead)
+    if own is not None and keys[0] in spans:  # the rule group still exists: its lead's days
+        return [own] + [spans[k] for k in keys[1:] if k in spans]
+    return [spans[k] for k in keys if k in spans]
+
+
 def leads_in_period(leads: Iterable[Lead], spans: ActivitySpans, start: date, end: date
                     ) -> list[Lead]:
     """The leads (in their order) that belong to the inclusive days ``start``..``end``: their
-    activity in ``spans`` overlaps it, or they were created or fall due inside it."""
+    activity in ``spans`` overlaps it (a rule-hit lead that names its own days: those days),
+    or they were created or fall due inside it."""
     out = []
     for lead in leads:
-        touched = any(first <= end and last >= start
-                      for first, last in (spans[k] for k in _span_keys(lead) if k in spans))
+        touched = any(first <= end and last >= start for first, last in _activity(lead, spans))
         made = start <= lead.created_at.date() <= end
         due = lead.due is not None and start <= lead.due <= end
         if touched or made or due:
