@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from graph.rules import Rule, classify_trace_codes, write_transaction
+from graph.rules.sqltools import STAT_TABLES
 
 __all__ = ["ChainSummary", "Hop", "build_chains", "chain_of"]
 
@@ -74,7 +75,7 @@ _HOP_STRUCT = (
     "'effective': effective, 'init_setl_id': init_setl_id}"
 )
 
-_CHAINS_SQL = f"""CREATE OR REPLACE TABLE chains AS
+CHAINS_SQL = f"""CREATE OR REPLACE TABLE chains AS
     SELECT r.code AS drug_trac_codg, min(r.med_list_codg) AS med_list_codg,
            min(r.med_list_name) AS med_list_name, any_value(c.n_sales) AS n_settlements,
            any_value(c.n_effective) AS n_effective, any_value(c.hit_class) AS hit_class,
@@ -87,7 +88,7 @@ _CHAINS_SQL = f"""CREATE OR REPLACE TABLE chains AS
     GROUP BY r.code
     ORDER BY r.code"""
 
-_LINKS_SQL = """CREATE OR REPLACE TABLE chain_links AS
+LINK_ROWS_SQL = """CREATE OR REPLACE TEMP TABLE _chain_link_rows AS
     WITH e AS (
         SELECT s.code, s.setl_id, s.fixmedins_code, s.psn_no, s.setl_time, c.hit_class,
                lag(s.fixmedins_code) OVER w AS prev_inst, lag(s.psn_no) OVER w AS prev_psn,
@@ -103,12 +104,18 @@ _LINKS_SQL = """CREATE OR REPLACE TABLE chain_links AS
         SELECT 'person', prev_psn, psn_no, code, prev_time, setl_time, hit_class
         FROM e WHERE prev_psn IS NOT NULL AND prev_psn <> psn_no
     )
+    SELECT * FROM links"""
+"""Every hop between two institutions or two persons of a suspicious chain (one code each)."""
+
+LINKS_SQL = """CREATE OR REPLACE TABLE chain_links AS
     SELECT kind, src, dst, count(DISTINCT code) AS n_codes, min(prev_time) AS first_time,
            max(setl_time) AS last_time,
            list_sort(list_distinct(list(hit_class))) AS hit_classes,
            list_sort(list_distinct(list(code)))[1:$sample] AS chain_codes
-    FROM links GROUP BY kind, src, dst
+    FROM _chain_link_rows GROUP BY kind, src, dst
     ORDER BY kind, src, dst"""
+"""The hops of :data:`LINK_ROWS_SQL` per pair, over every code: a partitioned run makes the
+rows per code and groups them per pair."""
 
 
 def build_chains(
@@ -125,12 +132,13 @@ def build_chains(
     started = time.perf_counter()
     with write_transaction(con):
         classify_trace_codes(con, rule)
-        con.execute(_CHAINS_SQL)
-        con.execute(_LINKS_SQL, {"honest": list(HONEST_CLASSES), "sample": int(sample_codes)})
+        con.execute(CHAINS_SQL)
+        con.execute(LINK_ROWS_SQL, {"honest": list(HONEST_CLASSES)})
+        con.execute(LINKS_SQL, {"sample": int(sample_codes)})
         classes = con.execute(
             "SELECT hit_class, count(*) FROM chains GROUP BY 1 ORDER BY 1").fetchall()
         links = dict(con.execute("SELECT kind, count(*) FROM chain_links GROUP BY 1").fetchall())
-        for name in ("_trace_rows", "_trace_pairs", "_trace_class"):
+        for name in (*STAT_TABLES, "_chain_link_rows"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     by_class = {str(k): int(n) for k, n in classes}
     return ChainSummary(

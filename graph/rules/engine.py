@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
+from typing import Literal
 
 import duckdb
 
@@ -17,7 +18,13 @@ from graph.rules.rulebase import (
     RuleRun,
     load_rulebase,
 )
-from graph.rules.sqltools import INSERT_HITS, prepare_views, run_sql, write_transaction
+from graph.rules.sqltools import (
+    INSERT_HITS,
+    STAT_TABLES,
+    prepare_views,
+    run_sql,
+    write_transaction,
+)
 from graph.rules.trace_codes import trace_reuse
 from graph.rules.visits import (
     dialysis_capacity,
@@ -38,6 +45,22 @@ _IMPLEMENTATIONS: dict[str, Callable[[duckdb.DuckDBPyConnection, Rule], None]] =
     "DOCTOR_PHARMACY_CONCENTRATION": doctor_pharmacy,
     "DIALYSIS_CAPACITY": dialysis_capacity,
 }
+
+PARTITIONED_BY: dict[str, Literal["person", "doctor", "trace_code", "whole"]] = {
+    "TRACE_REUSE": "trace_code",
+    "IMPOSSIBLE_TRAVEL": "person",
+    "OVERLAPPING_STAYS": "person",
+    "MANY_PHARMACIES_DAY": "person",
+    "DOCTOR_PHARMACY_CONCENTRATION": "doctor",
+    "DIALYSIS_CAPACITY": "whole",
+}
+"""The key each rule's SQL can be split by and give the same hits, part by part: a person's
+settlements (``person``), a doctor's prescriptions filled at pharmacies (``doctor``, with the
+pharmacy market handed in whole), the sales of one traceability code (``trace_code``, with
+the items' usual prices handed in whole) or only the whole of its (small) input (``whole``:
+the dialysis sessions, checked per institution-day and per person-day at once). A
+partitioned run (:mod:`backends.spark.rules`) refuses a rule missing here."""
+
 
 def run_rules(
     con: duckdb.DuckDBPyConnection,
@@ -87,7 +110,7 @@ def run_rules(
                 classes[rule.id] = {str(k): int(n) for k, n in counts}
             seconds[rule.id] = time.perf_counter() - t0
             log.info("rule %s: %d hits in %.2f s", rule.id, hits[rule.id], seconds[rule.id])
-        for name in ("_hits", "_trace_rows", "_trace_pairs", "_trace_class"):
+        for name in ("_hits", *STAT_TABLES):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     return RuleRun(
         hits=MappingProxyType(hits), seconds=MappingProxyType(seconds),

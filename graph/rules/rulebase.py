@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from yibao.errors import SettingsError
 
@@ -92,6 +92,13 @@ class Rule:
     :attr:`severity`."""
     enabled: bool = True
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as plain dicts (a partitioned run sends the rules to its workers)."""
+        params = {k: dict(v) if isinstance(v, Mapping) else v for k, v in self.params.items()}
+        return (_rule_of, (self.id, self.name_zh, self.name_en, self.severity,
+                           self.description_zh, self.description_en, params,
+                           dict(self.class_severity), self.enabled))
+
     def number(self, name: str) -> float:
         """The numeric parameter ``name``."""
         value = self.params[name]
@@ -112,6 +119,14 @@ class Rule:
         if not isinstance(value, Mapping):
             raise SettingsError(f"rule {self.id}: parameter {name!r} is not a table")
         return dict(value)
+
+
+def _rule_of(rid: str, name_zh: str, name_en: str, severity: Severity, description_zh: str,
+             description_en: str, params: dict[str, Any], classes: dict[str, HitSeverity],
+             enabled: bool) -> Rule:
+    frozen = {k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in params.items()}
+    return Rule(rid, name_zh, name_en, severity, description_zh, description_en,
+                MappingProxyType(frozen), MappingProxyType(classes), enabled)
 
 
 @dataclass(frozen=True)

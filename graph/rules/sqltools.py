@@ -46,6 +46,12 @@ PREPARE = (
 )
 
 
+STAT_TABLES = ("_trace_rows", "_trace_pairs", "_trace_class", "_item_price",
+               "_pharmacy_market")
+"""Temporary tables the rules leave while they run and drop at the end: so a later run on
+the same connection computes its statistics afresh."""
+
+
 def prepare_views(con: duckdb.DuckDBPyConnection) -> None:
     for sql in PREPARE:
         con.execute(sql)

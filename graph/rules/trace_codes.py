@@ -41,6 +41,20 @@ def classify_trace_codes(con: duckdb.DuckDBPyConnection, rule: Rule | None = Non
         run_sql(con, sql, params)
 
 
+ITEM_PRICE_SELECT = """
+    SELECT med_list_codg, median(pric) AS typical_pric FROM fee_details
+    WHERE med_list_codg IN (SELECT DISTINCT med_list_codg FROM {items})
+      AND cnt > 0 AND pric > 0
+    GROUP BY 1"""
+"""The usual unit price of each item of ``{items}`` (a table with ``med_list_codg``): the
+median over all its fee lines."""
+
+ITEM_PRICE_SQL = ("CREATE TEMP TABLE IF NOT EXISTS _item_price AS "
+                  + ITEM_PRICE_SELECT.format(items="_trace_rows"))
+"""The usual prices of the items sold under a reused code. A partitioned run computes them
+per item over every fee line of the item and hands the table in (a ``_item_price`` already
+there is kept)."""
+
 _TRACE_SQL = (
     """CREATE OR REPLACE TEMP TABLE _trace_rows AS
     WITH multi AS (
@@ -90,12 +104,10 @@ _TRACE_SQL = (
            epoch(setl_time - prev_time) / 86400.0 AS gap_days,
            {haversine_km_sql("prev_lon", "prev_lat", "lon", "lat")} AS km
     FROM e WHERE prev_setl_id IS NOT NULL""",
+    ITEM_PRICE_SQL,
     """CREATE OR REPLACE TEMP TABLE _trace_class AS
     WITH price AS (
-        SELECT med_list_codg, median(pric) AS typical_pric FROM fee_details
-        WHERE med_list_codg IN (SELECT DISTINCT med_list_codg FROM _trace_rows)
-          AND cnt > 0 AND pric > 0
-        GROUP BY 1
+        SELECT med_list_codg, typical_pric FROM _item_price
     ), per_code AS (
         SELECT t.code, min(t.med_list_codg) AS med_list_codg,
                count(*) AS n_sales,

@@ -149,9 +149,23 @@ def many_pharmacies_day(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
     FROM days""", params)
 
 
+PHARMACY_MARKET_SELECT = f"""
+    SELECT s.fixmedins_code AS pharmacy, i.admdvs, count(*) AS n
+    FROM _effective s JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
+    WHERE {_PHARMACY}
+    GROUP BY 1, 2"""
+"""Effective pharmacy settlements per pharmacy (and its division): the market the
+doctor-pharmacy rule compares a doctor's share with. Plain SQL that Spark runs as it is; a
+partitioned run hands the whole table in (a ``_pharmacy_market`` already there is kept)."""
+
+PHARMACY_MARKET_SQL = "CREATE TEMP TABLE IF NOT EXISTS _pharmacy_market AS " + \
+    PHARMACY_MARKET_SELECT
+
+
 def doctor_pharmacy(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
     params = {"min_rx": int(rule.number("min_prescriptions")),
               "min_share": rule.number("min_share"), "min_lift": rule.number("min_lift")}
+    con.execute(PHARMACY_MARKET_SQL)
     run_sql(con, f"""CREATE OR REPLACE TEMP TABLE _hits AS
     WITH ph AS (
         SELECT s.setl_id, s.psn_no, s.fixmedins_code, i.admdvs
@@ -163,9 +177,9 @@ def doctor_pharmacy(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
         FROM fee_details f JOIN ph p ON p.setl_id = f.setl_id
         WHERE f.bilg_dr_codg LIKE 'D%'
     ), market AS (
-        SELECT fixmedins_code AS pharmacy, count(*) AS n FROM ph GROUP BY 1
+        SELECT pharmacy, sum(n) AS n FROM _pharmacy_market GROUP BY 1
     ), area AS (
-        SELECT admdvs, count(*) AS n FROM ph GROUP BY 1
+        SELECT admdvs, sum(n) AS n FROM _pharmacy_market GROUP BY 1
     ), per_pharmacy AS (
         SELECT dr, pharmacy, admdvs, count(*) AS n FROM rx GROUP BY ALL
     ), per_doctor AS (

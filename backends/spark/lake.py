@@ -1,0 +1,83 @@
+"""The lake: the store's tables as Parquet in one folder, the form Spark reads and writes.
+
+``<lake>/<table>/*.parquet`` for the loaded tables (:data:`LOADED_TABLES`) and, after a Spark
+detection, for its results (:data:`RESULT_TABLES`). :func:`write_lake` copies a store's tables
+there (DuckDB writes the files, nothing passes through Python); :func:`read_lake` gives Spark
+DataFrames of them; :func:`attach_lake` makes a DuckDB connection see a lake's tables under
+their store names, which is how the workbench and the figures read Spark's results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from yibao.errors import StoreError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["LOADED_TABLES", "RESULT_TABLES", "attach_lake", "lake_tables", "read_lake",
+           "write_lake"]
+
+LOADED_TABLES = ("settlements", "fee_details", "trace_codes", "institutions", "persons",
+                 "practitioners")
+"""The store's tables of loaded data that detection reads."""
+
+RESULT_TABLES = ("rule_hits", "chains", "chain_links")
+"""The tables a Spark detection writes."""
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def write_lake(con: duckdb.DuckDBPyConnection, folder: Path,
+               tables: Iterable[str] = LOADED_TABLES) -> dict[str, int]:
+    """Copy ``tables`` of the store behind ``con`` to ``folder/<table>/data.parquet``
+    (replacing what is there); returns the rows written per table."""
+    counts: dict[str, int] = {}
+    for table in tables:
+        target = folder / table
+        target.mkdir(parents=True, exist_ok=True)
+        for old in target.glob("*.parquet"):
+            old.unlink()
+        con.execute(f"COPY (SELECT * FROM {table}) TO {_quote(target / 'data.parquet')} "
+                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
+        row = con.execute(
+            f"SELECT count(*) FROM read_parquet({_quote(target / '*.parquet')})").fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def lake_tables(folder: Path) -> tuple[str, ...]:
+    """The tables present in the lake ``folder`` (a subfolder holding Parquet files)."""
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(p.name for p in folder.iterdir()
+                        if p.is_dir() and any(p.glob("*.parquet"))))
+
+
+def read_lake(spark: SparkSession, folder: Path, tables: Iterable[str] = LOADED_TABLES
+              ) -> dict[str, DataFrame]:
+    """Spark DataFrames of ``tables`` in the lake ``folder``."""
+    present = set(lake_tables(folder))
+    missing = [t for t in tables if t not in present]
+    if missing:
+        raise StoreError(f"the lake {folder} has no table(s) {missing}: write them with "
+                         "`yibao spark export` (or backends.spark.lake.write_lake) first")
+    return {t: spark.read.parquet(str(folder / t)) for t in tables}
+
+
+def attach_lake(con: duckdb.DuckDBPyConnection, folder: Path,
+                tables: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Views named like the store's tables over the lake's Parquet files on ``con``
+    (``tables``: those present); returns the tables made."""
+    chosen = tuple(lake_tables(folder) if tables is None else tables)
+    for table in chosen:
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS "
+                    f"SELECT * FROM read_parquet({_quote(folder / table / '*.parquet')})")
+    return chosen

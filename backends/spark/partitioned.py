@@ -1,0 +1,182 @@
+"""Running the embedded store's own code on Spark, one partition at a time.
+
+A *bucketed job* takes several tables, each with the column whose hash picks its bucket, and
+a Python function of a DuckDB connection. Spark hashes every row to one of ``buckets``
+buckets (``pmod(xxhash64(key), buckets)``, so rows of equal keys of different tables meet),
+ships each bucket's rows of every table to one Python worker as Arrow, and there the function
+runs on an in-memory DuckDB holding exactly those rows under the tables' names, plus the
+small *shared* tables every bucket gets whole. What it returns (one Arrow table per output
+name) comes back as Spark rows.
+
+So a step whose SQL is partitionable by a key (a person's visits, a doctor's prescriptions,
+a traceability code's sales) runs the same SQL on Spark as on the embedded store, and its
+results match the store's row for row. Statistics over everything (a pharmacy's market, an
+item's usual price) are computed first, by a job of their own keyed by what they group, and
+handed in as shared tables.
+
+Tables cross the process boundary as Arrow IPC streams inside a binary column: the one way to
+give one Python call several tables of different schemas (Spark's cogroup takes two). Memory
+per worker is one bucket's rows; choose ``buckets`` so that a bucket is a few hundred MB.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+__all__ = ["BUCKET", "Job", "Part", "bucket_of", "run_bucketed"]
+
+BUCKET = "_bucket"
+"""The column holding a row's bucket."""
+
+_PAYLOAD_DDL = f"{BUCKET} int, _table string, _payload binary"
+
+Job = Callable[[duckdb.DuckDBPyConnection], Mapping[str, pa.Table]]
+"""What runs in a bucket: the DuckDB connection holding the bucket's tables -> output tables
+by name (every name, every time, with the same schema: empty when nothing was found)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A table of a bucketed job: its rows and the column whose hash picks the bucket
+    (:data:`BUCKET`: the rows carry their bucket already, e.g. a row needed in several)."""
+
+    frame: DataFrame
+    key: str
+
+
+def bucket_of(column: Column | str, buckets: int) -> Column:
+    """The bucket of ``column``'s value: ``pmod(xxhash64(value), buckets)`` (an int)."""
+    from pyspark.sql import functions as sf
+
+    col = sf.col(column) if isinstance(column, str) else column
+    return sf.pmod(sf.xxhash64(col), sf.lit(buckets)).cast("int")
+
+
+def _ipc(table: pa.Table | pa.RecordBatch) -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write(table)
+    return sink.getvalue()
+
+
+def _from_ipc(payloads: list[bytes], schema: pa.Schema) -> pa.Table:
+    tables = [pa.ipc.open_stream(p).read_all() for p in payloads]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _encoder(name: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """mapInArrow: each batch split by bucket into ``(bucket, name, IPC of its rows)``."""
+    def encode(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            buckets = batch.column(BUCKET)
+            rows = batch.drop_columns([BUCKET])
+            ids, payloads = [], []
+            for bucket in pc.unique(buckets).to_pylist():
+                ids.append(bucket)
+                payloads.append(_ipc(rows.filter(pc.equal(buckets, bucket))))
+            yield pa.RecordBatch.from_pydict({
+                BUCKET: pa.array(ids, pa.int32()),
+                "_table": pa.array([name] * len(ids), pa.string()),
+                "_payload": pa.array(payloads, pa.binary())})
+    return encode
+
+
+def _run_in(tables: Mapping[str, pa.Table], shared: Mapping[str, pa.Table], job: Job
+            ) -> dict[str, pa.Table]:
+    con = duckdb.connect()
+    try:
+        for name, table in {**shared, **tables}.items():
+            con.register("_arrow_in", table)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _arrow_in")
+            con.unregister("_arrow_in")
+        return dict(job(con))
+    finally:
+        con.close()
+
+
+def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job
+            ) -> Callable[[pa.Table], pa.Table]:
+    """applyInArrow: one bucket's payload rows -> its output tables as payload rows."""
+    def run(group: pa.Table) -> pa.Table:
+        bucket = group.column(BUCKET)[0].as_py()
+        names = group.column("_table").to_pylist()
+        payloads = group.column("_payload").to_pylist()
+        tables = {}
+        for name, blob in schemas.items():
+            schema = pa.ipc.read_schema(pa.py_buffer(blob))
+            tables[name] = _from_ipc([p for n, p in zip(names, payloads, strict=True)
+                                      if n == name], schema)
+        common = {name: pa.ipc.open_stream(blob).read_all() for name, blob in shared.items()}
+        out = _run_in(tables, common, job)
+        return pa.table({
+            BUCKET: pa.array([bucket] * len(out), pa.int32()),
+            "_table": pa.array(list(out), pa.string()),
+            "_payload": pa.array([_ipc(t) for t in out.values()], pa.binary())})
+    return run
+
+
+def _arrow_schema(frame: DataFrame) -> pa.Schema:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(frame.schema, prefers_large_types=False)
+
+
+def run_bucketed(spark: SparkSession, parts: Mapping[str, Part], job: Job, *, buckets: int,
+                 shared: Mapping[str, pa.Table] | None = None, work: Path) -> dict[str, Any]:
+    """Run ``job`` on every bucket of ``parts`` (and the ``shared`` tables); returns its
+    output tables as Spark DataFrames by name, read from Parquet files under ``work`` (so
+    each output is computed once, whatever reads it after).
+
+    A bucket holding no row of any part does not run. The output schemas are those ``job``
+    gives on empty tables, found by running it once on the driver with no rows.
+    """
+    from pyspark.sql import functions as sf
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    schemas = {name: _arrow_schema(part.frame.drop(BUCKET) if part.key == BUCKET
+                                   else part.frame) for name, part in parts.items()}
+    common = dict(shared or {})
+    empty = _run_in({n: s.empty_table() for n, s in schemas.items()}, common, job)
+    payloads = None
+    for name, part in parts.items():
+        frame = (part.frame if part.key == BUCKET
+                 else part.frame.withColumn(BUCKET, bucket_of(part.key, buckets)))
+        encoded = frame.mapInArrow(_encoder(name), _PAYLOAD_DDL)
+        payloads = encoded if payloads is None else payloads.unionByName(encoded)
+    if payloads is None:
+        raise ValueError("a bucketed job needs at least one part")
+    run = _runner({n: s.serialize().to_pybytes() for n, s in schemas.items()},
+                  {n: _ipc(t) for n, t in common.items()}, job)
+    out = payloads.groupBy(BUCKET).applyInArrow(run, _PAYLOAD_DDL)
+    work.mkdir(parents=True, exist_ok=True)
+    out.write.mode("overwrite").parquet(str(work / "payloads"))
+    stored = spark.read.parquet(str(work / "payloads"))
+    results: dict[str, Any] = {}
+    for name, table in empty.items():
+        decoded = stored.where(sf.col("_table") == name).select("_payload").mapInArrow(
+            _decoder(table.schema.serialize().to_pybytes()), from_arrow_schema(table.schema))
+        results[name] = decoded
+    return results
+
+
+def _decoder(schema_blob: bytes) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """mapInArrow: payload rows -> the rows they hold, cast to the job's output schema."""
+    def decode(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        schema = pa.ipc.read_schema(pa.py_buffer(schema_blob))
+        for batch in batches:
+            for blob in batch.column("_payload").to_pylist():
+                yield from pa.ipc.open_stream(blob).read_all().cast(schema).to_batches()
+    return decode

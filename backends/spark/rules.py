@@ -1,0 +1,215 @@
+"""The rule base and the traceability-code chains on Spark, partitioned by each rule's key.
+
+Every rule runs its own SQL (:mod:`graph.rules`) in buckets of the key
+:data:`graph.rules.engine.PARTITIONED_BY` names for it (:mod:`backends.spark.partitioned`):
+
+* ``person``: a bucket holds every settlement (reversals included) of its persons;
+* ``doctor``: the fee lines a doctor (``D…``) wrote, their settlements and the reversals of
+  those, and the doctor's own row; the pharmacy market (``_pharmacy_market``) is counted
+  over all effective settlements by Spark first and handed in whole;
+* ``trace_code``: the rows of the codes in two or more sales, their fee lines, settlements
+  and reversals; the items' usual prices (``_item_price``, a median per item over all its fee
+  lines) come from a bucketed job of their own, by item; the chains are built in the same
+  buckets and their links grouped per institution or person pair in one more job;
+* ``whole``: one bucket with all of the rule's (small) input: the dialysis fee lines.
+
+The effective-settlement SQL (:func:`graph.claims.effective_settlements_sql`) and the
+pharmacy market are plain SQL that Spark runs unchanged. Hits, chains and links are the
+embedded store's to the row (``tests/backends/test_spark_conformance.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
+from graph.chains import CHAINS_SQL, HONEST_CLASSES, LINK_ROWS_SQL, LINKS_SQL
+from graph.claims import effective_settlements_sql
+from graph.rules import Rule, classify_trace_codes, load_rulebase, run_rules
+from graph.rules.engine import PARTITIONED_BY
+from graph.rules.trace_codes import ITEM_PRICE_SELECT
+from graph.rules.visits import PHARMACY_MARKET_SELECT
+from yibao.errors import SettingsError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["SparkRuleResult", "spark_rules_and_chains"]
+
+ROWS_PER_BUCKET = 1_000_000
+"""Settlements per person bucket (fewer buckets run fewer, bigger DuckDB jobs)."""
+
+
+@dataclass(frozen=True)
+class SparkRuleResult:
+    """The tables a Spark rule run made, as Spark DataFrames (see :mod:`graph.rules` and
+    :mod:`graph.chains` for their columns)."""
+
+    rule_hits: DataFrame
+    chains: DataFrame
+    chain_links: DataFrame
+    buckets: int
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    return con.sql(sql).to_arrow_table()
+
+
+def _rules_job(rules: Sequence[Rule], given: Mapping[str, str]) -> Job:
+    """Run ``rules`` (after copying each ``given`` shared table into the temp table the rule
+    keeps when present) and give their hits."""
+    def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+        for shared, temp in given.items():
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS SELECT * FROM {shared}")
+        run_rules(con, rules)
+        return {"rule_hits": _rows(con, "SELECT * EXCLUDE (metrics), metrics::VARCHAR AS metrics "
+                                        "FROM rule_hits")}
+    return job
+
+
+def _trace_job(rule: Rule) -> Job:
+    """The ``TRACE_REUSE`` hits, the chains and their link rows of a bucket of codes."""
+    hits = _rules_job([rule], {"item_prices": "_item_price"})
+
+    def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+        out = dict(hits(con))
+        con.execute("CREATE OR REPLACE TEMP TABLE _item_price AS SELECT * FROM item_prices")
+        classify_trace_codes(con, rule)
+        con.execute(CHAINS_SQL)
+        con.execute(LINK_ROWS_SQL, {"honest": list(HONEST_CLASSES)})
+        out["chains"] = _rows(con, "SELECT * EXCLUDE (hops), hops::VARCHAR AS hops FROM chains")
+        out["link_rows"] = _rows(con, "SELECT * FROM _chain_link_rows")
+        return out
+    return job
+
+
+def _links_job(sample_codes: int) -> Job:
+    def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+        con.execute(LINKS_SQL, {"sample": int(sample_codes)})
+        return {"chain_links": _rows(con, "SELECT * FROM chain_links")}
+    return job
+
+
+def _item_price_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    return {"item_prices": _rows(con, ITEM_PRICE_SELECT.format(items="fee_details"))}
+
+
+def _with_reversals(spark: SparkSession, ids: DataFrame) -> DataFrame:
+    """The settlements of ``ids`` (``setl_id``, ``_bucket``) and the reversals of them, each
+    with the bucket that needs it."""
+    settlements = spark.table("settlements")
+    own = settlements.join(ids, "setl_id")
+    reversals = settlements.alias("r").join(
+        ids.withColumnRenamed("setl_id", "init_setl_id"), "init_setl_id")
+    return own.unionByName(reversals.select(*own.columns)).dropDuplicates(["setl_id", BUCKET])
+
+
+def _rule_groups(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
+    groups: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        key = PARTITIONED_BY.get(rule.id)
+        if key is None:
+            raise SettingsError(
+                f"rule {rule.id} has no partition key: add it to "
+                "graph.rules.engine.PARTITIONED_BY before running it on Spark")
+        groups.setdefault(key, []).append(rule)
+    return groups
+
+
+def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame], *, work: Path,
+                           rules: Sequence[Rule] | None = None,
+                           rows_per_bucket: int = ROWS_PER_BUCKET, sample_codes: int = 20,
+                           progress: Callable[[str], None] | None = None) -> SparkRuleResult:
+    """Run ``rules`` (default: the shipped rule base) and build the chains over ``tables``
+    (the lake's, :func:`backends.spark.lake.read_lake`) on Spark; intermediate files go
+    under ``work``. Nothing is collected to the driver but the small shared tables
+    (institutions, the pharmacy market, the items' prices)."""
+    from pyspark.sql import functions as sf
+
+    say = progress or (lambda _msg: None)
+    chosen = tuple(load_rulebase() if rules is None else rules)
+    groups = _rule_groups(chosen)
+    for name, frame in tables.items():
+        frame.createOrReplaceTempView(name)
+    spark.sql(effective_settlements_sql()).createOrReplaceTempView("_effective")
+    settlements, fees = tables["settlements"], tables["fee_details"]
+    buckets = max(1, math.ceil(settlements.count() / rows_per_bucket))
+    institutions = tables["institutions"].toArrow()
+    hits: list[DataFrame] = []
+
+    if "person" in groups:
+        say("rules by person")
+        out = run_bucketed(spark, {"settlements": Part(settlements, "psn_no")},
+                           _rules_job(groups["person"], {}), buckets=buckets,
+                           shared={"institutions": institutions}, work=work / "person")
+        hits.append(out["rule_hits"])
+
+    if "doctor" in groups:
+        say("rules by doctor")
+        market = spark.sql(PHARMACY_MARKET_SELECT).toArrow()
+        lines = fees.where(sf.col("bilg_dr_codg").like("D%")).withColumn(
+            BUCKET, bucket_of("bilg_dr_codg", buckets))
+        ids = lines.select("setl_id", BUCKET).distinct()
+        out = run_bucketed(spark, {
+            "fee_details": Part(lines, BUCKET),
+            "settlements": Part(_with_reversals(spark, ids), BUCKET),
+            "practitioners": Part(tables["practitioners"], "dr_codg"),
+        }, _rules_job(groups["doctor"], {"pharmacy_market": "_pharmacy_market"}),
+            buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
+            work=work / "doctor")
+        hits.append(out["rule_hits"])
+
+    if "whole" in groups:
+        say("rules on the whole")
+        codes = sorted({c for rule in groups["whole"] if rule.id == "DIALYSIS_CAPACITY"
+                        for c in rule.codes("dialysis_item_codes")})
+        lines = fees.where(sf.col("med_list_codg").isin(codes)).withColumn(BUCKET, sf.lit(0))
+        ids = lines.select("setl_id", BUCKET).distinct()
+        out = run_bucketed(spark, {
+            "fee_details": Part(lines, BUCKET),
+            "settlements": Part(_with_reversals(spark, ids), BUCKET),
+        }, _rules_job(groups["whole"], {}), buckets=1,
+            shared={"institutions": institutions}, work=work / "whole")
+        hits.append(out["rule_hits"])
+
+    say("traceability codes")
+    trace_rule = next((r for r in chosen if r.id == "TRACE_REUSE"), None)
+    if trace_rule is None:
+        trace_rule = next(r for r in load_rulebase() if r.id == "TRACE_REUSE")
+    multi = tables["trace_codes"].groupBy("drug_trac_codg").count().where("count > 1")
+    rows = tables["trace_codes"].join(multi.select("drug_trac_codg"), "drug_trac_codg") \
+        .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets))
+    lines = fees.join(rows.select("setl_id", "feedetl_sn", BUCKET), ["setl_id", "feedetl_sn"]) \
+        .dropDuplicates(["setl_id", "feedetl_sn", BUCKET])
+    items = lines.select("med_list_codg").distinct()
+    priced = fees.join(items, "med_list_codg").where("cnt > 0 AND pric > 0")
+    prices = run_bucketed(spark, {"fee_details": Part(priced, "med_list_codg")},
+                          _item_price_job, buckets=buckets, work=work / "prices")
+    item_prices = prices["item_prices"].toArrow()
+    ids = rows.select("setl_id", BUCKET).distinct()
+    out = run_bucketed(spark, {
+        "trace_codes": Part(rows, BUCKET),
+        "fee_details": Part(lines, BUCKET),
+        "settlements": Part(_with_reversals(spark, ids), BUCKET),
+    }, _trace_job(trace_rule), buckets=buckets,
+        shared={"institutions": institutions, "item_prices": item_prices}, work=work / "trace")
+    if trace_rule.enabled and (rules is None or trace_rule in chosen):
+        hits.append(out["rule_hits"])
+    link_rows = out["link_rows"].withColumn("_link", sf.concat_ws("|", "kind", "src", "dst"))
+    links = run_bucketed(spark, {"_chain_link_rows": Part(link_rows, "_link")},
+                         _links_job(sample_codes), buckets=buckets, work=work / "links")
+
+    rule_hits = hits[0]
+    for more in hits[1:]:
+        rule_hits = rule_hits.unionByName(more)
+    return SparkRuleResult(rule_hits=rule_hits, chains=out["chains"],
+                           chain_links=links["chain_links"], buckets=buckets)

@@ -1,0 +1,75 @@
+"""Starting Spark: local mode for tests and one machine, a cluster by its master URL.
+
+``YIBAO_SPARK_MASTER`` (or ``master=``) names the cluster: ``yarn``,
+``k8s://https://host:6443``, ``spark://host:7077``; without one Spark runs in this process's
+JVM with two cores (``local[2]``). The executors need Python 3.11 with this package and its
+dependencies installed (the wheel, DuckDB, NumPy, networkit and igraph): see ``docs/scale.md``.
+Spark itself needs Java 17 (Debian's ``openjdk-17-jre-headless``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import warnings
+from typing import TYPE_CHECKING
+
+from yibao.errors import BackendUnavailableError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["LOCAL_MASTER", "spark_master", "spark_session"]
+
+LOCAL_MASTER = "local[2]"
+
+_CONFIG = {
+    "spark.sql.session.timeZone": "UTC",  # store times are naive: no shift on the way
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.python.worker.reuse": "true",
+}
+
+
+def spark_master(master: str | None = None) -> str:
+    """The master URL: ``master``, else ``YIBAO_SPARK_MASTER``, else ``local[2]``."""
+    return master or os.environ.get("YIBAO_SPARK_MASTER") or LOCAL_MASTER
+
+
+def spark_session(master: str | None = None, *, driver_memory: str | None = None,
+                  config: dict[str, str] | None = None) -> SparkSession:
+    """A Spark session on :func:`spark_master` (an existing one is reused).
+
+    ``driver_memory`` (``YIBAO_SPARK_DRIVER_MEMORY``, default ``1g``) caps the driver JVM's
+    heap; in local mode the executors' work runs in that JVM too, while the per-partition
+    Python runs in Spark's worker processes.
+    """
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise BackendUnavailableError(
+            "Spark needs Java 17: install it (Debian: apt-get install openjdk-17-jre-headless) "
+            "or set JAVA_HOME")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise BackendUnavailableError(
+            "pyspark is not installed: pip install 'pyspark>=4.0,<5'") from exc
+    # our steps pass Arrow, not pandas, between Spark and Python: pandas 3 is not involved
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    memory = driver_memory or os.environ.get("YIBAO_SPARK_DRIVER_MEMORY") or "1g"
+    builder = (SparkSession.builder.master(spark_master(master)).appName("yibao-graph")
+               .config("spark.driver.memory", memory))
+    for key, value in {**_CONFIG, **(config or {})}.items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # Py4J/JVM start failures come as plain exceptions
+        raise BackendUnavailableError(
+            f"Spark did not start on {spark_master(master)!r}: {exc}. Check Java 17, "
+            "YIBAO_SPARK_MASTER and that the cluster is reachable") from exc
