@@ -85,7 +85,7 @@ STEPS: tuple[LoadStep, ...] = (
 """The steps in order: every step's MATCHes find the nodes earlier steps made."""
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, step: LoadStep) -> str:
+def step_fingerprint(con: duckdb.DuckDBPyConnection, step: LoadStep) -> str:
     n, last = con.execute(f"SELECT count(*), max(_load_id) FROM {step.table} "
                           f"WHERE {step.where}").fetchall()[0]
     return f"model {GRAPH_MODEL}; {step.table}: {n} rows, last load {last}"
@@ -112,7 +112,7 @@ class _Pusher:
 
     def step(self, step: LoadStep, mark: Record | None) -> StepLoad:
         started = time.perf_counter()
-        fingerprint = _fingerprint(self.con, step)
+        fingerprint = step_fingerprint(self.con, step)
         total = int(self.con.execute(
             f"SELECT count(*) FROM {step.table} WHERE {step.where}").fetchall()[0][0])
         if mark is not None and mark.get("fingerprint") != fingerprint:

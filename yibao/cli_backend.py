@@ -2,13 +2,15 @@
 
 ``yibao graph push`` loads the store's tables into the Neo4j server of the ``NEO4J_*`` settings
 (idempotent: pushing twice adds nothing; resumable: a push cut off part way continues where it
-stopped), ``yibao graph detect`` runs detection on that graph and stores the rings there, and
-``yibao graph status`` says what the server holds.
+stopped), ``yibao graph detect`` runs detection on that graph and stores the rings there,
+``yibao graph status`` says what the server holds, and ``yibao graph export-import`` writes the
+CSV files of ``neo4j-admin database import`` for the first load of a big store.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,3 +149,63 @@ def status_command(as_json: bool) -> None:
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     err.print(table)
+
+
+@graph_group.command("export-import", context_settings=CONTEXT,
+                     short_help="导出 neo4j-admin 批量导入文件 / CSV files for neo4j-admin import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="存储文件 / store file")
+@click.option("--database", default="neo4j", show_default=True,
+              help="导入到的 Neo4j 数据库 / the Neo4j database to import into")
+@click.option("--server-folder", default=None,
+              help="该目录在 Neo4j 服务器上的路径（用于打印的命令）/ where FOLDER will be on the "
+                   "Neo4j server (the paths of the printed command)")
+@click.option("--gzip", "compress", is_flag=True, help="gzip 压缩数据文件 / gzip the data files")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+def export_import_command(folder: Path, db: Path | None, database: str,
+                          server_folder: str | None, compress: bool, as_json: bool) -> None:
+    """把存储（已发布的快照）导出为 neo4j-admin 批量导入的 CSV 文件并打印导入命令：
+    用于大存储的首次导入（增量更新仍用 yibao graph push）。
+
+    Write the store's published snapshot as the CSV files of 'neo4j-admin database import full'
+    and print the command to run on the Neo4j server: a first load of a big store (keep 'yibao
+    graph push' for updates). See docs/scale.md.
+    """
+    from backends.neo4j_import import write_import_csv
+    from loaders.store import open_published
+
+    settings = _settings(db=db)
+    try:
+        with open_published(settings.db, memory_limit=settings.memory_limit,
+                            threads=settings.threads) as store, \
+                _progress(not as_json) as progress:
+            layout = write_import_csv(store.con, folder, compress=compress, progress=progress)
+    except YibaoError as exc:
+        _fail(str(exc), code=1)
+    command = layout.command(database, folder=server_folder)
+    if as_json:
+        files = [{"kind": kind, "name": f.name, "header": str(f.header), "data": str(f.data),
+                  "rows": f.rows}
+                 for kind, group in (("nodes", layout.nodes),
+                                     ("relationships", layout.relationships))
+                 for f in group]
+        click.echo(json.dumps({"files": files, "counts": layout.counts(),
+                               "multiline": layout.multiline, "schema": str(layout.schema),
+                               "command": command}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"neo4j-admin 导入文件 / import files: {settings.db} → {folder}")
+    table.add_column("标签/类型 label/type")
+    table.add_column("数据文件 data file")
+    table.add_column("行数 rows", justify="right")
+    for f in (*layout.nodes, *layout.relationships):
+        table.add_row(f.name, f.data.name, f"{f.rows:,}")
+    err.print(table)
+    err.print("停止数据库后在 Neo4j 服务器上执行 / stop the database, then run on the Neo4j server "
+              "(it replaces the database's contents):", highlight=False)
+    head = 5  # neo4j-admin database import full DATABASE, then one option a line
+    click.echo(" \\\n    ".join([shlex.join(command[:head]),
+                                 *(shlex.quote(a) for a in command[head:])]))
+    err.print(f"然后启动数据库并建立约束与索引 / then start it and create the constraints and "
+              f"indexes: cypher-shell -d {database} -f "
+              f"{shlex.quote(layout.located(layout.schema, server_folder))}", highlight=False)
