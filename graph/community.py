@@ -35,6 +35,7 @@ merges small communities (the resolution limit), so callers choose it on purpose
 from __future__ import annotations
 
 import importlib.util
+import math
 import random
 import warnings
 from collections.abc import Iterator
@@ -51,7 +52,9 @@ __all__ = [
     "ENGINES",
     "INFOMAP_TRIALS",
     "Partition",
+    "communities_by_component",
     "communities_from_edges",
+    "component_labels",
     "cpm_threshold",
     "default_engine",
     "installed_engines",
@@ -233,18 +236,22 @@ def cpm_threshold(
         return float(resolution)
     linked = len(np.unique(np.concatenate([s, d])))
     mean_degree = 2 * len(s) / linked
-    return float(resolution * w.mean() / mean_degree)
+    return float(resolution * (math.fsum(w.tolist()) / len(w)) / mean_degree)
 
 
 def _leiden_cpm(
     n: int, s: IntArray, d: IntArray, w: FloatArray, resolution: float, seed: int
 ) -> IntArray:
+    return _leiden_gamma(n, s, d, w, cpm_threshold(s, d, w, resolution=resolution), seed)
+
+
+def _leiden_gamma(
+    n: int, s: IntArray, d: IntArray, w: FloatArray, gamma: float, seed: int
+) -> IntArray:
     graph = _igraph_graph(n, s, d, w)
     with _igraph_seeded(seed):
         found = graph.community_leiden(
-            objective_function="CPM", weights="weight",
-            resolution=cpm_threshold(s, d, w, resolution=resolution), n_iterations=2,
-        )
+            objective_function="CPM", weights="weight", resolution=gamma, n_iterations=2)
     return np.asarray(found.membership, dtype=np.int64)
 
 
@@ -389,3 +396,110 @@ def communities_from_edges(
         engine=chosen,
         resolution=used,
     )
+
+
+def component_labels(n_nodes: int, src: npt.ArrayLike, dst: npt.ArrayLike) -> IntArray:
+    """The connected component of each node (labels ``0..k-1`` in order of their smallest
+    node)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    s = np.asarray(src, dtype=np.int64)
+    d = np.asarray(dst, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(s), dtype=np.int8), (s, d)), shape=(n_nodes, n_nodes))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def component_weight(weight: npt.ArrayLike) -> float:
+    """The total weight of some edges, exactly rounded (the same whatever their order)."""
+    return math.fsum(np.asarray(weight, dtype=np.float64).tolist())
+
+
+def communities_by_component(
+    n_nodes: int,
+    src: npt.ArrayLike,
+    dst: npt.ArrayLike,
+    weight: npt.ArrayLike | None = None,
+    *,
+    engine: Engine | None = None,
+    resolution: float = 1.0,
+    seed: int = 0,
+    min_size: int = 1,
+) -> Partition:
+    """:func:`communities_from_edges` run on each connected component of at least
+    ``min_size`` nodes by itself, with the objective of the whole graph.
+
+    No modularity-increasing move ever joins nodes of two components, so the communities of
+    the whole graph are those of its components, found separately. For the modularity
+    engines, component c's resolution is ``resolution * W_c / W`` (W_c its edge weight, W all
+    of it, each an exactly rounded sum): the modularity gain of every move in c is then the
+    whole graph's. ``leiden-cpm`` uses the whole graph's threshold (:func:`cpm_threshold`) in
+    every component; ``infomap`` has no resolution. Each component runs with ``seed`` on its
+    nodes in their order and its edges in theirs, so a component's communities do not depend
+    on the rest of the graph: which is what lets Spark find them a component at a time
+    (:mod:`backends.spark.rings`). Components smaller than ``min_size`` become one community
+    each (rings smaller than that are not looked at).
+
+    ``W`` is the exactly rounded sum of the components' exactly rounded weights
+    (:func:`component_weight`), the same however the components are spread over machines.
+    """
+    s, d, w = _check_edges(n_nodes, src, dst, weight)
+    chosen = engine or default_engine()
+    if chosen not in ENGINES:
+        raise CommunityError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
+    if resolution <= 0:
+        raise CommunityError(f"resolution must be positive, not {resolution}")
+    labels = component_labels(n_nodes, s, d)
+    by_node = np.argsort(labels, kind="stable")
+    node_starts = np.searchsorted(labels[by_node], np.arange(int(labels.max(initial=-1)) + 2))
+    edge_component = labels[s] if len(s) else np.zeros(0, dtype=np.int64)
+    by_edge = np.argsort(edge_component, kind="stable")
+    edge_starts = np.searchsorted(edge_component[by_edge],
+                                  np.arange(int(labels.max(initial=-1)) + 2))
+    weights = [component_weight(w[by_edge[edge_starts[c]:edge_starts[c + 1]]])
+               for c in range(len(node_starts) - 1)]
+    total = math.fsum(weights)
+    gamma = cpm_threshold(s, d, w, resolution=resolution) if chosen == "leiden-cpm" else 0.0
+    raw = np.empty(n_nodes, dtype=np.int64)
+    used = 0
+    try:
+        for c in range(len(node_starts) - 1):
+            nodes = by_node[node_starts[c]:node_starts[c + 1]]
+            edges = by_edge[edge_starts[c]:edge_starts[c + 1]]
+            if len(nodes) < max(min_size, 2) or not len(edges):
+                raw[nodes] = used
+                used += 1
+                continue
+            found = community_of_component(
+                len(nodes), np.searchsorted(nodes, s[edges]), np.searchsorted(nodes, d[edges]),
+                w[edges], engine=chosen, resolution=resolution, seed=seed,
+                share=weights[c] / total if total else 1.0, gamma=gamma)
+            raw[nodes] = found + used
+            used += int(found.max()) + 1
+    except ImportError as exc:
+        raise CommunityError(
+            f"engine {chosen!r} is not installed ({exc}); install it or pass engine='networkx'"
+        ) from exc
+    membership = _canonical(raw)
+    used_resolution = 1.0 if chosen == "infomap" else resolution
+    return Partition(
+        membership=membership,
+        modularity=modularity(membership, s, d, w, resolution=used_resolution
+                              if chosen in _MODULARITY_ENGINES else 1.0),
+        engine=chosen,
+        resolution=used_resolution,
+    )
+
+
+def community_of_component(n: int, src: IntArray, dst: IntArray, weight: FloatArray, *,
+                           engine: Engine, resolution: float, seed: int, share: float,
+                           gamma: float) -> IntArray:
+    """The engine's raw communities of one connected component (nodes ``0..n-1``, in the
+    whole graph's order): the modularity engines at ``resolution * share`` (``share``: the
+    component's part of the whole graph's edge weight), ``leiden-cpm`` at the whole graph's
+    threshold ``gamma``."""
+    if engine == "leiden-cpm":
+        return _leiden_gamma(n, src, dst, weight, gamma, seed)
+    scaled = resolution * share if engine in _MODULARITY_ENGINES else resolution
+    return _RUN[engine](n, src, dst, weight, scaled, seed)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from graph.chains import build_chains
 from graph.claims import claims_from_store, effective_settlements_sql
-from graph.community import Partition, communities_from_edges
+from graph.community import Partition, communities_by_component
 from graph.projection import PersonProjection, person_projection_from_claims
 from graph.ring_candidates import community_ring_candidates, rule_ring_candidates
 from graph.ring_ids import PreviousRing, assign_ring_ids
@@ -142,15 +142,18 @@ def projection_communities(
     communities: CommunityFinder | None = None,
 ) -> tuple[npt.NDArray[np.int64], Partition]:
     """The persons of the projection (graph node i is person ``nodes[i]``) and their
-    communities, by ``communities`` or else the in-process engine ``params`` name."""
+    communities, by ``communities`` or else the in-process engine ``params`` name, run on
+    each connected component of at least ``min_persons`` by itself with the whole graph's
+    objective (:func:`graph.community.communities_by_component`: the same communities
+    whichever machine finds which component's)."""
     nodes = np.unique(np.concatenate([projection.src, projection.dst])).astype(np.int64)
     edges = (len(nodes), np.searchsorted(nodes, projection.src),
              np.searchsorted(nodes, projection.dst), projection.weight)
     if communities is not None:
         return nodes, communities(*edges, resolution=params.resolution, seed=params.seed)
-    return nodes, communities_from_edges(
+    return nodes, communities_by_component(
         *edges, engine=params.engine or None,  # type: ignore[arg-type]
-        resolution=params.resolution, seed=params.seed)
+        resolution=params.resolution, seed=params.seed, min_size=params.min_persons)
 
 
 def detect(
