@@ -22,14 +22,16 @@ an investigator can see it is a DTP pharmacy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 
 from graph.claims import effective_settlements_sql, pharmacy_sql
 from graph.suspicion import binomial_surprise
 
-__all__ = ["MIN_FILLS", "SMOOTHING", "SteeringTest", "steering_tests"]
+__all__ = ["CANDIDATE_P", "MIN_FILLS", "SMOOTHING", "CollusionFindings", "SteeringTest",
+           "collusion_findings", "ring_places", "steering_tests"]
 
 MIN_FILLS = 10
 """Doctors with fewer pharmacy fills are not tested."""
@@ -128,3 +130,52 @@ def steering_tests(con: duckdb.DuckDBPyConnection) -> list[SteeringTest]:
             p_value=min(1.0, p * int(n_ph)), surprise=surprise,
             steered=tuple(steered or ())))
     return out
+
+
+CANDIDATE_P = 0.05
+"""Steering tests with a p-value this high or higher can never be flagged at a sensible false
+discovery rate: they are not kept as candidates (they still count in the control)."""
+
+_OTHERS_SQL = f"""
+    WITH ring AS (SELECT unnest($drs) AS dr, unnest($places) AS places)
+    SELECT DISTINCT r.dr, s.psn_no FROM ring r
+    JOIN fee_details f ON f.bilg_dr_codg = r.dr
+    JOIN settlements s ON s.setl_id = f.setl_id
+    JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
+    WHERE {_PHARMACY}
+      AND EXISTS (SELECT 1 FROM settlements x WHERE x.psn_no = s.psn_no
+                  AND list_contains(r.places, x.fixmedins_code))
+    ORDER BY 1, 2"""
+
+
+@dataclass(frozen=True)
+class CollusionFindings:
+    """What the steering tests found: the tests kept as candidates (p below
+    :data:`CANDIDATE_P`, by doctor), how many doctors were tested in all, and per kept doctor
+    the other patients who filled the doctor's prescriptions at a pharmacy and settled at the
+    ring's places too (codes, sorted)."""
+
+    kept: tuple[SteeringTest, ...] = ()
+    n_tests: int = 0
+    others: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def ring_places(test: SteeringTest) -> list[str]:
+    """The places of a steering ring: the pharmacy and the doctor's own institution."""
+    return sorted({test.pharmacy, *([test.doctor_institution] if test.doctor_institution
+                                     else [])})
+
+
+def collusion_findings(con: duckdb.DuckDBPyConnection) -> CollusionFindings:
+    """The steering tests of every doctor of the store and the other patients of the kept
+    ones (nothing when the store has no fee details)."""
+    tests = steering_tests(con)
+    kept = tuple(t for t in tests if t.p_value < CANDIDATE_P)
+    others: dict[str, list[str]] = {t.doctor: [] for t in kept}
+    if kept:
+        rows = con.execute(_OTHERS_SQL, {"drs": [t.doctor for t in kept],
+                                         "places": [ring_places(t) for t in kept]}).fetchall()
+        for dr, psn in rows:
+            others[dr].append(psn)
+    return CollusionFindings(kept=kept, n_tests=len(tests),
+                             others={dr: tuple(p) for dr, p in others.items()})

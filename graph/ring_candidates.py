@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -29,8 +29,8 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from graph.claims import Claims, has_table, pharmacy_sql
-from graph.collusion import SteeringTest, steering_tests
+from graph.claims import Claims, has_table
+from graph.collusion import CollusionFindings, collusion_findings, ring_places
 from graph.community import Partition
 from graph.projection import PersonProjection
 from graph.scoring import CommunityParams
@@ -39,10 +39,6 @@ __all__ = ["RingCandidate", "community_ring_candidates", "rule_ring_candidates"]
 
 I64 = npt.NDArray[np.int64]
 
-_CANDIDATE_P = 0.05
-"""Steering tests with a p-value this high or higher can never be flagged at a sensible false
-discovery rate: they are not kept as candidates (they still count in the control)."""
-_PHARMACY_SQL = pharmacy_sql()
 
 
 @dataclass(frozen=True)
@@ -207,61 +203,51 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
     of the candidates but count in the false-discovery control (``null_tests``)."""
     if not has_table(con, "fee_details"):
         return []
-    tests = steering_tests(con)
-    kept = [t for t in tests if t.p_value < _CANDIDATE_P]
     hits: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     if has_table(con, "rule_hits"):
         for hit_id, dr, ev_zh, ev_en in con.execute("""
             SELECT hit_id, subject_id, evidence_zh, evidence_en FROM rule_hits
             WHERE rule_id = 'DOCTOR_PHARMACY_CONCENTRATION' ORDER BY hit_id""").fetchall():
             hits[dr].append((hit_id, ev_zh, ev_en))
-    # The doctor's other patients who filled the doctor's prescriptions at any pharmacy and
-    # settled at the ring's institutions too (every member has ring settlements).
-    others: dict[str, list[str]] = defaultdict(list)
-    if kept:
-        rows = con.execute(f"""
-            WITH ring AS (SELECT unnest($drs) AS dr, unnest($places) AS places)
-            SELECT DISTINCT r.dr, s.psn_no FROM ring r
-            JOIN fee_details f ON f.bilg_dr_codg = r.dr
-            JOIN settlements s ON s.setl_id = f.setl_id
-            JOIN institutions i ON i.fixmedins_code = s.fixmedins_code
-            WHERE {_PHARMACY_SQL}
-              AND EXISTS (SELECT 1 FROM settlements x WHERE x.psn_no = s.psn_no
-                          AND list_contains(r.places, x.fixmedins_code))
-            ORDER BY 1, 2
-        """, {"drs": [t.doctor for t in kept],
-              "places": [_places(t) for t in kept]}).fetchall()
-        for dr, psn in rows:
-            others[dr].append(psn)
+    return collusion_candidates(collusion_findings(con), hits,
+                                lambda codes: _index(con, "_psn_idx", codes),
+                                lambda codes: _index(con, "_ins_idx", codes))
+
+
+def collusion_candidates(findings: CollusionFindings,
+                         hits: Mapping[str, Sequence[tuple[str, str, str]]],
+                         person_index: Callable[[Iterable[str]], list[int]],
+                         institution_index: Callable[[Iterable[str]], list[int]]
+                         ) -> list[RingCandidate]:
+    """The candidates of the kept steering tests (by doctor), with the rule's hits of each
+    doctor (``hit_id``, evidence in Chinese and English); ``person_index`` and
+    ``institution_index`` number codes as the run's claims do."""
     out = []
-    for k, t in enumerate(kept):
-        core = _index(con, "_psn_idx", t.steered)
+    n_tests = findings.n_tests
+    for k, t in enumerate(findings.kept):
+        core = person_index(t.steered)
         found = hits.get(t.doctor, [])
         out.append(RingCandidate(
             pattern="doctor_pharmacy_collusion", source="rule" if found else "test",
-            persons=tuple(sorted(set(core) | set(_index(con, "_psn_idx", others[t.doctor])))),
-            core=tuple(core), institutions=tuple(_index(con, "_ins_idx", _places(t))),
+            persons=tuple(sorted(set(core) | set(person_index(findings.others[t.doctor])))),
+            core=tuple(core), institutions=tuple(institution_index(ring_places(t))),
             practitioners=(t.doctor,), hit_ids=tuple(h[0] for h in found),
             rule_evidence=tuple((h[1], h[2]) for h in found[:2]),
-            p_value=t.p_value, null_tests=len(tests) - len(kept) if k == 0 else 0,
+            p_value=t.p_value, null_tests=n_tests - len(findings.kept) if k == 0 else 0,
             test_zh=(f"医师 {t.doctor} 在药店结算的 {t.fills} 张处方中 {t.at_pharmacy} 张"
                      f"流向同一药店；若按同机构其他医师处方或这些患者平时购药流向该药店的"
                      f"比例（取较大者，约 {t.peer_share:.1%}），"
                      f"概率约为 10^-{t.surprise:.0f}（按其用过的 {t.pharmacies} 家药店校正，"
-                     f"并与检验过的 {len(tests):,} 名医师一起控制错误发现率）"),
+                     f"并与检验过的 {n_tests:,} 名医师一起控制错误发现率）"),
             test_en=(f"{t.at_pharmacy} of doctor {t.doctor}'s {t.fills} prescriptions filled at "
                      f"pharmacies went to one pharmacy; if they went there as often as their "
                      f"colleagues' prescriptions or these patients' own purchases do (the larger, "
                      f"about {t.peer_share:.1%}), the chance is about "
                      f"10^-{t.surprise:.0f} (corrected for the doctor's {t.pharmacies} "
                      f"pharmacies, with the false-discovery rate "
-                     f"controlled over the {len(tests):,} doctors tested)"),
+                     f"controlled over the {n_tests:,} doctors tested)"),
         ))
     return out
-
-
-def _places(t: SteeringTest) -> list[str]:
-    return sorted({t.pharmacy, *([t.doctor_institution] if t.doctor_institution else [])})
 
 
 def _resale_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
