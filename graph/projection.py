@@ -35,7 +35,9 @@ import numpy.typing as npt
 
 from graph.claims import Claims
 
-__all__ = ["CoSettlementParams", "PersonProjection", "person_projection_from_claims"]
+__all__ = ["CoSettlementEvents", "CoSettlementParams", "PairEdges", "PersonProjection",
+           "ProjectionScale", "co_settlement_events", "edges_from_events",
+           "person_projection_from_claims", "projection_scale"]
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +116,37 @@ def _window_events(
     return order[left], order[right], np.maximum(local[left], local[right])
 
 
-def _idf(claims: Claims) -> F64:
+@dataclass(frozen=True)
+class ProjectionScale:
+    """What the projection's weights take from all the claims, not one institution's: how
+    many persons settled at all (for the idf) and the first and last day of the data (an
+    institution's usual traffic is its settlements over all the data's days)."""
+
+    active_persons: int
+    first_day: int
+    last_day: int
+
+    @property
+    def days(self) -> int:
+        return self.last_day - self.first_day + 1
+
+
+def projection_scale(claims: Claims) -> ProjectionScale:
+    """The :class:`ProjectionScale` of all of ``claims``."""
+    if not len(claims):
+        return ProjectionScale(1, 0, 0)
+    return ProjectionScale(active_persons=max(1, len(np.unique(claims.person))),
+                           first_day=int(claims.day.min()), last_day=int(claims.day.max()))
+
+
+def _idf(claims: Claims, scale: ProjectionScale) -> F64:
     """log(P / P_i) per institution: P persons in all, P_i of them settled there."""
     pairs = np.unique(claims.institution.astype(np.int64) * claims.n_persons + claims.person)
     users = np.bincount(pairs // claims.n_persons, minlength=claims.n_institutions)
-    active = max(1, len(np.unique(claims.person)))
-    return np.log(active / np.maximum(users, 1)).clip(min=math.log(2.0))
+    return np.log(scale.active_persons / np.maximum(users, 1)).clip(min=math.log(2.0))
 
 
-def _burst_lines(claims: Claims, p: CoSettlementParams) -> F64:
+def _burst_lines(claims: Claims, p: CoSettlementParams, scale: ProjectionScale) -> F64:
     """Per row: the local count at which its window is a burst rather than a busy hour.
 
     ``burst_ratio`` times the settlements the institution has in such a window on average (its
@@ -133,7 +157,7 @@ def _burst_lines(claims: Claims, p: CoSettlementParams) -> F64:
     """
     inst = claims.institution.astype(np.int64)
     n = claims.n_institutions
-    days = (int(claims.day.max()) - int(claims.day.min()) + 1) if len(claims) else 1
+    days = scale.days if len(claims) else 1
     visits = np.bincount(inst[~claims.inpatient], minlength=n) / (days * 12.0)
     stays = np.bincount(inst[claims.inpatient], minlength=n) / float(days)
     usual = np.where(claims.inpatient, stays[inst] * 2.0 * p.inpatient_window_days,
@@ -141,14 +165,28 @@ def _burst_lines(claims: Claims, p: CoSettlementParams) -> F64:
     return np.asarray(p.burst_ratio * np.maximum(usual, 1.0), dtype=np.float64)
 
 
-def person_projection_from_claims(
-    claims: Claims, params: CoSettlementParams | None = None
-) -> PersonProjection:
-    """The person co-settlement projection of ``claims`` (see the module docstring)."""
+@dataclass(frozen=True)
+class CoSettlementEvents:
+    """Co-settlement events of two different persons, in the projection's order (visits
+    before stays, then by institution, then by the earlier row's time): claims rows ``a``
+    and ``b`` (``a``'s person < ``b``'s) and each event's weight."""
+
+    a: I64
+    b: I64
+    weight: F64
+
+
+def co_settlement_events(claims: Claims, params: CoSettlementParams | None = None,
+                         scale: ProjectionScale | None = None) -> CoSettlementEvents:
+    """The co-settlement events of ``claims`` (see the module docstring). ``scale`` is that
+    of all the claims (default: of these); each institution's events depend only on its own
+    rows and ``scale``, so a part of the claims holding whole institutions gives exactly the
+    events of those institutions, in the same order."""
     p = params or CoSettlementParams()
+    sc = scale or projection_scale(claims)
     rows = np.arange(len(claims), dtype=np.int64)
     inst = claims.institution.astype(np.int64)
-    burst = _burst_lines(claims, p)
+    burst = _burst_lines(claims, p, sc)
     parts = []
     for inpatient, window in ((False, int(p.window_minutes * 60)),
                               (True, int(p.inpatient_window_days * 86_400))):
@@ -165,33 +203,64 @@ def person_projection_from_claims(
     a, b, local, pa, pb = a[distinct], b[distinct], local[distinct], pa[distinct], pb[distinct]
     swap = pa > pb
     a, b = np.where(swap, b, a), np.where(swap, a, b)
-    lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
-    weight = _idf(claims)[inst[a]] / np.maximum(local - 1, 1)
+    weight = _idf(claims, sc)[inst[a]] / np.maximum(local - 1, 1)
+    return CoSettlementEvents(a=a, b=b, weight=weight)
 
-    pair = lo * claims.n_persons + hi
-    day = claims.day[a].astype(np.int64)
+
+@dataclass(frozen=True)
+class PairEdges:
+    """The edges of the projection made from events: pair keys ``lo * n + hi`` (sorted), the
+    days, events and summed weight of each, and every event's edge (``-1``: too few days)."""
+
+    pairs: I64
+    co_days: I64
+    co_events: I64
+    weight: F64
+    event_edge: I64
+
+
+def edges_from_events(lo: I64, hi: I64, day: I64, weight: F64, n_persons: int,
+                      min_co_days: int) -> PairEdges:
+    """Events (persons ``lo < hi``, day, weight) grouped per pair; a pair is an edge when its
+    events fall on at least ``min_co_days`` days. An edge's weight is its events' weights
+    added in the order given (the order of :func:`co_settlement_events`)."""
+    pair = lo * n_persons + hi
     # Distinct (pair, day) first, then days per pair.
     pair_day = np.unique(np.column_stack([pair, day]), axis=0)[:, 0] if len(pair) else pair
     pairs, days = np.unique(pair_day, return_counts=True)
-    edges = pairs[days >= p.min_co_days]
+    edges = pairs[days >= min_co_days]
     slot = np.minimum(np.searchsorted(edges, pair), max(len(edges) - 1, 0))
     on_edge = edges[slot] == pair if len(edges) else np.zeros(len(pair), dtype=bool)
     event_edge = np.where(on_edge, slot, -1).astype(np.int64)
     edge_weight = np.bincount(event_edge[on_edge], weights=weight[on_edge], minlength=len(edges))
     events = np.bincount(event_edge[on_edge], minlength=len(edges))
-    co_days = days[days >= p.min_co_days]
-    log.info("person projection: %d events, %d on %d edges (min %d days)", len(a),
-             int(on_edge.sum()), len(edges), p.min_co_days)
+    return PairEdges(pairs=edges.astype(np.int64), co_days=days[days >= min_co_days].astype(
+        np.int64), co_events=events.astype(np.int64), weight=edge_weight.astype(np.float64),
+        event_edge=event_edge)
+
+
+def person_projection_from_claims(
+    claims: Claims, params: CoSettlementParams | None = None
+) -> PersonProjection:
+    """The person co-settlement projection of ``claims`` (see the module docstring)."""
+    p = params or CoSettlementParams()
+    ev = co_settlement_events(claims, p)
+    lo = claims.person[ev.a].astype(np.int64)
+    hi = claims.person[ev.b].astype(np.int64)
+    found = edges_from_events(lo, hi, claims.day[ev.a].astype(np.int64), ev.weight,
+                              claims.n_persons, p.min_co_days)
+    log.info("person projection: %d events, %d on %d edges (min %d days)", len(ev.a),
+             int((found.event_edge >= 0).sum()), len(found.pairs), p.min_co_days)
     return PersonProjection(
         n_persons=claims.n_persons,
-        src=edges // claims.n_persons,
-        dst=edges % claims.n_persons,
-        weight=edge_weight.astype(np.float64),
-        co_days=co_days.astype(np.int64),
-        co_events=events.astype(np.int64),
-        event_a=a,
-        event_b=b,
-        event_edge=event_edge,
-        event_weight=weight,
+        src=found.pairs // claims.n_persons,
+        dst=found.pairs % claims.n_persons,
+        weight=found.weight,
+        co_days=found.co_days,
+        co_events=found.co_events,
+        event_a=ev.a,
+        event_b=ev.b,
+        event_edge=found.event_edge,
+        event_weight=ev.weight,
         params=p,
     )
