@@ -11,6 +11,7 @@ cancels are left out, since together they are no visit at all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -23,6 +24,8 @@ from loaders.codes import code_tables
 __all__ = [
     "INPATIENT_MED_TYPES",
     "Claims",
+    "claim_rows_sql",
+    "claims_from_codes",
     "claims_from_store",
     "create_index_tables",
     "effective_settlements_sql",
@@ -147,6 +150,27 @@ def _has_operator(con: duckdb.DuckDBPyConnection) -> bool:
         "AND column_name = 'opter_id'").fetchall()[0][0])
 
 
+def claim_rows_sql(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> str:
+    """SQL selecting the effective settlements (``where`` on alias ``s``) as claims rows with
+    their codes: ``setl_id``, ``psn_no``, ``fixmedins_code``, ``dr_codg``, ``opter_id`` (NULL
+    when not exported), ``dise_codg``, ``t`` (seconds since 2000-01-01 of the settlement, or of
+    the admission for a stay), ``inpatient``, ``med_type``, ``pool``, ``account``, ``medfee``
+    (yuan). :func:`claims_from_store` numbers them; a partitioned run reads them per part."""
+    inpatient = ", ".join(f"'{m}'" for m in INPATIENT_MED_TYPES)
+    operator_column = "s.opter_id" if _has_operator(con) else "NULL::VARCHAR"
+    event = (f"CASE WHEN s.med_type IN ({inpatient}) AND s.begndate IS NOT NULL "
+             f"THEN s.begndate::TIMESTAMP ELSE s.setl_time END")
+    return f"""
+        SELECT s.setl_id, s.psn_no, s.fixmedins_code, s.dr_codg,
+               {operator_column} AS opter_id, s.dise_codg,
+               date_diff('second', {_EPOCH}, {event}) AS t,
+               s.med_type IN ({inpatient}) AS inpatient,
+               s.med_type::SMALLINT AS med_type,
+               {POOL_SQL} AS pool, {ACCOUNT_SQL} AS account,
+               s.medfee_sumamt::DOUBLE AS medfee
+        FROM ({effective_settlements_sql(where)}) s"""
+
+
 def claims_from_store(con: duckdb.DuckDBPyConnection, where: str = "TRUE",
                       params: dict[str, object] | None = None) -> Claims:
     """Read the effective settlements of the store (those ``where`` selects, SQL on alias
@@ -157,29 +181,21 @@ def claims_from_store(con: duckdb.DuckDBPyConnection, where: str = "TRUE",
     settlement keep their number), so indices mean the same thing across projections.
     """
     create_index_tables(con)
-    has_operator = _has_operator(con)
     has_hits = has_table(con, "rule_hits")
     con.execute("CREATE OR REPLACE TEMP TABLE _high_setl AS " + (
         "SELECT DISTINCT unnest(setl_ids) AS setl_id FROM rule_hits WHERE severity = 'high'"
         if has_hits else "SELECT NULL::VARCHAR AS setl_id WHERE FALSE"))
-    inpatient = ", ".join(f"'{m}'" for m in INPATIENT_MED_TYPES)
-    operator_column = "s.opter_id" if has_operator else "NULL"
-    event = (f"CASE WHEN s.med_type IN ({inpatient}) AND s.begndate IS NOT NULL "
-             f"THEN s.begndate::TIMESTAMP ELSE s.setl_time END")
     cols = con.sql(f"""
         SELECT p.idx AS person, i.idx AS institution,
                coalesce(d.idx, -1)::INTEGER AS doctor, coalesce(o.idx, -1)::INTEGER AS operator,
-               date_diff('second', {_EPOCH}, {event}) AS t,
-               s.med_type IN ({inpatient}) AS inpatient,
-               s.med_type::SMALLINT AS med_type, coalesce(x.idx, -1)::INTEGER AS diagnosis,
-               {POOL_SQL} AS pool, {ACCOUNT_SQL} AS account,
-               s.medfee_sumamt::DOUBLE AS medfee,
+               s.t, s.inpatient, s.med_type, coalesce(x.idx, -1)::INTEGER AS diagnosis,
+               s.pool, s.account, s.medfee,
                h.setl_id IS NOT NULL AS flagged
-        FROM ({effective_settlements_sql(where)}) s
+        FROM ({claim_rows_sql(con, where)}) s
         JOIN _psn_idx p ON p.code = s.psn_no
         JOIN _ins_idx i ON i.code = s.fixmedins_code
         LEFT JOIN _dr_idx d ON d.code = s.dr_codg
-        LEFT JOIN _op_idx o ON o.code = {operator_column}
+        LEFT JOIN _op_idx o ON o.code = s.opter_id
         LEFT JOIN _dx_idx x ON x.code = s.dise_codg
         LEFT JOIN _high_setl h ON h.setl_id = s.setl_id
         ORDER BY s.setl_id
@@ -211,3 +227,57 @@ def claims_from_store(con: duckdb.DuckDBPyConnection, where: str = "TRUE",
     log.info("claims: %d effective settlements, %d persons, %d institutions",
              len(claims), claims.n_persons, claims.n_institutions)
     return claims
+
+
+def _index_of(values: npt.ArrayLike, codes: npt.NDArray[np.object_]) -> I32:
+    """Indices of ``values`` in the sorted ``codes`` (``-1``: missing or not listed)."""
+    v = np.asarray(values, dtype=object)
+    present = np.array([x is not None for x in v.tolist()], dtype=bool)
+    out = np.full(len(v), -1, dtype=np.int32)
+    if len(codes) and present.any():
+        found = v[present].astype(str)
+        at = np.searchsorted(codes.astype(str), found)
+        at = np.minimum(at, len(codes) - 1)
+        hit = codes.astype(str)[at] == found
+        out[np.flatnonzero(present)[hit]] = at[hit]
+    return out
+
+
+def claims_from_codes(rows: Mapping[str, npt.ArrayLike], *, flagged: npt.ArrayLike,
+                      person_codes: npt.ArrayLike, institution_codes: npt.ArrayLike,
+                      doctor_codes: npt.ArrayLike, operator_codes: npt.ArrayLike,
+                      diagnosis_codes: npt.ArrayLike) -> Claims:
+    """:class:`Claims` of claims rows with codes (the columns of :func:`claim_rows_sql`, in
+    ``setl_id`` order), numbered by the sorted code lists given: those of a part of the data
+    (a partitioned run) number it in the same order as the whole store does."""
+    def sorted_codes(codes: npt.ArrayLike) -> npt.NDArray[np.object_]:
+        return np.asarray(sorted(str(c) for c in np.asarray(codes, dtype=object).tolist()),
+                          dtype=object)
+
+    persons, places = sorted_codes(person_codes), sorted_codes(institution_codes)
+    doctors, operators = sorted_codes(doctor_codes), sorted_codes(operator_codes)
+    diagnoses = sorted_codes(diagnosis_codes)
+    t = np.asarray(rows["t"], dtype=np.int64)
+    pool = np.asarray(rows["pool"], dtype=np.float64)
+    account = np.asarray(rows["account"], dtype=np.float64)
+    return Claims(
+        person=_index_of(rows["psn_no"], persons),
+        institution=_index_of(rows["fixmedins_code"], places),
+        doctor=_index_of(rows["dr_codg"], doctors),
+        operator=_index_of(rows["opter_id"], operators),
+        t=t,
+        day=(t // 86_400).astype(np.int32),
+        inpatient=np.asarray(rows["inpatient"], dtype=bool),
+        med_type=np.asarray(rows["med_type"], dtype=np.int16),
+        diagnosis=_index_of(rows["dise_codg"], diagnoses),
+        fund=pool + account,
+        pool=pool,
+        account=account,
+        medfee=np.asarray(rows["medfee"], dtype=np.float64),
+        flagged=np.asarray(flagged, dtype=bool),
+        person_codes=persons,
+        institution_codes=places,
+        doctor_codes=doctors,
+        operator_codes=operators,
+        diagnosis_codes=diagnoses,
+    )
