@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from graph.claims import effective_settlements_sql, pharmacy_sql
+from graph.rules.sqltools import prepare_views
+from graph.rules.visits import PHARMACY_MARKET_SQL
 from graph.suspicion import binomial_surprise
 
 __all__ = ["CANDIDATE_P", "MIN_FILLS", "SMOOTHING", "CollusionFindings", "SteeringTest",
@@ -58,12 +60,11 @@ tested AS (
     FROM per_pharmacy GROUP BY dr HAVING sum(n) >= $min_fills
 ),
 market AS (
-    SELECT fixmedins_code AS pharmacy, count(*) AS n FROM s
-    JOIN institutions i USING (fixmedins_code) WHERE {_PHARMACY} GROUP BY 1
+    -- effective pharmacy settlements per pharmacy and per division (made first, or handed in)
+    SELECT pharmacy, sum(n) AS n FROM _pharmacy_market GROUP BY 1
 ),
 area AS (
-    SELECT i.admdvs, count(*) AS n FROM s JOIN institutions i USING (fixmedins_code)
-    WHERE {_PHARMACY} GROUP BY 1
+    SELECT admdvs, sum(n) AS n FROM _pharmacy_market GROUP BY 1
 ),
 peers AS (
     -- the colleagues' fills (same institution, other doctors): at the top pharmacy, in all
@@ -117,10 +118,28 @@ class SteeringTest:
     """The patients whose fills of this doctor's prescriptions went to the pharmacy."""
 
 
+def _has_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $n",
+                      {"n": name}).fetchone()
+    return bool(row and row[0])
+
+
 def steering_tests(con: duckdb.DuckDBPyConnection) -> list[SteeringTest]:
     """Every doctor with at least :data:`MIN_FILLS` pharmacy fills, tested (empty when the store
-    has no fee details)."""
-    rows = con.execute(_SQL, {"min_fills": MIN_FILLS, "smoothing": SMOOTHING}).fetchall()
+    has no fee details).
+
+    The pharmacy market is the temp table ``_pharmacy_market``
+    (:data:`graph.rules.visits.PHARMACY_MARKET_SQL`, over the ``_effective`` view made here):
+    counted here and dropped after, so a later call counts afresh; one already there (handed
+    in by a partitioned run, :mod:`backends.spark.collusion`) is used and kept."""
+    made = not _has_temp_table(con, "_pharmacy_market")
+    try:
+        prepare_views(con)
+        con.execute(PHARMACY_MARKET_SQL)
+        rows = con.execute(_SQL, {"min_fills": MIN_FILLS, "smoothing": SMOOTHING}).fetchall()
+    finally:
+        if made:
+            con.execute("DROP TABLE IF EXISTS _pharmacy_market")
     out = []
     for dr, top, total, top_n, n_ph, p0, inst, steered in rows:
         p, surprise = binomial_surprise(int(top_n), int(total), float(p0))

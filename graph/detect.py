@@ -24,8 +24,9 @@ from graph.claims import claims_from_store, effective_settlements_sql
 from graph.community import Partition, communities_by_component
 from graph.projection import PersonProjection, person_projection_from_claims
 from graph.ring_candidates import community_ring_candidates, rule_ring_candidates
+from graph.ring_context import ring_context_from_store
 from graph.ring_ids import PreviousRing, assign_ring_ids
-from graph.rings import Ring, ring_context_from_store, rings_from_candidates
+from graph.rings import Ring, rings_from_candidates
 from graph.rules import run_rules
 from graph.scoring import CommunityParams, DetectionSettings, load_detection_settings
 

@@ -13,33 +13,28 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from graph.claims import Claims, has_table, pharmacy_sql
 from graph.explanations import (
     EXPLANATION_KEYS,
     Explanation,
-    diagnosis_classes,
     explanations_of_ring,
 )
-from graph.projection import PersonProjection
 from graph.ring_candidates import RingCandidate
+from graph.ring_context import RingContext, ring_context_from_store
 from graph.scoring import DetectionSettings, score_from_q
 from graph.suspicion import (
     CoSettlementTest,
-    Traffic,
     benjamini_hochberg,
     co_settlement_test,
     surprise_of,
     traffic_from_claims,
 )
-from yibao.divisions import divisions_frame
 from yibao.geo import haversine_km
 
 __all__ = [
@@ -67,55 +62,6 @@ PATTERNS: dict[str, tuple[str, str]] = {
 
 _EPOCH = datetime(2000, 1, 1)
 _CHRONIC_MED_TYPES = (14, 15, 16)
-
-
-@dataclass(frozen=True)
-class RingContext:
-    """What scoring needs beside the claims, indexed like :class:`~graph.claims.Claims`."""
-
-    claims: Claims
-    projection: PersonProjection
-    person_age: F64
-    person_home: npt.NDArray[np.object_]
-    person_home_lonlat: F64
-    person_family_key: I64
-    institution_lonlat: F64
-    institution_admdvs: npt.NDArray[np.object_]
-    institution_name: npt.NDArray[np.object_]
-    medfee_norm: dict[int, float]
-    rows_by_person: I64
-    person_offsets: I64
-    institution_is_pharmacy: npt.NDArray[np.bool_] = field(
-        default_factory=lambda: np.zeros(0, dtype=bool))
-    surname_share: F64 = field(default_factory=lambda: np.zeros(0))
-    flagged_persons: frozenset[int] = frozenset()
-    traffic: Traffic | None = None
-    operator_keys: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """Sorted ``institution * (operators + 1) + operator + 1`` keys of settlements..."""
-    operator_counts: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """... and how many settlements each key has (for the operator evidence)."""
-
-    def operator_share(self, institution: int, operator: int) -> float:
-        """Share of ``institution``'s settlements keyed by ``operator`` (经办人)."""
-        width = len(self.claims.operator_codes) + 1
-        lo = np.searchsorted(self.operator_keys, institution * width)
-        hi = np.searchsorted(self.operator_keys, (institution + 1) * width)
-        total = int(self.operator_counts[lo:hi].sum())
-        at = np.searchsorted(self.operator_keys, institution * width + operator + 1)
-        mine = (int(self.operator_counts[at]) if at < len(self.operator_keys)
-                and self.operator_keys[at] == institution * width + operator + 1 else 0)
-        return mine / total if total else 0.0
-    diagnosis_classes: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
-
-    def surname_chance(self, n: int) -> float:
-        """Chance that a member of a random group of ``n`` shares a surname with another."""
-        p = self.surname_share
-        return float((p * (1.0 - (1.0 - p) ** max(n - 1, 0))).sum())
-
-    def rows_of(self, persons: Iterable[int]) -> I64:
-        parts = [self.rows_by_person[self.person_offsets[p]:self.person_offsets[p + 1]]
-                 for p in persons]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -157,80 +103,6 @@ class Ring:
     @property
     def pattern_zh(self) -> str:
         return PATTERNS[self.pattern][0]
-
-
-def ring_context_from_store(
-    con: duckdb.DuckDBPyConnection, claims: Claims, projection: PersonProjection
-) -> RingContext:
-    """Person and institution attributes in the claims' numbering (needs ``claims_from_store``'s
-    temp tables on the same connection)."""
-    ref = con.execute("SELECT max(setl_time)::DATE FROM settlements").fetchall()[0]
-    ref_day = ref[0] if ref and ref[0] else datetime.now().date()
-    people = con.sql("""
-        SELECT i.idx, date_diff('day', p.brdy, $ref) / 365.25 AS age, p.insu_admdvs AS home,
-               left(p.psn_name, 1) || '|' || p.insu_admdvs AS family,
-               left(p.psn_name, 1) AS surname
-        FROM _psn_idx i JOIN persons p ON p.psn_no = i.code ORDER BY i.idx
-    """, params={"ref": ref_day}).fetchnumpy()
-    places = con.sql(f"""
-        SELECT i.idx, n.lon, n.lat, n.admdvs, n.fixmedins_name AS name,
-               coalesce({pharmacy_sql('n')}, FALSE) AS pharmacy
-        FROM _ins_idx i JOIN institutions n ON n.fixmedins_code = i.code ORDER BY i.idx
-    """).fetchnumpy()
-    div = divisions_frame().set_index("code")
-    home = np.asarray(people["home"], dtype=object)
-    home_lonlat = np.column_stack([
-        div["lon"].reindex(home).to_numpy(dtype=np.float64),
-        div["lat"].reindex(home).to_numpy(dtype=np.float64),
-    ])
-    admdvs = np.asarray(places["admdvs"], dtype=object)
-    lon = np.asarray(places["lon"], dtype=np.float64)
-    lat = np.asarray(places["lat"], dtype=np.float64)
-    # Institutions without coordinates sit at their division's centroid.
-    lon = np.where(np.isnan(lon), div["lon"].reindex(admdvs).to_numpy(dtype=np.float64), lon)
-    lat = np.where(np.isnan(lat), div["lat"].reindex(admdvs).to_numpy(dtype=np.float64), lat)
-    _, family = np.unique(np.asarray(people["family"], dtype=object).astype(str),
-                          return_inverse=True)
-    _, surname_counts = np.unique(np.asarray(people["surname"], dtype=object).astype(str),
-                                  return_counts=True)
-    norm: dict[int, float] = {}
-    for mt in np.unique(claims.med_type).tolist():
-        fees = claims.medfee[claims.med_type == mt]
-        norm[int(mt)] = float(max(np.median(fees), 1.0))
-    order = np.argsort(claims.person, kind="stable").astype(np.int64)
-    offsets = np.zeros(claims.n_persons + 1, dtype=np.int64)
-    np.cumsum(np.bincount(claims.person, minlength=claims.n_persons), out=offsets[1:])
-    op_keys, op_counts = np.unique(
-        claims.institution.astype(np.int64) * (len(claims.operator_codes) + 1)
-        + claims.operator.astype(np.int64) + 1, return_counts=True) if len(
-            claims.operator) == len(claims) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    flagged: frozenset[int] = frozenset()
-    if has_table(con, "rule_hits"):
-        rows = con.sql("""
-            SELECT DISTINCT i.idx FROM rule_hits h, unnest(h.persons) AS u(psn_no)
-            JOIN _psn_idx i ON i.code = u.psn_no WHERE h.severity IN ('high', 'medium')
-        """).fetchall()
-        flagged = frozenset(int(r[0]) for r in rows)
-    return RingContext(
-        claims=claims,
-        projection=projection,
-        person_age=np.asarray(people["age"], dtype=np.float64),
-        person_home=home,
-        person_home_lonlat=home_lonlat,
-        person_family_key=family.astype(np.int64),
-        institution_lonlat=np.column_stack([lon, lat]),
-        institution_admdvs=admdvs,
-        institution_name=np.asarray(places["name"], dtype=object),
-        institution_is_pharmacy=np.asarray(places["pharmacy"], dtype=bool),
-        medfee_norm=norm,
-        rows_by_person=order,
-        person_offsets=offsets,
-        surname_share=surname_counts / max(surname_counts.sum(), 1),
-        flagged_persons=flagged,
-        traffic=traffic_from_claims(claims),
-        operator_keys=op_keys, operator_counts=op_counts,
-        diagnosis_classes=diagnosis_classes(claims.diagnosis_codes),
-    )
 
 
 def _mode_share(values: I64) -> tuple[int, float]:
@@ -478,15 +350,18 @@ def _operator_evidence(ctx: RingContext, rows: I64, met: npt.NDArray[np.bool_]
 
 
 def rings_from_candidates(
-    ctx: RingContext, candidates: Sequence[RingCandidate], settings: DetectionSettings
+    ctx: RingContext, candidates: Sequence[RingCandidate], settings: DetectionSettings,
+    *, searched: int | None = None,
 ) -> list[Ring]:
     """Test, explain and measure every candidate, then flag by the false-discovery rate.
 
     Returned ranked: flagged rings first, then by score (evidence against chance, saturating at
-    ``surprise_full``), then by money; ids are assigned later.
+    ``surprise_full``), then by money; ids are assigned later. ``searched``: the pairs of
+    persons that ever co-settled (default: counted in ``ctx``'s projection, which a context of
+    a few candidates' claims does not hold in full).
     """
     c = ctx.claims
-    searched = _pairs_searched(ctx)
+    searched = _pairs_searched(ctx) if searched is None else searched
     tested = [t for t in (_test(ctx, cand, settings, searched) for cand in candidates)
               if t is not None]
     null_tests = sum(cand.null_tests for cand in candidates)

@@ -47,6 +47,7 @@ __all__ = [
     "binomial_surprise",
     "co_settlement_test",
     "surprise_of",
+    "traffic_bins",
     "traffic_from_claims",
 ]
 
@@ -71,17 +72,27 @@ class Traffic:
     """The bin of every claims row."""
     weeks: float
     """Weeks the data spans."""
+    totals: F64 | None = None
+    """All institutions' settlements per bin (``None``: the sum of ``counts``, which then
+    holds every institution)."""
 
     def bin_width(self, b: I64) -> F64:
         """Seconds covered by bins ``b`` in one week."""
         return np.where(b < _HOURS_OF_WEEK, 3600.0, 86_400.0)
 
 
-def traffic_from_claims(claims: Claims) -> Traffic:
-    """Count every institution's settlements by hour-of-week and admissions by day-of-week."""
+def traffic_bins(claims: Claims) -> I64:
+    """The time-of-week bin of every claims row: its hour of the week (0..167), or for an
+    inpatient admission its day of the week (168..174)."""
     weekday = (claims.day.astype(np.int64) + _EPOCH_WEEKDAY) % 7
     hour = (claims.t // 3600) % 24
-    row_bin = np.where(claims.inpatient, _HOURS_OF_WEEK + weekday, weekday * 24 + hour)
+    return np.asarray(np.where(claims.inpatient, _HOURS_OF_WEEK + weekday, weekday * 24 + hour),
+                      dtype=np.int64)
+
+
+def traffic_from_claims(claims: Claims) -> Traffic:
+    """Count every institution's settlements by hour-of-week and admissions by day-of-week."""
+    row_bin = traffic_bins(claims)
     flat = claims.institution.astype(np.int64) * _BINS + row_bin
     counts = np.bincount(flat, minlength=claims.n_institutions * _BINS).astype(
         np.float64).reshape(claims.n_institutions, _BINS)
@@ -162,7 +173,7 @@ def co_settlement_test(claims: Claims, traffic: Traffic, rows: I64, *,
     own = np.bincount(inv, minlength=len(keys)).astype(np.float64)
     background = np.maximum(traffic.counts[keys[:, 0], keys[:, 1]] - own, 0.0)
     inpatient_bin = b >= _HOURS_OF_WEEK
-    totals = traffic.counts.sum(axis=0)
+    totals = traffic.counts.sum(axis=0) if traffic.totals is None else traffic.totals
     out_share = totals[:_HOURS_OF_WEEK] / max(totals[:_HOURS_OF_WEEK].sum(), 1.0)
     in_share = totals[_HOURS_OF_WEEK:] / max(totals[_HOURS_OF_WEEK:].sum(), 1.0)
     global_share = np.where(inpatient_bin, in_share[np.clip(b - _HOURS_OF_WEEK, 0, 6)],

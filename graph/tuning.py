@@ -26,8 +26,9 @@ from graph.claims import Claims, claims_from_store, create_index_tables, has_tab
 from graph.detect import projection_communities
 from graph.projection import person_projection_from_claims
 from graph.ring_candidates import RingCandidate, community_ring_candidates, rule_ring_candidates
+from graph.ring_context import ring_context_from_store
 from graph.ring_ids import PreviousRing, assign_ring_ids
-from graph.rings import Ring, ring_context_from_store, rings_from_candidates
+from graph.rings import Ring, rings_from_candidates
 from graph.scoring import DetectionSettings
 
 __all__ = [

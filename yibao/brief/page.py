@@ -161,7 +161,7 @@ def _summary(facts: BriefFacts, lang: Lang) -> Markup:
     text += f" ({patterns_en}). " if patterns_en else ". "
     if lead.leads:
         text += (f"The leads ledger holds {plural(lead.leads, 'lead')} in scope: "
-                 f"{lead.found_true} confirmed, {lead.cleared} cleared, "
+                 f"{lead.found_true} found true, {lead.cleared} cleared, "
                  f"{money(lead.amount_involved, 'en')} involved, "
                  f"{money(lead.amount_recovered, 'en')} recovered.")
     else:

@@ -1,0 +1,185 @@
+"""Doctor-pharmacy collusion (:mod:`graph.collusion`) on Spark, partitioned by institution.
+
+Every bucket runs :func:`graph.collusion.collusion_findings` itself (its SQL unchanged, on an
+in-memory DuckDB, :mod:`backends.spark.partitioned`) over the doctors whose *key* falls in
+it: the doctor's institution (``practitioners.fixmedins_code``), or the doctor's own code
+when the doctor has no institution (no practitioners row, or a NULL institution: such a
+doctor has no colleagues, ``NULL = NULL`` being unknown). The pharmacy market, counted over
+all effective settlements, is computed by Spark first (the rule base's
+:data:`graph.rules.visits.PHARMACY_MARKET_SELECT`) and handed in whole. The driver merges the
+kept tests (by doctor), the test counts (summed) and the other patients; it collects nothing
+but the institutions, the market and the buckets' results.
+
+A bucket holds:
+
+* ``fee_details``: the lines naming one of its doctors (``bilg_dr_codg`` not NULL nor empty)
+  on a settlement at a retail pharmacy (:func:`graph.claims.pharmacy_sql` of the
+  settlement's institution): no other line. So ``fills`` holds its own doctors' fills and
+  nobody else's, and each doctor is tested in exactly one bucket. Lines at other
+  institutions are read by no query: ``fills`` and ``_OTHERS_SQL`` keep pharmacy
+  settlements only, by the same predicate on the same join;
+* ``settlements``: those lines' settlements (*own*); every settlement of the patients of the
+  own ones at a pharmacy or at the institution of the doctor they saw (*theirs*); and the
+  reversals of all of these;
+* ``practitioners``: the rows of its doctors;
+* shared: ``institutions`` and ``pharmacy_market`` (copied into the temp ``_pharmacy_market``
+  that :func:`graph.collusion.steering_tests` reads and keeps: a DROP there never reaches
+  the shared table).
+
+Why that is every row each query reads for the bucket's doctors (and no more):
+
+* ``s`` (effective settlements): a row is effective unless it is a reversal, negative, or
+  has a reversal; every row of the bucket that is not itself a reversal comes with all its
+  reversals, so ``s`` is the store's ``s`` restricted to the bucket's rows.
+* ``fills``: a doctor's lines at pharmacies, joined to ``s`` and ``institutions``: all of the
+  doctor's such lines and their settlements (with reversals) are in the doctor's bucket.
+* ``per_pharmacy``/``tested``: from ``fills`` and the doctors' practitioners rows: complete.
+  ``any_value(inst)`` sees one institution per doctor (``dr_codg`` is the practitioners
+  key).
+* ``peers``: the fills of the other doctors with the same institution: they share the key,
+  hence the bucket, with all their lines.
+* ``habits``: the effective pharmacy settlements of the patients of the doctor's fills,
+  minus the doctor's fills. Those patients are among *theirs* (patients of any own pharmacy
+  settlement, effective or not), and all their pharmacy settlements are in the bucket with
+  their reversals, whatever doctor's prescriptions they carry: ``habits`` reads
+  settlements, not fee lines, so a patient's fills of other institutions' doctors count as
+  in the store, while they are no fills here (their lines are not in the bucket).
+* ``market``/``area``: the shared market, whole.
+* final select: ``tested``, ``peers``, ``habits``, ``fills``, the market and
+  ``institutions``: all above.
+* ``_OTHERS_SQL``, for a kept doctor: the doctor's lines, their settlements (raw, at a
+  pharmacy) and, for each such patient, any settlement (raw: reversals too) at the ring's
+  places: the top pharmacy (a pharmacy: kept by *theirs*) and the doctor's institution
+  (the institution *theirs* keeps for the patients of that doctor's lines).
+
+Every table of a bucket is a set of the store's rows, each at most once (settlements are
+deduplicated per bucket), so nothing read is counted twice. The results equal the embedded
+store's field by field, floats bit for bit (``tests/backends/test_spark_collusion.py``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from backends.spark.partitioned import BUCKET, Part, bucket_of, run_bucketed
+from backends.spark.rules import _with_reversals
+from graph.claims import effective_settlements_sql, pharmacy_sql
+from graph.collusion import CollusionFindings, SteeringTest, collusion_findings
+from graph.rules.visits import PHARMACY_MARKET_SELECT
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["doctor_buckets", "spark_collusion_findings"]
+
+_INST = "_doctor_institution"
+"""The institution of a fee line's doctor (NULL: none), on the lines a bucket gets."""
+
+_KEPT = pa.schema([
+    ("doctor", pa.string()), ("doctor_institution", pa.string()), ("pharmacy", pa.string()),
+    ("fills", pa.int64()), ("at_pharmacy", pa.int64()), ("pharmacies", pa.int64()),
+    ("peer_share", pa.float64()), ("p_value", pa.float64()), ("surprise", pa.float64()),
+    ("steered", pa.list_(pa.string())),
+])
+_TESTS = pa.schema([("n_tests", pa.int64())])
+_OTHERS = pa.schema([("doctor", pa.string()), ("psn_no", pa.string())])
+
+
+def _collusion_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """One bucket's kept tests, its number of tests and the kept doctors' other patients."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _pharmacy_market AS SELECT * FROM pharmacy_market")
+    found = collusion_findings(con)
+    kept = pa.Table.from_pylist([{
+        "doctor": t.doctor, "doctor_institution": t.doctor_institution, "pharmacy": t.pharmacy,
+        "fills": t.fills, "at_pharmacy": t.at_pharmacy, "pharmacies": t.pharmacies,
+        "peer_share": t.peer_share, "p_value": t.p_value, "surprise": t.surprise,
+        "steered": list(t.steered)} for t in found.kept], schema=_KEPT)
+    others = pa.Table.from_pylist([{"doctor": dr, "psn_no": psn}
+                                   for dr, persons in found.others.items()
+                                   for psn in persons], schema=_OTHERS)
+    return {"kept": kept, "tests": pa.Table.from_pylist([{"n_tests": found.n_tests}],
+                                                        schema=_TESTS),
+            "others": others}
+
+
+def _pharmacy_lines(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
+    """The fee lines naming a doctor on settlements at retail pharmacies, with the doctor's
+    institution (:data:`_INST`) and bucket (of the institution, else of the doctor)."""
+    from pyspark.sql import functions as sf
+
+    settlements, institutions = tables["settlements"].alias("s"), tables["institutions"].alias("i")
+    at_pharmacy = settlements.join(
+        institutions, sf.col("i.fixmedins_code") == sf.col("s.fixmedins_code")
+    ).where(sf.expr(pharmacy_sql("i"))).select(sf.col("s.setl_id").alias("setl_id"))
+    staff = tables["practitioners"].select(sf.col("dr_codg").alias("bilg_dr_codg"),
+                                           sf.col("fixmedins_code").alias(_INST))
+    fees = tables["fee_details"]
+    lines = (fees.where("bilg_dr_codg IS NOT NULL AND bilg_dr_codg <> ''")
+             .join(at_pharmacy, "setl_id", "left_semi")
+             .join(staff, "bilg_dr_codg", "left"))
+    return lines.select(*fees.columns, _INST).withColumn(
+        BUCKET, bucket_of(sf.coalesce(sf.col(_INST), sf.col("bilg_dr_codg")), buckets))
+
+
+def doctor_buckets(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
+    """The bucket (:data:`~backends.spark.partitioned.BUCKET`) of every doctor with a fee line
+    at a pharmacy (``doctor``): where :func:`spark_collusion_findings` tests the doctor."""
+    from pyspark.sql import functions as sf
+
+    return _pharmacy_lines(tables, buckets).select(
+        sf.col("bilg_dr_codg").alias("doctor"), BUCKET).distinct()
+
+
+def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
+                             work: Path, buckets: int) -> CollusionFindings:
+    """:func:`graph.collusion.collusion_findings` over ``tables`` (the lake's,
+    :func:`backends.spark.lake.read_lake`), computed on Spark in ``buckets`` buckets of
+    institutions (see the module docstring); intermediate files go under ``work``."""
+    from pyspark.sql import functions as sf
+
+    for name, frame in tables.items():
+        frame.createOrReplaceTempView(name)
+    spark.sql(effective_settlements_sql()).createOrReplaceTempView("_effective")
+    market = spark.sql(PHARMACY_MARKET_SELECT).toArrow()
+    institutions = tables["institutions"].toArrow()
+    settlements = tables["settlements"]
+
+    lines = _pharmacy_lines(tables, buckets)
+    own = lines.select("setl_id", BUCKET, _INST).distinct()
+    patients = own.join(settlements.select("setl_id", "psn_no"), "setl_id") \
+        .select("psn_no", BUCKET, _INST).distinct().alias("p")
+    theirs = settlements.alias("s").join(
+        patients, sf.col("p.psn_no") == sf.col("s.psn_no")
+    ).join(tables["institutions"].alias("i"),
+           sf.col("i.fixmedins_code") == sf.col("s.fixmedins_code"), "left").where(
+        sf.expr(pharmacy_sql("i")) | (sf.col("s.fixmedins_code") == sf.col(f"p.{_INST}"))
+    ).select(sf.col("s.setl_id").alias("setl_id"), sf.col(f"p.{BUCKET}").alias(BUCKET))
+    ids = own.select("setl_id", BUCKET).unionByName(theirs).distinct()
+    doctors = lines.select(sf.col("bilg_dr_codg").alias("dr_codg"), BUCKET).distinct()
+
+    out = run_bucketed(spark, {
+        "fee_details": Part(lines.drop(_INST), BUCKET),
+        "settlements": Part(_with_reversals(spark, ids), BUCKET),
+        "practitioners": Part(tables["practitioners"].join(doctors, "dr_codg"), BUCKET),
+    }, _collusion_job, buckets=buckets,
+        shared={"institutions": institutions, "pharmacy_market": market},
+        work=work / "collusion")
+
+    kept = sorted((SteeringTest(
+        doctor=r["doctor"], doctor_institution=r["doctor_institution"],
+        pharmacy=r["pharmacy"], fills=r["fills"], at_pharmacy=r["at_pharmacy"],
+        pharmacies=r["pharmacies"], peer_share=r["peer_share"], p_value=r["p_value"],
+        surprise=r["surprise"], steered=tuple(r["steered"] or ()))
+        for r in out["kept"].toArrow().to_pylist()), key=lambda t: t.doctor)
+    n_tests = sum(int(n) for n in out["tests"].toArrow().column("n_tests").to_pylist())
+    persons: dict[str, list[str]] = defaultdict(list)
+    for row in out["others"].toArrow().to_pylist():
+        persons[row["doctor"]].append(row["psn_no"])
+    return CollusionFindings(kept=tuple(kept), n_tests=n_tests,
+                             others={t.doctor: tuple(sorted(persons[t.doctor])) for t in kept})
