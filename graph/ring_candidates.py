@@ -35,7 +35,8 @@ from graph.community import Partition
 from graph.projection import PersonProjection
 from graph.scoring import CommunityParams
 
-__all__ = ["RingCandidate", "community_ring_candidates", "rule_ring_candidates"]
+__all__ = ["RingCandidate", "candidates_from_events", "collusion_candidates",
+           "community_ring_candidates", "rule_ring_candidates"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -73,13 +74,25 @@ def community_ring_candidates(
     """Communities of at least ``min_persons`` (``nodes[i]`` is the person of graph node i),
     widened by attachment, with the institutions that host their co-settlements."""
     c, pr = claims, projection
-    ring_of = np.full(c.n_persons, -1, dtype=np.int64)
+    return candidates_from_events(
+        c.n_persons, c.person[pr.event_a].astype(np.int64),
+        c.person[pr.event_b].astype(np.int64), c.institution[pr.event_a].astype(np.int64),
+        c.inpatient[pr.event_a], partition, nodes, params)
+
+
+def candidates_from_events(
+    n_persons: int, pa: I64, pb: I64, inst: I64, inpatient: npt.NDArray[np.bool_],
+    partition: Partition, nodes: I64, params: CommunityParams,
+) -> list[RingCandidate]:
+    """:func:`community_ring_candidates` from the co-settlement events themselves (persons
+    ``pa`` < ``pb`` numbered among ``n_persons``, institution, whether a stay), in the
+    projection's order: every event that touches a member of a community of at least
+    ``min_persons`` must be there, others may be left out."""
+    ring_of = np.full(n_persons, -1, dtype=np.int64)
     sizes = np.bincount(partition.membership)
     big = np.flatnonzero(sizes >= params.min_persons)
     keep = np.isin(partition.membership, big)
     ring_of[nodes[keep]] = partition.membership[keep]
-    pa, pb = c.person[pr.event_a].astype(np.int64), c.person[pr.event_b].astype(np.int64)
-    inst = c.institution[pr.event_a].astype(np.int64)
     ra, rb = ring_of[pa], ring_of[pb]
     inside = (ra >= 0) & (ra == rb)
     # Institutions hosting at least a fifth of a ring's internal events.
@@ -118,9 +131,8 @@ def community_ring_candidates(
         if not places:
             continue
         # The pattern follows the ring's own co-settlements: admissions or visits.
-        ring_events = inside & (ra == ring)
-        inpatient = c.inpatient[pr.event_a[ring_events]]
-        pattern = ("recruited_inpatients" if len(inpatient) and inpatient.mean() >= 0.5
+        ring_stays = inpatient[inside & (ra == ring)]
+        pattern = ("recruited_inpatients" if len(ring_stays) and ring_stays.mean() >= 0.5
                    else "card_pooling")
         out.append(RingCandidate(pattern=pattern, source="community", persons=tuple(members),
                                  institutions=tuple(places), core=tuple(sorted(core.tolist()))))
@@ -147,12 +159,15 @@ def _components(groups: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[l
     return list(found.values())
 
 
-def rule_ring_candidates(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
-    """Rings made of rule hits and resale chains (empty when those tables are absent)."""
+def rule_ring_candidates(con: duckdb.DuckDBPyConnection,
+                         collusion: CollusionFindings | None = None) -> list[RingCandidate]:
+    """Rings made of rule hits and resale chains (empty when those tables are absent), and of
+    the steering tests (``collusion``: findings computed elsewhere, e.g. partitioned; default:
+    run on ``con``)."""
     out: list[RingCandidate] = []
     if has_table(con, "rule_hits"):
         out += _travel_rings(con)
-    out += _collusion_rings(con)
+    out += _collusion_rings(con, collusion)
     if has_table(con, "chains"):
         out += _resale_rings(con)
     return out
@@ -197,11 +212,12 @@ def _travel_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
     return out
 
 
-def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
+def _collusion_rings(con: duckdb.DuckDBPyConnection,
+                     findings: CollusionFindings | None = None) -> list[RingCandidate]:
     """Doctors whose prescriptions go to one pharmacy far more than their peers' for the same
     drugs (:mod:`graph.collusion`). Doctors whose test is far from any flag line are left out
     of the candidates but count in the false-discovery control (``null_tests``)."""
-    if not has_table(con, "fee_details"):
+    if findings is None and not has_table(con, "fee_details"):
         return []
     hits: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     if has_table(con, "rule_hits"):
@@ -209,7 +225,7 @@ def _collusion_rings(con: duckdb.DuckDBPyConnection) -> list[RingCandidate]:
             SELECT hit_id, subject_id, evidence_zh, evidence_en FROM rule_hits
             WHERE rule_id = 'DOCTOR_PHARMACY_CONCENTRATION' ORDER BY hit_id""").fetchall():
             hits[dr].append((hit_id, ev_zh, ev_en))
-    return collusion_candidates(collusion_findings(con), hits,
+    return collusion_candidates(findings or collusion_findings(con), hits,
                                 lambda codes: _index(con, "_psn_idx", codes),
                                 lambda codes: _index(con, "_ins_idx", codes))
 
