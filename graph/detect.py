@@ -31,7 +31,7 @@ from graph.rules import run_rules
 from graph.scoring import CommunityParams, DetectionSettings, load_detection_settings
 
 __all__ = ["DetectionResult", "detect", "previous_rings", "projection_communities",
-           "rings_table_ddl"]
+           "record_run", "rings_table_ddl", "write_rings"]
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,11 @@ def previous_rings(con: duckdb.DuckDBPyConnection) -> list[PreviousRing]:
             for r in rows]
 
 
-def _write(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> None:
+def write_rings(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> None:
+    """Replace ``rings``, ``ring_members`` and ``ring_settlements`` on ``con`` with ``rings``
+    of run ``run_id``; a ring's settlements are its persons' effective settlements at its
+    institutions (``settlements`` on ``con`` must hold at least those, with their
+    reversals)."""
     con.execute("DELETE FROM rings")
     con.execute("DELETE FROM ring_members")
     con.execute("DELETE FROM ring_settlements")
@@ -136,6 +140,20 @@ def _write(con: duckdb.DuckDBPyConnection, rings: list[Ring], run_id: int) -> No
           ON s.psn_no = p.code AND s.fixmedins_code = i.code
         WHERE p.kind = 'person'
     """)
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run_id: int, timings: dict[str, float],
+               partition: Partition, projection_edges: int, rings: list[Ring],
+               settings: DetectionSettings, *, engine: str | None = None) -> None:
+    """Add run ``run_id``'s row to ``detect_runs`` (``engine``: as stored, default the
+    partition's)."""
+    con.execute(
+        "INSERT INTO detect_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, timings["total"], engine or partition.engine, partition.resolution,
+         partition.modularity, projection_edges, len(rings),
+         sum(r.suspicious for r in rings), json.dumps(timings),
+         json.dumps({**settings.to_json(), "threshold": settings.threshold})],
+    )
 
 
 def projection_communities(
@@ -214,15 +232,9 @@ def detect(
         done = step("store")
         run_id = int(con.execute(
             "SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs").fetchall()[0][0])
-        _write(con, rings, run_id)
+        write_rings(con, rings, run_id)
         timings["total"] = round(time.perf_counter() - started, 3)
-        con.execute(
-            "INSERT INTO detect_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, timings["total"], partition.engine, partition.resolution,
-             partition.modularity, projection.n_edges, len(rings),
-             sum(r.suspicious for r in rings), json.dumps(timings),
-             json.dumps({**st.to_json(), "threshold": st.threshold})],
-        )
+        record_run(con, run_id, timings, partition, projection.n_edges, rings, st)
         done()
         con.execute("COMMIT")
     except BaseException:

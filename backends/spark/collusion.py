@@ -8,7 +8,8 @@ doctor has no colleagues, ``NULL = NULL`` being unknown). The pharmacy market, c
 all effective settlements, is computed by Spark first (the rule base's
 :data:`graph.rules.visits.PHARMACY_MARKET_SELECT`) and handed in whole. The driver merges the
 kept tests (by doctor), the test counts (summed) and the other patients; it collects nothing
-but the institutions, the market and the buckets' results.
+but the institutions, the market and the buckets' results. :func:`spark_steering_tests` gives
+every test (:func:`graph.collusion.steering_tests`) from the same buckets.
 
 A bucket holds:
 
@@ -60,52 +61,82 @@ store's field by field, floats bit for bit (``tests/backends/test_spark_collusio
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from backends.spark.partitioned import BUCKET, Part, bucket_of, run_bucketed
-from backends.spark.rules import _with_reversals
+from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
+from backends.spark.rules import with_reversals
 from graph.claims import effective_settlements_sql, pharmacy_sql
-from graph.collusion import CollusionFindings, SteeringTest, collusion_findings
+from graph.collusion import (
+    CollusionFindings,
+    SteeringTest,
+    collusion_findings,
+    steering_tests,
+)
 from graph.rules.visits import PHARMACY_MARKET_SELECT
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["doctor_buckets", "spark_collusion_findings"]
+__all__ = ["doctor_buckets", "spark_collusion_findings", "spark_steering_tests"]
 
 _INST = "_doctor_institution"
 """The institution of a fee line's doctor (NULL: none), on the lines a bucket gets."""
 
-_KEPT = pa.schema([
+_TESTS = pa.schema([
     ("doctor", pa.string()), ("doctor_institution", pa.string()), ("pharmacy", pa.string()),
     ("fills", pa.int64()), ("at_pharmacy", pa.int64()), ("pharmacies", pa.int64()),
     ("peer_share", pa.float64()), ("p_value", pa.float64()), ("surprise", pa.float64()),
     ("steered", pa.list_(pa.string())),
 ])
-_TESTS = pa.schema([("n_tests", pa.int64())])
+_COUNT = pa.schema([("n_tests", pa.int64())])
 _OTHERS = pa.schema([("doctor", pa.string()), ("psn_no", pa.string())])
 
 
-def _collusion_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """One bucket's kept tests, its number of tests and the kept doctors' other patients."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _pharmacy_market AS SELECT * FROM pharmacy_market")
-    found = collusion_findings(con)
-    kept = pa.Table.from_pylist([{
+def _test_table(tests: Iterable[SteeringTest]) -> pa.Table:
+    return pa.Table.from_pylist([{
         "doctor": t.doctor, "doctor_institution": t.doctor_institution, "pharmacy": t.pharmacy,
         "fills": t.fills, "at_pharmacy": t.at_pharmacy, "pharmacies": t.pharmacies,
         "peer_share": t.peer_share, "p_value": t.p_value, "surprise": t.surprise,
-        "steered": list(t.steered)} for t in found.kept], schema=_KEPT)
+        "steered": list(t.steered)} for t in tests], schema=_TESTS)
+
+
+def _tests_of(frame: DataFrame) -> list[SteeringTest]:
+    """The tests of a job's output (a small table: collected), by doctor."""
+    return sorted((SteeringTest(
+        doctor=r["doctor"], doctor_institution=r["doctor_institution"],
+        pharmacy=r["pharmacy"], fills=r["fills"], at_pharmacy=r["at_pharmacy"],
+        pharmacies=r["pharmacies"], peer_share=r["peer_share"], p_value=r["p_value"],
+        surprise=r["surprise"], steered=tuple(r["steered"] or ()))
+        for r in frame.toArrow().to_pylist()), key=lambda t: t.doctor)
+
+
+def _use_market(con: duckdb.DuckDBPyConnection) -> None:
+    """The shared market where :func:`graph.collusion.steering_tests` reads it (and keeps it:
+    its DROP never reaches the shared table)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _pharmacy_market AS SELECT * FROM pharmacy_market")
+
+
+def _findings_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """One bucket's kept tests, its number of tests and the kept doctors' other patients."""
+    _use_market(con)
+    found = collusion_findings(con)
     others = pa.Table.from_pylist([{"doctor": dr, "psn_no": psn}
                                    for dr, persons in found.others.items()
                                    for psn in persons], schema=_OTHERS)
-    return {"kept": kept, "tests": pa.Table.from_pylist([{"n_tests": found.n_tests}],
-                                                        schema=_TESTS),
+    return {"kept": _test_table(found.kept),
+            "count": pa.Table.from_pylist([{"n_tests": found.n_tests}], schema=_COUNT),
             "others": others}
+
+
+def _steering_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """Every test of one bucket."""
+    _use_market(con)
+    return {"tests": _test_table(steering_tests(con))}
 
 
 def _pharmacy_lines(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
@@ -136,11 +167,9 @@ def doctor_buckets(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
         sf.col("bilg_dr_codg").alias("doctor"), BUCKET).distinct()
 
 
-def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
-                             work: Path, buckets: int) -> CollusionFindings:
-    """:func:`graph.collusion.collusion_findings` over ``tables`` (the lake's,
-    :func:`backends.spark.lake.read_lake`), computed on Spark in ``buckets`` buckets of
-    institutions (see the module docstring); intermediate files go under ``work``."""
+def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work: Path,
+         buckets: int) -> dict[str, DataFrame]:
+    """``job`` in every bucket of institutions (see the module docstring)."""
     from pyspark.sql import functions as sf
 
     for name, frame in tables.items():
@@ -162,24 +191,32 @@ def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame
     ).select(sf.col("s.setl_id").alias("setl_id"), sf.col(f"p.{BUCKET}").alias(BUCKET))
     ids = own.select("setl_id", BUCKET).unionByName(theirs).distinct()
     doctors = lines.select(sf.col("bilg_dr_codg").alias("dr_codg"), BUCKET).distinct()
-
-    out = run_bucketed(spark, {
+    return run_bucketed(spark, {
         "fee_details": Part(lines.drop(_INST), BUCKET),
-        "settlements": Part(_with_reversals(spark, ids), BUCKET),
+        "settlements": Part(with_reversals(spark, ids), BUCKET),
         "practitioners": Part(tables["practitioners"].join(doctors, "dr_codg"), BUCKET),
-    }, _collusion_job, buckets=buckets,
-        shared={"institutions": institutions, "pharmacy_market": market},
-        work=work / "collusion")
+    }, job, buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
+        work=work)
 
-    kept = sorted((SteeringTest(
-        doctor=r["doctor"], doctor_institution=r["doctor_institution"],
-        pharmacy=r["pharmacy"], fills=r["fills"], at_pharmacy=r["at_pharmacy"],
-        pharmacies=r["pharmacies"], peer_share=r["peer_share"], p_value=r["p_value"],
-        surprise=r["surprise"], steered=tuple(r["steered"] or ()))
-        for r in out["kept"].toArrow().to_pylist()), key=lambda t: t.doctor)
-    n_tests = sum(int(n) for n in out["tests"].toArrow().column("n_tests").to_pylist())
+
+def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
+                             work: Path, buckets: int) -> CollusionFindings:
+    """:func:`graph.collusion.collusion_findings` over ``tables`` (the lake's,
+    :func:`backends.spark.lake.read_lake`), computed on Spark in ``buckets`` buckets of
+    institutions (see the module docstring); intermediate files go under ``work``."""
+    out = _run(spark, tables, _findings_job, work=work / "collusion", buckets=buckets)
+    kept = _tests_of(out["kept"])
+    n_tests = sum(int(n) for n in out["count"].toArrow().column("n_tests").to_pylist())
     persons: dict[str, list[str]] = defaultdict(list)
     for row in out["others"].toArrow().to_pylist():
         persons[row["doctor"]].append(row["psn_no"])
     return CollusionFindings(kept=tuple(kept), n_tests=n_tests,
                              others={t.doctor: tuple(sorted(persons[t.doctor])) for t in kept})
+
+
+def spark_steering_tests(spark: SparkSession, tables: Mapping[str, DataFrame], *, work: Path,
+                         buckets: int) -> list[SteeringTest]:
+    """:func:`graph.collusion.steering_tests` (every test, kept or not, by doctor) on Spark,
+    as :func:`spark_collusion_findings` computes them; collects one row per tested doctor."""
+    return _tests_of(_run(spark, tables, _steering_job, work=work / "steering",
+                          buckets=buckets)["tests"])

@@ -101,7 +101,7 @@ def _item_price_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {"item_prices": _rows(con, ITEM_PRICE_SELECT.format(items="fee_details"))}
 
 
-def _with_reversals(spark: SparkSession, ids: DataFrame) -> DataFrame:
+def with_reversals(spark: SparkSession, ids: DataFrame) -> DataFrame:
     """The settlements of ``ids`` (``setl_id``, ``_bucket``) and the reversals of them, each
     with the bucket that needs it."""
     settlements = spark.table("settlements")
@@ -161,7 +161,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
-            "settlements": Part(_with_reversals(spark, ids), BUCKET),
+            "settlements": Part(with_reversals(spark, ids), BUCKET),
             "practitioners": Part(tables["practitioners"], "dr_codg"),
         }, _rules_job(groups["doctor"], {"pharmacy_market": "_pharmacy_market"}),
             buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
@@ -176,7 +176,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
-            "settlements": Part(_with_reversals(spark, ids), BUCKET),
+            "settlements": Part(with_reversals(spark, ids), BUCKET),
         }, _rules_job(groups["whole"], {}), buckets=1,
             shared={"institutions": institutions}, work=work / "whole")
         hits.append(out["rule_hits"])
@@ -199,7 +199,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     out = run_bucketed(spark, {
         "trace_codes": Part(rows, BUCKET),
         "fee_details": Part(lines, BUCKET),
-        "settlements": Part(_with_reversals(spark, ids), BUCKET),
+        "settlements": Part(with_reversals(spark, ids), BUCKET),
     }, _trace_job(trace_rule), buckets=buckets,
         shared={"institutions": institutions, "item_prices": item_prices}, work=work / "trace")
     if trace_rule.enabled and (rules is None or trace_rule in chosen):

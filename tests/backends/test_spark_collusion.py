@@ -4,14 +4,18 @@ split into several buckets of institutions (Spark in local mode, a real JVM)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backends.spark.collusion import doctor_buckets, spark_collusion_findings
+from backends.spark.collusion import (
+    doctor_buckets,
+    spark_collusion_findings,
+    spark_steering_tests,
+)
 from backends.spark.lake import LOADED_TABLES, read_lake, write_lake
 from backends.spark.partitioned import BUCKET
 from backends.spark.session import spark_session
@@ -42,25 +46,34 @@ def lake(detected: Detected, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _same_tests(mine: Sequence[SteeringTest], theirs: Sequence[SteeringTest]) -> None:
+    assert [t.doctor for t in mine] == [t.doctor for t in theirs]
+    for a, b in zip(mine, theirs, strict=True):
+        for f in fields(SteeringTest):
+            assert getattr(a, f.name) == getattr(b, f.name), (a.doctor, f.name)
+            assert repr(getattr(a, f.name)) == repr(getattr(b, f.name)), \
+                (a.doctor, f.name)  # floats bit for bit
+
+
 def test_collusion_findings_on_spark_equal_the_embedded_store(detected: Detected, spark: Any,
                                                               lake: Path) -> None:
     tables = read_lake(spark, lake)
     found = spark_collusion_findings(spark, tables, work=lake / "_work", buckets=BUCKETS)
+    every = spark_steering_tests(spark, tables, work=lake / "_work", buckets=BUCKETS)
     with open_store(detected.db, read_only=True) as store:
         expected = collusion_findings(store.con)
-        tested = [t.doctor for t in steering_tests(store.con)]
+        tests = steering_tests(store.con)
+    tested = [t.doctor for t in tests]
 
     assert expected.kept, "the detected store has no kept steering test"
     assert found.n_tests == expected.n_tests == len(tested)
-    assert [t.doctor for t in found.kept] == [t.doctor for t in expected.kept]
-    for mine, theirs in zip(found.kept, expected.kept, strict=True):
-        for f in fields(SteeringTest):
-            assert getattr(mine, f.name) == getattr(theirs, f.name), (mine.doctor, f.name)
-            assert repr(getattr(mine, f.name)) == repr(getattr(theirs, f.name)), \
-                (mine.doctor, f.name)  # floats bit for bit
+    _same_tests(found.kept, expected.kept)
     assert dict(found.others) == dict(expected.others)
     assert list(found.others) == list(expected.others)
     assert repr(found) == repr(expected)
+    # every test, kept or not: the colleagues' and the patients' shares (peers, habits) of
+    # the doctors far from any flag line too
+    _same_tests(every, tests)
 
     # the doctors really were tested in several buckets
     placed = doctor_buckets(tables, BUCKETS)
