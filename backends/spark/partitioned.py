@@ -41,6 +41,9 @@ BUCKET = "_bucket"
 
 _PAYLOAD_DDL = f"{BUCKET} int, _table string, _payload binary"
 
+_CHUNK_ROWS = 10_000
+"""Rows of an output table per Arrow batch sent back to Spark."""
+
 Job = Callable[[duckdb.DuckDBPyConnection], Mapping[str, pa.Table]]
 """What runs in a bucket: the DuckDB connection holding the bucket's tables -> output tables
 by name (every name, every time, with the same schema: empty when nothing was found)."""
@@ -107,24 +110,49 @@ def _run_in(tables: Mapping[str, pa.Table], shared: Mapping[str, pa.Table], job:
         con.close()
 
 
-def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job
-            ) -> Callable[[pa.Table], pa.Table]:
-    """applyInArrow: one bucket's payload rows -> its output tables as payload rows."""
-    def run(group: pa.Table) -> pa.Table:
-        bucket = group.column(BUCKET)[0].as_py()
+def _wide_schema(outputs: Mapping[str, pa.Schema]) -> pa.Schema:
+    """One schema for all of a job's outputs: the output's name, then every output's columns
+    as ``name__column`` (null in the rows of the other outputs)."""
+    fields = [pa.field("_table", pa.string())]
+    for name, schema in outputs.items():
+        fields += [pa.field(f"{name}__{f.name}", f.type) for f in schema]
+    return pa.schema(fields)
+
+
+def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job,
+            wide_blob: bytes) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """applyInArrow (the iterator form, so the output streams back in batches): one bucket's
+    payload rows -> its output tables' rows in the wide schema (:func:`_wide_schema`)."""
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        group = pa.Table.from_batches(list(batches))
+        if not group.num_rows:
+            return
         names = group.column("_table").to_pylist()
         payloads = group.column("_payload").to_pylist()
+        del group
         tables = {}
         for name, blob in schemas.items():
             schema = pa.ipc.read_schema(pa.py_buffer(blob))
             tables[name] = _from_ipc([p for n, p in zip(names, payloads, strict=True)
                                       if n == name], schema)
+        del payloads
         common = {name: pa.ipc.open_stream(blob).read_all() for name, blob in shared.items()}
         out = _run_in(tables, common, job)
-        return pa.table({
-            BUCKET: pa.array([bucket] * len(out), pa.int32()),
-            "_table": pa.array(list(out), pa.string()),
-            "_payload": pa.array([_ipc(t) for t in out.values()], pa.binary())})
+        del tables
+        wide = pa.ipc.read_schema(pa.py_buffer(wide_blob))
+        for name, table in out.items():
+            for chunk in table.to_batches(max_chunksize=_CHUNK_ROWS):
+                n = chunk.num_rows
+                columns = []
+                for field in wide:
+                    if field.name == "_table":
+                        columns.append(pa.array([name] * n, pa.string()))
+                    elif field.name.startswith(name + "__"):
+                        columns.append(chunk.column(field.name[len(name) + 2:]).cast(
+                            field.type))
+                    else:
+                        columns.append(pa.nulls(n, field.type))
+                yield pa.RecordBatch.from_arrays(columns, schema=wide)
     return run
 
 
@@ -158,25 +186,14 @@ def run_bucketed(spark: SparkSession, parts: Mapping[str, Part], job: Job, *, bu
         payloads = encoded if payloads is None else payloads.unionByName(encoded)
     if payloads is None:
         raise ValueError("a bucketed job needs at least one part")
+    wide = _wide_schema({name: table.schema for name, table in empty.items()})
     run = _runner({n: s.serialize().to_pybytes() for n, s in schemas.items()},
-                  {n: _ipc(t) for n, t in common.items()}, job)
-    out = payloads.groupBy(BUCKET).applyInArrow(run, _PAYLOAD_DDL)
+                  {n: _ipc(t) for n, t in common.items()}, job,
+                  wide.serialize().to_pybytes())
+    out = payloads.groupBy(BUCKET).applyInArrow(run, from_arrow_schema(wide))
     work.mkdir(parents=True, exist_ok=True)
-    out.write.mode("overwrite").parquet(str(work / "payloads"))
-    stored = spark.read.parquet(str(work / "payloads"))
-    results: dict[str, Any] = {}
-    for name, table in empty.items():
-        decoded = stored.where(sf.col("_table") == name).select("_payload").mapInArrow(
-            _decoder(table.schema.serialize().to_pybytes()), from_arrow_schema(table.schema))
-        results[name] = decoded
-    return results
-
-
-def _decoder(schema_blob: bytes) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """mapInArrow: payload rows -> the rows they hold, cast to the job's output schema."""
-    def decode(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        schema = pa.ipc.read_schema(pa.py_buffer(schema_blob))
-        for batch in batches:
-            for blob in batch.column("_payload").to_pylist():
-                yield from pa.ipc.open_stream(blob).read_all().cast(schema).to_batches()
-    return decode
+    out.write.mode("overwrite").parquet(str(work / "outputs"))
+    stored = spark.read.parquet(str(work / "outputs"))
+    return {name: stored.where(sf.col("_table") == name).select(
+        *(sf.col(f"{name}__{f.name}").alias(f.name) for f in table.schema))
+        for name, table in empty.items()}

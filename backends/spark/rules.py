@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SparkRuleResult", "spark_rules_and_chains"]
 
-ROWS_PER_BUCKET = 1_000_000
-"""Settlements per person bucket (fewer buckets run fewer, bigger DuckDB jobs)."""
+ROWS_PER_BUCKET = 250_000
+"""Settlements per bucket: a bucket's rows of every table sit in one Python worker and pass
+through the JVM at once, which in local mode shares the driver's heap (1 GiB by default)."""
 
 
 @dataclass(frozen=True)
