@@ -24,16 +24,18 @@ _ENGINES = ["igraph", "networkx", "networkit", "infomap", "leiden-cpm", "gds"]
 
 def run_detection(db: Path | None, config: Path | None, engine: str | None,
                   show_progress: bool, profile: str | None = None,
-                  backend: str | None = None) -> DetectionResult:
+                  backend: str | None = None, lake: Path | None = None,
+                  master: str | None = None) -> DetectionResult:
     """Detection on the chosen backend (``--backend``, else ``YIBAO_BACKEND``, else the
-    embedded store, which publishes a new snapshot for its readers); the one entry point of
+    embedded store, which publishes a new snapshot for its readers; ``spark``: the store's
+    tables detected on Spark, ``lake`` and ``master`` saying where); the one entry point of
     ``yibao detect``, ``yibao demo`` and ``yibao graph detect``."""
     from graph.scoring import load_detection_settings, load_profile
     from yibao.stores import open_backend
 
     settings = _settings(db=db)
     chosen = backend or settings.backend or "embedded"
-    if chosen == "embedded" and not settings.db.exists():
+    if chosen in ("embedded", "spark") and not settings.db.exists():
         _fail(f"store {settings.db} does not exist: load data first with "
               f"'yibao load FOLDER --db {settings.db}'")
     if engine == "gds" and chosen != "neo4j":
@@ -45,6 +47,16 @@ def run_detection(db: Path | None, config: Path | None, engine: str | None,
                      else load_detection_settings(config or settings.detection_config))
         say = (lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False)) \
             if show_progress else None
+        if chosen == "spark":
+            from backends.spark.store import detect_store_on_spark
+
+            if engine:
+                from dataclasses import replace
+
+                detection = replace(detection, community=replace(detection.community,
+                                                                  engine=engine))
+            return detect_store_on_spark(settings.db, lake=lake, master=master,
+                                         settings=detection, progress=say)
         with open_backend(settings, chosen) as graph_backend:
             return graph_backend.detect(settings=detection, engine=engine, progress=say)
     except YibaoError as exc:
@@ -74,13 +86,21 @@ def _chains_json(db: Path, limit: int | None) -> list[dict[str, Any]]:
 @click.option("--engine", type=click.Choice(_ENGINES), default=None,
               help="社区发现引擎 / community engine (default: networkit PLM; gds: the Neo4j "
                    "server's GDS, with --backend neo4j)")
-@click.option("--backend", type=click.Choice(["embedded", "neo4j"]), default=None,
-              help="在哪里运行 / where: the embedded store (default, or YIBAO_BACKEND) or the "
-                   "Neo4j server (results written back into the graph)")
+@click.option("--backend", type=click.Choice(["embedded", "neo4j", "spark"]), default=None,
+              help="在哪里运行 / where: the embedded store (default, or YIBAO_BACKEND), the "
+                   "Neo4j server (results written back into the graph) or Apache Spark (the "
+                   "store's tables as Parquet in --lake, results back into the store)")
+@click.option("--lake", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Spark 的 Parquet 目录 / the Parquet folder Spark reads (default: "
+                   "STORE.lake beside the store)")
+@click.option("--master", default=None,
+              help="Spark 集群地址 / Spark master URL: yarn, k8s://…, spark://host:7077 "
+                   "(default: YIBAO_SPARK_MASTER, else local[2])")
 @click.option("--top", default=15, show_default=True, help="显示前 N 个团伙 / rings to show")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 def detect_command(db: Path | None, config: Path | None, profile: str | None,
-                   engine: str | None, backend: str | None, top: int, as_json: bool) -> None:
+                   engine: str | None, backend: str | None, lake: Path | None,
+                   master: str | None, top: int, as_json: bool) -> None:
     """运行规则、追溯码链条与团伙识别，结果写入存储。
 
     Run the rule base, trace-code chains and ring detection on a store, and store the rules'
@@ -89,9 +109,11 @@ def detect_command(db: Path | None, config: Path | None, profile: str | None,
     from graph.rings import ring_to_json
 
     settings = _settings(db=db)
-    on_store = (backend or settings.backend or "embedded") == "embedded"
+    on_store = (backend or settings.backend or "embedded") in ("embedded", "spark")
+    if (lake or master) and (backend or settings.backend) != "spark":
+        _fail("--lake and --master are for --backend spark")
     result = run_detection(db, config, engine, show_progress=not as_json, profile=profile,
-                           backend=backend)
+                           backend=backend, lake=lake, master=master)
     if as_json:
         click.echo(json.dumps({
             "run_id": result.run_id, "engine": result.engine,

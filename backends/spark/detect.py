@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +46,10 @@ class SparkDetection:
     rule_hits: dict[str, int]
     chains: int
     buckets: int
+    engine: str
+    modularity: float
+    projection_edges: int
+    projection_nodes: int
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -81,10 +85,12 @@ def _previous(lake: Path) -> tuple[list[PreviousRing], int]:
 
 def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings | None = None,
                  rows_per_bucket: int = ROWS_PER_BUCKET,
+                 previous: Sequence[PreviousRing] | None = None, run_id: int | None = None,
                  progress: Callable[[str], None] | None = None) -> SparkDetection:
     """Run the whole detection on the lake ``lake`` with ``spark`` and write its results
-    into the lake (see the module docstring). Intermediate files go to ``lake/_work``,
-    removed at the end."""
+    into the lake (see the module docstring). ``previous`` rings keep their ids and
+    ``run_id`` numbers the run (default: the lake's last run's). Intermediate files go to
+    ``lake/_work``, removed at the end."""
     from backends.spark.collusion import spark_collusion_findings
 
     st = settings or load_detection_settings()
@@ -93,7 +99,9 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     started = time.perf_counter()
     work = lake / "_work"
     tables = read_lake(spark, lake, LOADED_TABLES)
-    previous, run_id = _previous(lake)
+    last, next_id = _previous(lake)
+    previous = list(last if previous is None else previous)
+    run_id = next_id if run_id is None else run_id
 
     t0 = time.perf_counter()
     rules = spark_rules_and_chains(spark, tables, work=work / "rules",
@@ -138,7 +146,8 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
         timings["total"] = round(time.perf_counter() - started, 3)
         if "detect_runs" in lake_tables(lake):
             con.execute("INSERT INTO detect_runs SELECT * FROM read_parquet("
-                        f"{_quote(lake / 'detect_runs' / '*.parquet')})")
+                        f"{_quote(lake / 'detect_runs' / '*.parquet')}) WHERE run_id <> ?",
+                        [run_id])
         record_run(con, run_id, timings, found.partition, found.projection_edges, found.rings,
                    st, engine=f"spark:{found.partition.engine}")
         for name in RING_TABLES:
@@ -156,4 +165,8 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     for rule in hits.column("rule_id").to_pylist():
         by_rule[rule] = by_rule.get(rule, 0) + 1
     return SparkDetection(run_id=run_id, rings=found.rings, rule_hits=by_rule,
-                          chains=chains.num_rows, buckets=rules.buckets, timings=timings)
+                          chains=chains.num_rows, buckets=rules.buckets,
+                          engine=f"spark:{found.partition.engine}",
+                          modularity=found.partition.modularity,
+                          projection_edges=found.projection_edges,
+                          projection_nodes=found.projection_nodes, timings=timings)

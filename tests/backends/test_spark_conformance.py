@@ -102,3 +102,39 @@ def test_detection_on_spark_equals_the_embedded_store(detected: Detected, spark:
             want_fund.settlements, want_fund.persons, want_fund.institutions)
         assert (rings, hits) == (want_rings, want_hits)
     assert expected[0][0].fund > 0
+
+
+def test_yibao_detect_on_spark_puts_the_same_results_in_the_store(
+        detected: Detected, spark: Any, tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from yibao.cli import cli
+
+    db = tmp_path / "store.duckdb"
+    shutil.copy(detected.db, db)
+    result = CliRunner().invoke(cli, ["detect", "--db", str(db), "--backend", "spark",
+                                      "--lake", str(tmp_path / "lake"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "lake" / "SOURCE.json").is_file()
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS store (READ_ONLY)", [str(detected.db)])
+    con.execute("ATTACH ? AS spark (READ_ONLY)", [str(db)])
+    for table in _TABLES:  # same rows and the same column types as the embedded run's
+        _rows, only_mine, only_theirs = _differences(con, table)
+        assert (only_mine, only_theirs) == (0, 0), table
+        mine = con.execute(f"DESCRIBE store.{table}").fetchall()
+        theirs = con.execute(f"DESCRIBE spark.{table}").fetchall()
+        assert [r[:2] for r in mine] == [r[:2] for r in theirs], table
+    engine, run_id = con.execute("SELECT engine, run_id FROM spark.detect_runs "
+                                 "ORDER BY run_id DESC LIMIT 1").fetchone()
+    assert engine.startswith("spark:")
+    assert run_id == con.execute("SELECT max(run_id) FROM store.detect_runs").fetchone()[0] + 1
+    con.close()
+    assert (tmp_path / "store.duckdb.published").is_dir()  # the workbench sees the run
+    # a second run finds the lake current and does not copy the tables again
+    again = CliRunner().invoke(cli, ["detect", "--db", str(db), "--backend", "spark",
+                                     "--lake", str(tmp_path / "lake")])
+    assert again.exit_code == 0, again.output
+    assert "copying the store's tables" not in again.output
