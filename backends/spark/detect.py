@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from backends.spark.lake import LOADED_TABLES, lake_tables, read_lake
+from backends.spark.lake import DETECTION_COLUMNS, LOADED_TABLES, lake_tables, read_lake
 from backends.spark.rings import spark_rings
 from backends.spark.rules import ROWS_PER_BUCKET, spark_rules_and_chains
 from graph.detect import record_run, rings_table_ddl, write_rings
@@ -98,7 +98,7 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     timings: dict[str, float] = {}
     started = time.perf_counter()
     work = lake / "_work"
-    tables = read_lake(spark, lake, LOADED_TABLES)
+    tables = read_lake(spark, lake, LOADED_TABLES, columns=DETECTION_COLUMNS)
     last, next_id = _previous(lake)
     previous = list(last if previous is None else previous)
     run_id = next_id if run_id is None else run_id
@@ -128,7 +128,7 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     t0 = time.perf_counter()
     say("store")
     persons = sorted({p for ring in found.rings for p in ring.persons})
-    settlements = tables["settlements"]
+    settlements = read_lake(spark, lake, ("settlements",))["settlements"]  # every column
     mine = settlements.join(
         spark.createDataFrame([(p,) for p in persons] or [("",)], "psn_no string")
         .hint("broadcast"), "psn_no", "left_semi")

@@ -20,8 +20,8 @@ from yibao.errors import StoreError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["LOADED_TABLES", "RESULT_TABLES", "attach_lake", "lake_tables", "read_lake",
-           "write_lake"]
+__all__ = ["DETECTION_COLUMNS", "LOADED_TABLES", "RESULT_TABLES", "attach_lake", "lake_tables",
+           "read_lake", "write_lake"]
 
 LOADED_TABLES = ("settlements", "fee_details", "trace_codes", "institutions", "persons",
                  "practitioners")
@@ -29,6 +29,17 @@ LOADED_TABLES = ("settlements", "fee_details", "trace_codes", "institutions", "p
 
 RESULT_TABLES = ("rule_hits", "chains", "chain_links")
 """The tables a Spark detection writes."""
+
+DETECTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "settlements": ("setl_id", "psn_no", "fixmedins_code", "med_type", "setl_time",
+                    "begndate", "enddate", "medfee_sumamt", "fund_pay_sumamt", "acct_pay",
+                    "dise_codg", "dr_codg", "init_setl_id", "opter_id"),
+    "fee_details": ("setl_id", "feedetl_sn", "med_list_codg", "med_list_name", "cnt", "pric",
+                    "bilg_dr_codg", "drug_trac_codg"),
+    "trace_codes": ("drug_trac_codg", "setl_id", "feedetl_sn"),
+}
+"""The columns detection reads (:mod:`graph`), per table; Spark reads only these from
+Parquet and moves only these between its stages. Tables not listed are read whole."""
 
 
 def _quote(path: Path) -> str:
@@ -61,15 +72,25 @@ def lake_tables(folder: Path) -> tuple[str, ...]:
                         if p.is_dir() and any(p.glob("*.parquet"))))
 
 
-def read_lake(spark: SparkSession, folder: Path, tables: Iterable[str] = LOADED_TABLES
-              ) -> dict[str, DataFrame]:
-    """Spark DataFrames of ``tables`` in the lake ``folder``."""
+def read_lake(spark: SparkSession, folder: Path, tables: Iterable[str] = LOADED_TABLES,
+              *, columns: dict[str, tuple[str, ...]] | None = None) -> dict[str, DataFrame]:
+    """Spark DataFrames of ``tables`` in the lake ``folder``; ``columns``: read only these
+    columns of the tables it names (those present: an optional column a lake lacks is not an
+    error)."""
     present = set(lake_tables(folder))
     missing = [t for t in tables if t not in present]
     if missing:
         raise StoreError(f"the lake {folder} has no table(s) {missing}: write them with "
-                         "`yibao spark export` (or backends.spark.lake.write_lake) first")
-    return {t: spark.read.parquet(str(folder / t)) for t in tables}
+                         "`yibao detect --backend spark` (or backends.spark.lake.write_lake) "
+                         "first")
+    frames = {}
+    for table in tables:
+        frame = spark.read.parquet(str(folder / table))
+        wanted = (columns or {}).get(table)
+        if wanted:
+            frame = frame.select(*(c for c in wanted if c in frame.columns))
+        frames[table] = frame
+    return frames
 
 
 def attach_lake(con: duckdb.DuckDBPyConnection, folder: Path,

@@ -127,15 +127,20 @@ def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job,
         group = pa.Table.from_batches(list(batches))
         if not group.num_rows:
             return
-        names = group.column("_table").to_pylist()
-        payloads = group.column("_payload").to_pylist()
-        del group
         tables = {}
-        for name, blob in schemas.items():
-            schema = pa.ipc.read_schema(pa.py_buffer(blob))
-            tables[name] = _from_ipc([p for n, p in zip(names, payloads, strict=True)
-                                      if n == name], schema)
-        del payloads
+        if "_payload" not in group.column_names:  # one part: its rows came as they are
+            (name, blob), = schemas.items()
+            tables[name] = group.drop_columns([BUCKET]).cast(
+                pa.ipc.read_schema(pa.py_buffer(blob)))
+        else:
+            names = group.column("_table").to_pylist()
+            payloads = group.column("_payload").to_pylist()
+            for name, blob in schemas.items():
+                schema = pa.ipc.read_schema(pa.py_buffer(blob))
+                tables[name] = _from_ipc([p for n, p in zip(names, payloads, strict=True)
+                                          if n == name], schema)
+            del payloads
+        del group
         common = {name: pa.ipc.open_stream(blob).read_all() for name, blob in shared.items()}
         out = _run_in(tables, common, job)
         del tables
@@ -182,6 +187,9 @@ def run_bucketed(spark: SparkSession, parts: Mapping[str, Part], job: Job, *, bu
     for name, part in parts.items():
         frame = (part.frame if part.key == BUCKET
                  else part.frame.withColumn(BUCKET, bucket_of(part.key, buckets)))
+        if len(parts) == 1:  # one table: Spark sends its rows to the bucket's worker itself
+            payloads = frame
+            break
         encoded = frame.mapInArrow(_encoder(name), _PAYLOAD_DDL)
         payloads = encoded if payloads is None else payloads.unionByName(encoded)
     if payloads is None:

@@ -41,7 +41,7 @@ from yibao.errors import SettingsError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkRuleResult", "spark_rules_and_chains"]
+__all__ = ["SparkRuleResult", "spark_rules_and_chains", "staged", "with_reversals"]
 
 ROWS_PER_BUCKET = 250_000
 """Settlements per bucket: a bucket's rows of every table sit in one Python worker and pass
@@ -102,6 +102,13 @@ def _item_price_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {"item_prices": _rows(con, ITEM_PRICE_SELECT.format(items="fee_details"))}
 
 
+def staged(spark: SparkSession, frame: DataFrame, path: Path) -> DataFrame:
+    """``frame`` written to Parquet at ``path`` and read back: computed once, however many
+    later steps read it (Spark would otherwise compute it again for each)."""
+    frame.write.mode("overwrite").parquet(str(path))
+    return spark.read.parquet(str(path))
+
+
 def with_reversals(spark: SparkSession, ids: DataFrame) -> DataFrame:
     """The settlements of ``ids`` (``setl_id``, ``_bucket``) and the reversals of them, each
     with the bucket that needs it."""
@@ -157,8 +164,8 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     if "doctor" in groups:
         say("rules by doctor")
         market = spark.sql(PHARMACY_MARKET_SELECT).toArrow()
-        lines = fees.where(sf.col("bilg_dr_codg").like("D%")).withColumn(
-            BUCKET, bucket_of("bilg_dr_codg", buckets))
+        lines = staged(spark, fees.where(sf.col("bilg_dr_codg").like("D%")).withColumn(
+            BUCKET, bucket_of("bilg_dr_codg", buckets)), work / "doctor_lines")
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
@@ -187,12 +194,15 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     if trace_rule is None:
         trace_rule = next(r for r in load_rulebase() if r.id == "TRACE_REUSE")
     multi = tables["trace_codes"].groupBy("drug_trac_codg").count().where("count > 1")
-    rows = tables["trace_codes"].join(multi.select("drug_trac_codg"), "drug_trac_codg") \
-        .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets))
-    lines = fees.join(rows.select("setl_id", "feedetl_sn", BUCKET), ["setl_id", "feedetl_sn"]) \
-        .dropDuplicates(["setl_id", "feedetl_sn", BUCKET])
+    rows = staged(spark, tables["trace_codes"].join(multi.select("drug_trac_codg"),
+                                                    "drug_trac_codg")
+                  .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets)), work / "code_rows")
+    lines = staged(spark, fees.join(rows.select("setl_id", "feedetl_sn", BUCKET),
+                                    ["setl_id", "feedetl_sn"])
+                   .dropDuplicates(["setl_id", "feedetl_sn", BUCKET]), work / "code_lines")
     items = lines.select("med_list_codg").distinct()
-    priced = fees.join(items, "med_list_codg").where("cnt > 0 AND pric > 0")
+    priced = fees.join(items, "med_list_codg").where("cnt > 0 AND pric > 0") \
+        .select("med_list_codg", "pric", "cnt")
     prices = run_bucketed(spark, {"fee_details": Part(priced, "med_list_codg")},
                           _item_price_job, buckets=buckets, work=work / "prices")
     item_prices = prices["item_prices"].toArrow()
