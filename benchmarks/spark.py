@@ -49,6 +49,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from loaders._sql import literal
+
 SAMPLE_SECONDS = 0.2
 LOCAL_CORES = 2  # local[2]
 TARGET_RATIO = 3.0  # Spark local / embedded wall: at most
@@ -368,9 +370,6 @@ def _side_rules(lake: Path, rows_per_bucket: int, driver_memory: str | None) -> 
 # --- the parent ---------------------------------------------------------------------------------
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
 
 def compare_rings(store: Path, lake: Path) -> dict[str, Any]:
     """The lake's rings against the store's: ids, member sets (kind, code), suspicious flags,
@@ -379,11 +378,11 @@ def compare_rings(store: Path, lake: Path) -> dict[str, Any]:
 
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_quote(store)} AS emb (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(store))} AS emb (READ_ONLY)")
         con.execute("CREATE VIEW s_rings AS SELECT * FROM read_parquet("
-                    f"{_quote(lake / 'rings' / '*.parquet')})")
+                    f"{literal(str(lake / 'rings' / '*.parquet'))})")
         con.execute("CREATE VIEW s_members AS SELECT * FROM read_parquet("
-                    f"{_quote(lake / 'ring_members' / '*.parquet')})")
+                    f"{literal(str(lake / 'ring_members' / '*.parquet'))})")
 
         def one(sql: str) -> int:
             row = con.execute(sql).fetchone()

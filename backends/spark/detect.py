@@ -28,6 +28,7 @@ from graph.detect import record_run, rings_table_ddl, write_rings
 from graph.ring_ids import PreviousRing
 from graph.rings import Ring
 from graph.scoring import DetectionSettings, load_detection_settings
+from loaders._sql import literal
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -57,9 +58,6 @@ class SparkDetection:
         return [r for r in self.rings if r.suspicious]
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
 
 def _previous(lake: Path) -> tuple[list[PreviousRing], int]:
     """The rings of the lake's last run and the next run id."""
@@ -70,13 +68,13 @@ def _previous(lake: Path) -> tuple[list[PreviousRing], int]:
         if "rings" in present:
             rows = con.execute(
                 "SELECT ring_id, pattern, persons, institutions FROM read_parquet("
-                f"{_quote(lake / 'rings' / '*.parquet')}) ORDER BY ring_id").fetchall()
+                f"{literal(str(lake / 'rings' / '*.parquet'))}) ORDER BY ring_id").fetchall()
             previous = [PreviousRing(r[0], r[1], frozenset(r[2] or ()), frozenset(r[3] or ()))
                         for r in rows]
         run_id = 1
         if "detect_runs" in present:
             row = con.execute(f"SELECT coalesce(max(run_id), 0) + 1 FROM read_parquet("
-                              f"{_quote(lake / 'detect_runs' / '*.parquet')})").fetchone()
+                              f"{literal(str(lake / 'detect_runs' / '*.parquet'))})").fetchone()
             run_id = int(row[0]) if row else 1
         return previous, run_id
     finally:
@@ -146,14 +144,14 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
         timings["total"] = round(time.perf_counter() - started, 3)
         if "detect_runs" in lake_tables(lake):
             con.execute("INSERT INTO detect_runs SELECT * FROM read_parquet("
-                        f"{_quote(lake / 'detect_runs' / '*.parquet')}) WHERE run_id <> ?",
+                        f"{literal(str(lake / 'detect_runs' / '*.parquet'))}) WHERE run_id <> ?",
                         [run_id])
         record_run(con, run_id, timings, found.partition, found.projection_edges, found.rings,
                    st, engine=f"spark:{found.partition.engine}")
         for name in RING_TABLES:
             (staged / name).mkdir(parents=True, exist_ok=True)
             con.execute(f"COPY (SELECT * FROM {name}) TO "
-                        f"{_quote(staged / name / 'data.parquet')} (FORMAT parquet)")
+                        f"{literal(str(staged / name / 'data.parquet'))} (FORMAT parquet)")
     finally:
         con.close()
     # every result table replaces its old one only now, when all of them are written

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from loaders._sql import literal
 from yibao.errors import StoreError
 
 if TYPE_CHECKING:
@@ -42,9 +43,6 @@ DETECTION_COLUMNS: dict[str, tuple[str, ...]] = {
 Parquet and moves only these between its stages. Tables not listed are read whole."""
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
 
 def write_lake(con: duckdb.DuckDBPyConnection, folder: Path,
                tables: Iterable[str] = LOADED_TABLES) -> dict[str, int]:
@@ -56,10 +54,10 @@ def write_lake(con: duckdb.DuckDBPyConnection, folder: Path,
         target.mkdir(parents=True, exist_ok=True)
         for old in target.glob("*.parquet"):
             old.unlink()
-        con.execute(f"COPY (SELECT * FROM {table}) TO {_quote(target / 'data.parquet')} "
+        con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(target / 'data.parquet'))} "
                     "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
         row = con.execute(
-            f"SELECT count(*) FROM read_parquet({_quote(target / '*.parquet')})").fetchone()
+            f"SELECT count(*) FROM read_parquet({literal(str(target / '*.parquet'))})").fetchone()
         counts[table] = int(row[0]) if row else 0
     return counts
 
@@ -100,5 +98,5 @@ def attach_lake(con: duckdb.DuckDBPyConnection, folder: Path,
     chosen = tuple(lake_tables(folder) if tables is None else tables)
     for table in chosen:
         con.execute(f"CREATE OR REPLACE VIEW {table} AS "
-                    f"SELECT * FROM read_parquet({_quote(folder / table / '*.parquet')})")
+                    f"SELECT * FROM read_parquet({literal(str(folder / table / '*.parquet'))})")
     return chosen

@@ -21,6 +21,7 @@ import duckdb
 from backends.spark.lake import LOADED_TABLES, lake_tables, write_lake
 from graph.detect import DetectionResult, previous_rings, rings_table_ddl
 from graph.rules import HIT_COLUMNS
+from loaders._sql import literal
 
 if TYPE_CHECKING:
     from graph.scoring import DetectionSettings
@@ -56,15 +57,12 @@ def lake_is_current(con: duckdb.DuckDBPyConnection, lake: Path) -> bool:
         return False
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
 
 def import_results(con: duckdb.DuckDBPyConnection, lake: Path, run_id: int) -> None:
     """Replace the store's detection tables with the lake's (one transaction; the JSON
     columns Spark carried as text become JSON again) and add run ``run_id``'s row."""
     def parquet(table: str) -> str:
-        return f"read_parquet({_quote(lake / table / '*.parquet')})"
+        return f"read_parquet({literal(str(lake / table / '*.parquet'))})"
 
     hit_columns = ", ".join(f"{name} {kind}" for name, kind in HIT_COLUMNS)
     hit_select = ", ".join(f"{name}::{kind}" for name, kind in HIT_COLUMNS)
