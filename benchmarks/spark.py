@@ -341,7 +341,7 @@ def _side_spark(db: Path, lake: Path, rows_per_bucket: int,
             "suspicious": len(found.suspicious), "run_id": found.run_id,
             "chains": found.chains, "rule_hits": found.rule_hits,
             "driver_memory": driver_memory or os.environ.get("YIBAO_SPARK_DRIVER_MEMORY")
-            or "1g"}
+            or "768m"}
 
 
 def _side_rules(lake: Path, rows_per_bucket: int, driver_memory: str | None) -> dict[str, Any]:
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="settlements per bucket of the rules-and-chains runs, comma "
                              "separated ('' skips them)")
     parser.add_argument("--driver-memory", default=None,
-                        help="Spark driver heap (default: YIBAO_SPARK_DRIVER_MEMORY, else 1g)")
+                        help="Spark driver heap (default: YIBAO_SPARK_DRIVER_MEMORY, else 768m)")
     parser.add_argument("--target-settlements", type=int, default=300_000_000)
     parser.add_argument("--executors", type=int, default=20)
     parser.add_argument("--executor-cores", type=int, default=8)

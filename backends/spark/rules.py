@@ -45,7 +45,7 @@ __all__ = ["SparkRuleResult", "spark_rules_and_chains", "staged", "with_reversal
 
 ROWS_PER_BUCKET = 250_000
 """Settlements per bucket: a bucket's rows of every table sit in one Python worker and pass
-through the JVM at once, which in local mode shares the driver's heap (1 GiB by default)."""
+through the JVM at once, which in local mode shares the driver's heap (768 MiB by default)."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,10 @@ _CONFIG = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.python.worker.reuse": "true",
+    # the JVM beside its heap: serial GC (no per-region bookkeeping, one machine's worth of
+    # threads), and caps on the code cache, class metadata and direct (Arrow, network) buffers
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:ReservedCodeCacheSize=96m "
+                                     "-XX:MaxMetaspaceSize=192m -XX:MaxDirectMemorySize=384m",
 }
 
 
@@ -45,7 +49,7 @@ def spark_session(master: str | None = None, *, driver_memory: str | None = None
                   config: dict[str, str] | None = None) -> SparkSession:
     """A Spark session on :func:`spark_master` (an existing one is reused).
 
-    ``driver_memory`` (``YIBAO_SPARK_DRIVER_MEMORY``, default ``1g``) caps the driver JVM's
+    ``driver_memory`` (``YIBAO_SPARK_DRIVER_MEMORY``, default ``768m``) caps the driver JVM's
     heap; in local mode the executors' work runs in that JVM too, while the per-partition
     Python runs in Spark's worker processes.
     """
@@ -62,7 +66,7 @@ def spark_session(master: str | None = None, *, driver_memory: str | None = None
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    memory = driver_memory or os.environ.get("YIBAO_SPARK_DRIVER_MEMORY") or "1g"
+    memory = driver_memory or os.environ.get("YIBAO_SPARK_DRIVER_MEMORY") or "768m"
     builder = (SparkSession.builder.master(spark_master(master)).appName("yibao-graph")
                .config("spark.driver.memory", memory))
     for key, value in {**_CONFIG, **(config or {})}.items():
