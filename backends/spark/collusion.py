@@ -61,7 +61,7 @@ store's field by field, floats bit for bit (``tests/backends/test_spark_collusio
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,7 +69,7 @@ import duckdb
 import pyarrow as pa
 
 from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
-from backends.spark.rules import with_reversals
+from backends.spark.rules import rules_job, with_reversals
 from graph.claims import effective_settlements_sql, pharmacy_sql
 from graph.collusion import (
     CollusionFindings,
@@ -77,12 +77,14 @@ from graph.collusion import (
     collusion_findings,
     steering_tests,
 )
+from graph.rules import Rule
 from graph.rules.visits import PHARMACY_MARKET_SELECT
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["doctor_buckets", "spark_collusion_findings", "spark_steering_tests"]
+__all__ = ["doctor_buckets", "spark_collusion_findings", "spark_steering_and_doctor_rules",
+           "spark_steering_tests"]
 
 _INST = "_doctor_institution"
 """The institution of a fee line's doctor (NULL: none), on the lines a bucket gets."""
@@ -124,6 +126,23 @@ def _use_market(con: duckdb.DuckDBPyConnection) -> None:
 def _findings_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     """One bucket's kept tests, its number of tests and the kept doctors' other patients."""
     _use_market(con)
+    return _findings(con)
+
+
+def _with_doctor_rules(rules: Sequence[Rule]) -> Job:
+    """:func:`_findings_job` after the doctor rules (``rules``) on the same bucket: it holds
+    every line its doctors wrote at pharmacies, with those settlements and their reversals,
+    the doctors' rows and the market, all the rules read."""
+    hits = rules_job(rules, {"pharmacy_market": "_pharmacy_market"})
+
+    def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+        out = dict(hits(con))
+        _use_market(con)
+        return {**out, **_findings(con)}
+    return job
+
+
+def _findings(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     found = collusion_findings(con)
     others = pa.Table.from_pylist([{"doctor": dr, "psn_no": psn}
                                    for dr, persons in found.others.items()
@@ -204,7 +223,22 @@ def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame
     """:func:`graph.collusion.collusion_findings` over ``tables`` (the lake's,
     :func:`backends.spark.lake.read_lake`), computed on Spark in ``buckets`` buckets of
     institutions (see the module docstring); intermediate files go under ``work``."""
-    out = _run(spark, tables, _findings_job, work=work / "collusion", buckets=buckets)
+    return _merged(_run(spark, tables, _findings_job, work=work / "collusion",
+                        buckets=buckets))
+
+
+def spark_steering_and_doctor_rules(spark: SparkSession, tables: Mapping[str, DataFrame], *,
+                                    rules: Sequence[Rule], work: Path, buckets: int
+                                    ) -> tuple[CollusionFindings, DataFrame]:
+    """:func:`spark_collusion_findings` and the hits of the doctor ``rules`` (split by doctor,
+    :data:`graph.rules.engine.PARTITIONED_BY`) from the same buckets: one pass over the
+    doctors' lines instead of two."""
+    out = _run(spark, tables, _with_doctor_rules(rules), work=work / "collusion",
+               buckets=buckets)
+    return _merged(out), out["rule_hits"]
+
+
+def _merged(out: Mapping[str, DataFrame]) -> CollusionFindings:
     kept = _tests_of(out["kept"])
     n_tests = sum(int(n) for n in out["count"].toArrow().column("n_tests").to_pylist())
     persons: dict[str, list[str]] = defaultdict(list)

@@ -23,7 +23,7 @@ import duckdb
 
 from backends.spark.lake import DETECTION_COLUMNS, LOADED_TABLES, lake_tables, read_lake
 from backends.spark.rings import spark_rings
-from backends.spark.rules import ROWS_PER_BUCKET, spark_rules_and_chains
+from backends.spark.rules import ROWS_PER_BUCKET, doctor_rules, spark_rules_and_chains
 from graph.detect import record_run, rings_table_ddl, write_rings
 from graph.ring_ids import PreviousRing
 from graph.rings import Ring
@@ -89,7 +89,7 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     into the lake (see the module docstring). ``previous`` rings keep their ids and
     ``run_id`` numbers the run (default: the lake's last run's). Intermediate files go to
     ``lake/_work``, removed at the end."""
-    from backends.spark.collusion import spark_collusion_findings
+    from backends.spark.collusion import spark_steering_and_doctor_rules
 
     st = settings or load_detection_settings()
     say = progress or (lambda _msg: None)
@@ -103,18 +103,21 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
 
     t0 = time.perf_counter()
     rules = spark_rules_and_chains(spark, tables, work=work / "rules",
-                                   rows_per_bucket=rows_per_bucket, progress=say)
-    staged = work / "out"
-    for name in ("rule_hits", "chains", "chain_links"):
-        getattr(rules, name).write.mode("overwrite").parquet(str(staged / name))
-    hits = spark.read.parquet(str(staged / "rule_hits")).toArrow()
-    chains = spark.read.parquet(str(staged / "chains")).toArrow()
+                                   rows_per_bucket=rows_per_bucket, skip=("doctor",),
+                                   progress=say)
     timings["rules_and_chains"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
-    say("steering tests")
-    collusion = spark_collusion_findings(spark, tables, work=work / "collusion",
-                                         buckets=rules.buckets)
+    say("steering tests")  # with the rules split by doctor: their buckets hold a doctor whole
+    collusion, doctor_hits = spark_steering_and_doctor_rules(
+        spark, tables, rules=doctor_rules(), work=work / "collusion", buckets=rules.buckets)
+    staged = work / "out"
+    rules.rule_hits.unionByName(doctor_hits).write.mode("overwrite").parquet(
+        str(staged / "rule_hits"))
+    for name in ("chains", "chain_links"):
+        getattr(rules, name).write.mode("overwrite").parquet(str(staged / name))
+    hits = spark.read.parquet(str(staged / "rule_hits")).toArrow()
+    chains = spark.read.parquet(str(staged / "chains")).toArrow()
     timings["steering"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()

@@ -21,7 +21,7 @@ embedded store's to the row (``tests/backends/test_spark_conformance.py``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +41,8 @@ from yibao.errors import SettingsError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkRuleResult", "spark_rules_and_chains", "staged", "with_reversals"]
+__all__ = ["SparkRuleResult", "doctor_rules", "rules_job", "spark_rules_and_chains", "staged",
+           "with_reversals"]
 
 ROWS_PER_BUCKET = 250_000
 """Settlements per bucket: a bucket's rows of every table sit in one Python worker and pass
@@ -63,7 +64,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     return con.sql(sql).to_arrow_table()
 
 
-def _rules_job(rules: Sequence[Rule], given: Mapping[str, str]) -> Job:
+def rules_job(rules: Sequence[Rule], given: Mapping[str, str]) -> Job:
     """Run ``rules`` (after copying each ``given`` shared table into the temp table the rule
     keeps when present) and give their hits."""
     def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
@@ -77,7 +78,7 @@ def _rules_job(rules: Sequence[Rule], given: Mapping[str, str]) -> Job:
 
 def _trace_job(rule: Rule) -> Job:
     """The ``TRACE_REUSE`` hits, the chains and their link rows of a bucket of codes."""
-    hits = _rules_job([rule], {"item_prices": "_item_price"})
+    hits = rules_job([rule], {"item_prices": "_item_price"})
 
     def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
         out = dict(hits(con))
@@ -119,6 +120,11 @@ def with_reversals(spark: SparkSession, ids: DataFrame) -> DataFrame:
     return own.unionByName(reversals.select(*own.columns)).dropDuplicates(["setl_id", BUCKET])
 
 
+def doctor_rules(rules: Sequence[Rule] | None = None) -> list[Rule]:
+    """The enabled rules of ``rules`` (default: the shipped rule base) split by doctor."""
+    return _rule_groups(tuple(load_rulebase() if rules is None else rules)).get("doctor", [])
+
+
 def _rule_groups(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
     groups: dict[str, list[Rule]] = {}
     for rule in rules:
@@ -136,11 +142,14 @@ def _rule_groups(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
 def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame], *, work: Path,
                            rules: Sequence[Rule] | None = None,
                            rows_per_bucket: int = ROWS_PER_BUCKET, sample_codes: int = 20,
+                           skip: Collection[str] = (),
                            progress: Callable[[str], None] | None = None) -> SparkRuleResult:
     """Run ``rules`` (default: the shipped rule base) and build the chains over ``tables``
     (the lake's, :func:`backends.spark.lake.read_lake`) on Spark; intermediate files go
     under ``work``. Nothing is collected to the driver but the small shared tables
-    (institutions, the pharmacy market, the items' prices)."""
+    (institutions, the pharmacy market, the items' prices). ``skip``: partition keys whose
+    rules run elsewhere (``doctor``: in the steering tests' buckets, which hold every line of
+    a doctor, :func:`backends.spark.collusion.spark_steering_and_doctor_rules`)."""
     from pyspark.sql import functions as sf
 
     say = progress or (lambda _msg: None)
@@ -157,11 +166,11 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     if "person" in groups:
         say("rules by person")
         out = run_bucketed(spark, {"settlements": Part(settlements, "psn_no")},
-                           _rules_job(groups["person"], {}), buckets=buckets,
+                           rules_job(groups["person"], {}), buckets=buckets,
                            shared={"institutions": institutions}, work=work / "person")
         hits.append(out["rule_hits"])
 
-    if "doctor" in groups:
+    if "doctor" in groups and "doctor" not in skip:
         say("rules by doctor")
         market = spark.sql(PHARMACY_MARKET_SELECT).toArrow()
         lines = staged(spark, fees.where(sf.col("bilg_dr_codg").like("D%")).withColumn(
@@ -171,7 +180,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
             "fee_details": Part(lines, BUCKET),
             "settlements": Part(with_reversals(spark, ids), BUCKET),
             "practitioners": Part(tables["practitioners"], "dr_codg"),
-        }, _rules_job(groups["doctor"], {"pharmacy_market": "_pharmacy_market"}),
+        }, rules_job(groups["doctor"], {"pharmacy_market": "_pharmacy_market"}),
             buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
             work=work / "doctor")
         hits.append(out["rule_hits"])
@@ -185,7 +194,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
             "settlements": Part(with_reversals(spark, ids), BUCKET),
-        }, _rules_job(groups["whole"], {}), buckets=1,
+        }, rules_job(groups["whole"], {}), buckets=1,
             shared={"institutions": institutions}, work=work / "whole")
         hits.append(out["rule_hits"])
 
