@@ -368,6 +368,14 @@ def communities_from_edges(
        detection algorithms", Phys. Rev. E 78:046110 (the graphs of ``benchmarks.lfr``).
     """
     s, d, w = _check_edges(n_nodes, src, dst, weight)
+    chosen = _chosen_engine(engine, resolution)
+    with _installed(chosen):
+        raw = _RUN[chosen](n_nodes, s, d, w, resolution, seed)
+    return _partition(raw, s, d, w, chosen, resolution)
+
+
+def _chosen_engine(engine: Engine | None, resolution: float) -> Engine:
+    """``engine`` (default: the fastest installed) once checked with ``resolution``."""
     chosen = engine or default_engine()
     if chosen not in ENGINES:
         raise CommunityError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
@@ -378,22 +386,33 @@ def communities_from_edges(
             f"resolution {resolution} is ignored by engine 'infomap', which has no resolution "
             "parameter: leave it at 1, or choose an engine that has one (networkit, igraph, "
             "networkx, leiden-cpm)",
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=3,
         )
+    return chosen
+
+
+@contextmanager
+def _installed(engine: Engine) -> Iterator[None]:
+    """A missing engine library as a :class:`CommunityError` that says what to do."""
     try:
-        raw = _RUN[chosen](n_nodes, s, d, w, resolution, seed)
+        yield
     except ImportError as exc:
         raise CommunityError(
-            f"engine {chosen!r} is not installed ({exc}); install it or pass engine='networkx'"
+            f"engine {engine!r} is not installed ({exc}); install it or pass engine='networkx'"
         ) from exc
+
+
+def _partition(raw: IntArray, s: IntArray, d: IntArray, w: FloatArray, engine: Engine,
+               resolution: float) -> Partition:
+    """The canonical :class:`Partition` of an engine's raw labels, with its modularity."""
     membership = _canonical(raw)
-    used = 1.0 if chosen == "infomap" else resolution
+    used = 1.0 if engine == "infomap" else resolution
     return Partition(
         membership=membership,
         modularity=modularity(
-            membership, s, d, w, resolution=used if chosen in _MODULARITY_ENGINES else 1.0
+            membership, s, d, w, resolution=used if engine in _MODULARITY_ENGINES else 1.0
         ),
-        engine=chosen,
+        engine=engine,
         resolution=used,
     )
 
@@ -445,11 +464,7 @@ def communities_by_component(
     (:func:`component_weight`), the same however the components are spread over machines.
     """
     s, d, w = _check_edges(n_nodes, src, dst, weight)
-    chosen = engine or default_engine()
-    if chosen not in ENGINES:
-        raise CommunityError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
-    if resolution <= 0:
-        raise CommunityError(f"resolution must be positive, not {resolution}")
+    chosen = _chosen_engine(engine, resolution)
     labels = component_labels(n_nodes, s, d)
     by_node = np.argsort(labels, kind="stable")
     node_starts = np.searchsorted(labels[by_node], np.arange(int(labels.max(initial=-1)) + 2))
@@ -463,7 +478,7 @@ def communities_by_component(
     gamma = cpm_threshold(s, d, w, resolution=resolution) if chosen == "leiden-cpm" else 0.0
     raw = np.empty(n_nodes, dtype=np.int64)
     used = 0
-    try:
+    with _installed(chosen):
         for c in range(len(node_starts) - 1):
             nodes = by_node[node_starts[c]:node_starts[c + 1]]
             edges = by_edge[edge_starts[c]:edge_starts[c + 1]]
@@ -477,19 +492,7 @@ def communities_by_component(
                 share=weights[c] / total if total else 1.0, gamma=gamma)
             raw[nodes] = found + used
             used += int(found.max()) + 1
-    except ImportError as exc:
-        raise CommunityError(
-            f"engine {chosen!r} is not installed ({exc}); install it or pass engine='networkx'"
-        ) from exc
-    membership = _canonical(raw)
-    used_resolution = 1.0 if chosen == "infomap" else resolution
-    return Partition(
-        membership=membership,
-        modularity=modularity(membership, s, d, w, resolution=used_resolution
-                              if chosen in _MODULARITY_ENGINES else 1.0),
-        engine=chosen,
-        resolution=used_resolution,
-    )
+    return _partition(raw, s, d, w, chosen, resolution)
 
 
 def community_of_component(n: int, src: IntArray, dst: IntArray, weight: FloatArray, *,
