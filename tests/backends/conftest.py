@@ -26,6 +26,7 @@ from backends.embedded import EmbeddedBackend
 from backends.neo4j import Neo4jBackend
 from loaders.load import load_folder
 from loaders.store import open_store
+from tests.detected import Detected
 from yibao.settings import Settings
 from yibao.synth import synthesize
 
@@ -129,3 +130,27 @@ def neo4j_backend(bolt_server: BoltServer, synthetic_store: Path) -> Iterator[Ne
     backend.detect()
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """Apache Spark in local mode (a real JVM), for the session's Spark tests."""
+    from backends.spark.session import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def detected_lake(detected: Detected, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The detected 100k store's loaded tables as a lake (checked row for row)."""
+    from backends.spark.lake import LOADED_TABLES, write_lake
+
+    folder = tmp_path_factory.mktemp("lake")
+    with open_store(detected.db, read_only=True) as store:
+        counts = write_lake(store.con, folder)
+        for table in LOADED_TABLES:
+            assert counts[table] == store.con.execute(
+                f"SELECT count(*) FROM {table}").fetchone()[0]
+    return folder

@@ -4,7 +4,7 @@ split into several buckets of institutions (Spark in local mode, a real JVM)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,8 @@ from backends.spark.collusion import (
     spark_collusion_findings,
     spark_steering_tests,
 )
-from backends.spark.lake import LOADED_TABLES, read_lake, write_lake
+from backends.spark.lake import read_lake
 from backends.spark.partitioned import BUCKET
-from backends.spark.session import spark_session
 from graph.collusion import SteeringTest, collusion_findings, steering_tests
 from loaders.store import open_store
 from tests.detected import Detected
@@ -27,23 +26,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 BUCKETS = 4
 
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def lake(detected: Detected, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("lake")
-    with open_store(detected.db, read_only=True) as store:
-        counts = write_lake(store.con, folder)
-        for table in LOADED_TABLES:
-            assert counts[table] == store.con.execute(
-                f"SELECT count(*) FROM {table}").fetchone()[0]
-    return folder
 
 
 def _same_tests(mine: Sequence[SteeringTest], theirs: Sequence[SteeringTest]) -> None:
@@ -56,10 +38,10 @@ def _same_tests(mine: Sequence[SteeringTest], theirs: Sequence[SteeringTest]) ->
 
 
 def test_collusion_findings_on_spark_equal_the_embedded_store(detected: Detected, spark: Any,
-                                                              lake: Path) -> None:
-    tables = read_lake(spark, lake)
-    found = spark_collusion_findings(spark, tables, work=lake / "_work", buckets=BUCKETS)
-    every = spark_steering_tests(spark, tables, work=lake / "_work", buckets=BUCKETS)
+                                                              detected_lake: Path) -> None:
+    tables = read_lake(spark, detected_lake)
+    found = spark_collusion_findings(spark, tables, work=detected_lake / "_work", buckets=BUCKETS)
+    every = spark_steering_tests(spark, tables, work=detected_lake / "_work", buckets=BUCKETS)
     with open_store(detected.db, read_only=True) as store:
         expected = collusion_findings(store.con)
         tests = steering_tests(store.con)

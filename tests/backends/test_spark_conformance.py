@@ -5,7 +5,6 @@ the store's row for row, and the figures read from the lake equal the store's.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,7 @@ import duckdb
 import pytest
 
 from backends.spark.detect import spark_detect
-from backends.spark.lake import LOADED_TABLES, attach_lake, write_lake
-from backends.spark.session import spark_session
+from backends.spark.lake import attach_lake
 from graph.figures import flagged_rings, rule_hits_by_rule, suspicious_fund
 from loaders.store import open_store
 from tests.detected import Detected
@@ -27,23 +25,6 @@ _AS_TEXT = {"rule_hits": ("metrics",), "chains": ("hops",), "rings": ("features"
 _LEFT_OUT = {"rings": ("run_id",)}
 _TABLES = ("rule_hits", "chains", "chain_links", "rings", "ring_members", "ring_settlements")
 
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def lake(detected: Detected, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("lake")
-    with open_store(detected.db, read_only=True) as store:
-        counts = write_lake(store.con, folder)
-        for table in LOADED_TABLES:
-            assert counts[table] == store.con.execute(
-                f"SELECT count(*) FROM {table}").fetchone()[0]
-    return folder
 
 
 def _select(table: str, schema: str) -> str:
@@ -64,9 +45,9 @@ def _differences(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, 
 
 
 def test_detection_on_spark_equals_the_embedded_store(detected: Detected, spark: Any,
-                                                      lake: Path) -> None:
+                                                      detected_lake: Path) -> None:
     said: list[str] = []
-    found = spark_detect(spark, lake, rows_per_bucket=25_000, progress=said.append)
+    found = spark_detect(spark, detected_lake, rows_per_bucket=25_000, progress=said.append)
     assert found.buckets >= 3  # the store's settlements really are split
     assert "rules by person" in said
     assert "steering tests" in said
@@ -75,7 +56,7 @@ def test_detection_on_spark_equals_the_embedded_store(detected: Detected, spark:
     con.execute("ATTACH ? AS store (READ_ONLY)", [str(detected.db)])
     con.execute("CREATE SCHEMA spark")
     con.execute("SET schema = 'spark'")
-    attach_lake(con, lake)
+    attach_lake(con, detected_lake)
     for table in _TABLES:
         rows, only_mine, only_theirs = _differences(con, table)
         assert rows > 0, table
@@ -91,7 +72,7 @@ def test_detection_on_spark_equals_the_embedded_store(detected: Detected, spark:
                      rule_hits_by_rule(store.con, a, b))
                     for a, b in ((first, last), (date(2024, 4, 1), date(2024, 6, 30)))]
     view = duckdb.connect()
-    attach_lake(view, lake)
+    attach_lake(view, detected_lake)
     got = [(suspicious_fund(view, a, b), flagged_rings(view, a, b), rule_hits_by_rule(view, a, b))
            for a, b in ((first, last), (date(2024, 4, 1), date(2024, 6, 30)))]
     for (fund, rings, hits), (want_fund, want_rings, want_hits) in zip(got, expected,
