@@ -69,7 +69,8 @@ import duckdb
 import pyarrow as pa
 
 from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
-from backends.spark.rules import rules_job, with_reversals
+from backends.spark.rules import rules_job, staged
+from backends.spark.settlements import and_reversals
 from graph.claims import effective_settlements_sql, pharmacy_sql
 from graph.collusion import (
     CollusionFindings,
@@ -198,21 +199,22 @@ def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work
     institutions = tables["institutions"].toArrow()
     settlements = tables["settlements"]
 
-    lines = _pharmacy_lines(tables, buckets)
+    lines = staged(spark, _pharmacy_lines(tables, buckets), work / "lines")  # read thrice
     own = lines.select("setl_id", BUCKET, _INST).distinct()
     patients = own.join(settlements.select("setl_id", "psn_no"), "setl_id") \
         .select("psn_no", BUCKET, _INST).distinct().alias("p")
+    # every own settlement is among theirs: at a pharmacy, of one of the bucket's patients
     theirs = settlements.alias("s").join(
         patients, sf.col("p.psn_no") == sf.col("s.psn_no")
     ).join(tables["institutions"].alias("i"),
            sf.col("i.fixmedins_code") == sf.col("s.fixmedins_code"), "left").where(
         sf.expr(pharmacy_sql("i")) | (sf.col("s.fixmedins_code") == sf.col(f"p.{_INST}"))
-    ).select(sf.col("s.setl_id").alias("setl_id"), sf.col(f"p.{BUCKET}").alias(BUCKET))
-    ids = own.select("setl_id", BUCKET).unionByName(theirs).distinct()
+    ).select(*(sf.col(f"s.{c}").alias(c) for c in settlements.columns),
+             sf.col(f"p.{BUCKET}").alias(BUCKET))
     doctors = lines.select(sf.col("bilg_dr_codg").alias("dr_codg"), BUCKET).distinct()
     return run_bucketed(spark, {
         "fee_details": Part(lines.drop(_INST), BUCKET),
-        "settlements": Part(with_reversals(spark, ids), BUCKET),
+        "settlements": Part(and_reversals(settlements, theirs), BUCKET, distinct=True),
         "practitioners": Part(tables["practitioners"].join(doctors, "dr_codg"), BUCKET),
     }, job, buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
         work=work)

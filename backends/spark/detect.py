@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from backends.spark.lake import DETECTION_COLUMNS, LOADED_TABLES, lake_tables, read_lake
+from backends.spark.partitioned import BUCKET
 from backends.spark.rings import spark_rings
 from backends.spark.rules import ROWS_PER_BUCKET, doctor_rules, spark_rules_and_chains
+from backends.spark.settlements import and_reversals
 from graph.detect import record_run, rings_table_ddl, write_rings
 from graph.ring_ids import PreviousRing
 from graph.rings import Ring
@@ -89,6 +91,8 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     into the lake (see the module docstring). ``previous`` rings keep their ids and
     ``run_id`` numbers the run (default: the lake's last run's). Intermediate files go to
     ``lake/_work``, removed at the end."""
+    from pyspark.sql import functions as sf
+
     from backends.spark.collusion import spark_steering_and_doctor_rules
 
     st = settings or load_detection_settings()
@@ -132,14 +136,12 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     settlements = read_lake(spark, lake, ("settlements",))["settlements"]  # every column
     mine = settlements.join(
         spark.createDataFrame([(p,) for p in persons] or [("",)], "psn_no string")
-        .hint("broadcast"), "psn_no", "left_semi")
-    reversals = settlements.join(mine.select(mine.setl_id.alias("init_setl_id")),
-                                 "init_setl_id", "left_semi")
-    own = mine.unionByName(reversals).dropDuplicates(["setl_id"]).toArrow()
+        .hint("broadcast"), "psn_no", "left_semi").withColumn(BUCKET, sf.lit(0))
+    own = and_reversals(settlements, mine).drop(BUCKET).toArrow()
     con = duckdb.connect()
     try:
         con.register("_own", own)
-        con.execute("CREATE TABLE settlements AS SELECT * FROM _own")
+        con.execute("CREATE TABLE settlements AS SELECT DISTINCT * FROM _own")
         for ddl in rings_table_ddl():
             con.execute(ddl)
         write_rings(con, found.rings, run_id)

@@ -56,6 +56,9 @@ class Part:
 
     frame: DataFrame
     key: str
+    distinct: bool = False
+    """Keep one of identical rows within a bucket (rows asked for twice, e.g. a settlement
+    and a reversal of another of the bucket's settlements, :mod:`backends.spark.settlements`)."""
 
 
 def bucket_of(column: Column | str, buckets: int) -> Column:
@@ -97,13 +100,14 @@ def _encoder(name: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.Reco
     return encode
 
 
-def _run_in(tables: Mapping[str, pa.Table], shared: Mapping[str, pa.Table], job: Job
-            ) -> dict[str, pa.Table]:
+def _run_in(tables: Mapping[str, pa.Table], shared: Mapping[str, pa.Table], job: Job,
+            distinct: frozenset[str] = frozenset()) -> dict[str, pa.Table]:
     con = duckdb.connect()
     try:
         for name, table in {**shared, **tables}.items():
             con.register("_arrow_in", table)
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _arrow_in")
+            unique = "DISTINCT " if name in distinct else ""
+            con.execute(f"CREATE TABLE {name} AS SELECT {unique}* FROM _arrow_in")
             con.unregister("_arrow_in")
         return dict(job(con))
     finally:
@@ -120,7 +124,8 @@ def _wide_schema(outputs: Mapping[str, pa.Schema]) -> pa.Schema:
 
 
 def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job,
-            wide_blob: bytes) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+            wide_blob: bytes, distinct: frozenset[str]
+            ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """applyInArrow (the iterator form, so the output streams back in batches): one bucket's
     payload rows -> its output tables' rows in the wide schema (:func:`_wide_schema`)."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -142,7 +147,7 @@ def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job,
             del payloads
         del group
         common = {name: pa.ipc.open_stream(blob).read_all() for name, blob in shared.items()}
-        out = _run_in(tables, common, job)
+        out = _run_in(tables, common, job, distinct)
         del tables
         wide = pa.ipc.read_schema(pa.py_buffer(wide_blob))
         for name, table in out.items():
@@ -197,7 +202,8 @@ def run_bucketed(spark: SparkSession, parts: Mapping[str, Part], job: Job, *, bu
     wide = _wide_schema({name: table.schema for name, table in empty.items()})
     run = _runner({n: s.serialize().to_pybytes() for n, s in schemas.items()},
                   {n: _ipc(t) for n, t in common.items()}, job,
-                  wide.serialize().to_pybytes())
+                  wide.serialize().to_pybytes(),
+                  frozenset(n for n, part in parts.items() if part.distinct))
     out = payloads.groupBy(BUCKET).applyInArrow(run, from_arrow_schema(wide))
     work.mkdir(parents=True, exist_ok=True)
     out.write.mode("overwrite").parquet(str(work / "outputs"))

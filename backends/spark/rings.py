@@ -37,7 +37,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
+from backends.spark.partitioned import BUCKET, Job, Part, run_bucketed
+from backends.spark.settlements import by_original
 from graph.claims import Claims, claim_rows_sql, claims_from_codes
 from graph.collusion import CollusionFindings
 from graph.community import Partition, communities_by_component
@@ -185,12 +186,8 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
     st, co = settings, settings.co_settlement
     settlements = tables["settlements"]
     say("claims")
-    ids = settlements.select("setl_id", bucket_of("fixmedins_code", buckets).alias(BUCKET))
-    own = settlements.join(ids, "setl_id")
-    reversals = settlements.join(ids.withColumnRenamed("setl_id", "init_setl_id"),
-                                 "init_setl_id").select(*own.columns)
     rows = run_bucketed(spark, {"settlements": Part(
-        own.unionByName(reversals).dropDuplicates(["setl_id", BUCKET]), BUCKET)},
+        by_original(settlements, "fixmedins_code", buckets), BUCKET)},
         _claims_job, buckets=buckets, work=work / "claims")["claims"]
     high = {s for ids_, sev in zip(rule_hits.column("setl_ids").to_pylist(),
                                    rule_hits.column("severity").to_pylist(), strict=True)

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
+from backends.spark.settlements import by_original, reversals_of, with_reversals
 from graph.chains import CHAINS_SQL, HONEST_CLASSES, LINK_ROWS_SQL, LINKS_SQL
 from graph.claims import effective_settlements_sql
 from graph.rules import Rule, classify_trace_codes, load_rulebase, run_rules
@@ -41,8 +42,7 @@ from yibao.errors import SettingsError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkRuleResult", "doctor_rules", "rules_job", "spark_rules_and_chains", "staged",
-           "with_reversals"]
+__all__ = ["SparkRuleResult", "doctor_rules", "rules_job", "spark_rules_and_chains", "staged"]
 
 ROWS_PER_BUCKET = 250_000
 """Settlements per bucket: a bucket's rows of every table sit in one Python worker and pass
@@ -110,16 +110,6 @@ def staged(spark: SparkSession, frame: DataFrame, path: Path) -> DataFrame:
     return spark.read.parquet(str(path))
 
 
-def with_reversals(spark: SparkSession, ids: DataFrame) -> DataFrame:
-    """The settlements of ``ids`` (``setl_id``, ``_bucket``) and the reversals of them, each
-    with the bucket that needs it."""
-    settlements = spark.table("settlements")
-    own = settlements.join(ids, "setl_id")
-    reversals = settlements.alias("r").join(
-        ids.withColumnRenamed("setl_id", "init_setl_id"), "init_setl_id")
-    return own.unionByName(reversals.select(*own.columns)).dropDuplicates(["setl_id", BUCKET])
-
-
 def doctor_rules(rules: Sequence[Rule] | None = None) -> list[Rule]:
     """The enabled rules of ``rules`` (default: the shipped rule base) split by doctor."""
     return _rule_groups(tuple(load_rulebase() if rules is None else rules)).get("doctor", [])
@@ -160,12 +150,14 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     spark.sql(effective_settlements_sql()).createOrReplaceTempView("_effective")
     settlements, fees = tables["settlements"], tables["fee_details"]
     buckets = max(1, math.ceil(settlements.count() / rows_per_bucket))
+    reversal_rows = reversals_of(settlements).count()
     institutions = tables["institutions"].toArrow()
     hits: list[DataFrame] = []
 
     if "person" in groups:
         say("rules by person")
-        out = run_bucketed(spark, {"settlements": Part(settlements, "psn_no")},
+        out = run_bucketed(spark, {"settlements": Part(
+            by_original(settlements, "psn_no", buckets, reversal_rows), BUCKET)},
                            rules_job(groups["person"], {}), buckets=buckets,
                            shared={"institutions": institutions}, work=work / "person")
         hits.append(out["rule_hits"])
@@ -178,7 +170,8 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
-            "settlements": Part(with_reversals(spark, ids), BUCKET),
+            "settlements": Part(with_reversals(settlements, ids, reversal_rows), BUCKET,
+                                    distinct=True),
             "practitioners": Part(tables["practitioners"], "dr_codg"),
         }, rules_job(groups["doctor"], {"pharmacy_market": "_pharmacy_market"}),
             buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
@@ -193,7 +186,8 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
-            "settlements": Part(with_reversals(spark, ids), BUCKET),
+            "settlements": Part(with_reversals(settlements, ids, reversal_rows), BUCKET,
+                                    distinct=True),
         }, rules_job(groups["whole"], {}), buckets=1,
             shared={"institutions": institutions}, work=work / "whole")
         hits.append(out["rule_hits"])
@@ -207,8 +201,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
                                                     "drug_trac_codg")
                   .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets)), work / "code_rows")
     lines = staged(spark, fees.join(rows.select("setl_id", "feedetl_sn", BUCKET),
-                                    ["setl_id", "feedetl_sn"])
-                   .dropDuplicates(["setl_id", "feedetl_sn", BUCKET]), work / "code_lines")
+                                    ["setl_id", "feedetl_sn"]), work / "code_lines")
     items = lines.select("med_list_codg").distinct()
     priced = fees.join(items, "med_list_codg").where("cnt > 0 AND pric > 0") \
         .select("med_list_codg", "pric", "cnt")
@@ -218,8 +211,9 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     ids = rows.select("setl_id", BUCKET).distinct()
     out = run_bucketed(spark, {
         "trace_codes": Part(rows, BUCKET),
-        "fee_details": Part(lines, BUCKET),
-        "settlements": Part(with_reversals(spark, ids), BUCKET),
+        "fee_details": Part(lines, BUCKET, distinct=True),
+        "settlements": Part(with_reversals(settlements, ids, reversal_rows), BUCKET,
+                                    distinct=True),
     }, _trace_job(trace_rule), buckets=buckets,
         shared={"institutions": institutions, "item_prices": item_prices}, work=work / "trace")
     if trace_rule.enabled and (rules is None or trace_rule in chosen):
