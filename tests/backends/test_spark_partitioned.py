@@ -5,6 +5,7 @@ one of identical rows."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -13,7 +14,7 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 
-def test_parts_meet_by_key_and_distinct_parts_drop_repeats(spark: object, tmp_path: Path
+def test_parts_meet_by_key_and_distinct_parts_drop_repeats(spark: Any, tmp_path: Path
                                                            ) -> None:
     from backends.spark.partitioned import Part, run_bucketed
 
@@ -25,10 +26,10 @@ def test_parts_meet_by_key_and_distinct_parts_drop_repeats(spark: object, tmp_pa
             "(SELECT max(x) FROM shared_one) AS shared "
             "FROM a JOIN b USING (k) GROUP BY a.k").to_arrow_table()}
 
-    a = spark.createDataFrame(  # type: ignore[attr-defined]
+    a = spark.createDataFrame(
         [(f"k{i}", i) for i in range(40)], "k string, v int")
     # every b row twice: the distinct part keeps one of each
-    b = spark.createDataFrame(  # type: ignore[attr-defined]
+    b = spark.createDataFrame(
         [(f"k{i}", f"w{i}-{j}") for i in range(40) for j in range(3)] * 2, "k string, w string")
     out = run_bucketed(spark, {"a": Part(a, "k"), "b": Part(b, "k", distinct=True)}, job,
                        buckets=5, shared={"shared_one": pa.table({"x": [7]})},

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -17,13 +19,13 @@ _ROWS = [
 ]
 
 
-def _settlements(spark: object) -> object:
-    return spark.createDataFrame(_ROWS, _COLUMNS)  # type: ignore[attr-defined]
+def _settlements(spark: Any) -> Any:
+    return spark.createDataFrame(_ROWS, _COLUMNS)
 
 
 @pytest.mark.parametrize("broadcast", [True, False])
 @pytest.mark.parametrize("key", ["psn_no", "fixmedins_code"])
-def test_a_reversal_takes_its_originals_bucket(spark: object, key: str, broadcast: bool,
+def test_a_reversal_takes_its_originals_bucket(spark: Any, key: str, broadcast: bool,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from backends.spark import settlements as module
     from backends.spark.partitioned import BUCKET, bucket_of
@@ -43,12 +45,12 @@ def test_a_reversal_takes_its_originals_bucket(spark: object, key: str, broadcas
     assert got["S3"] == own["S3"]
 
 
-def test_asked_rows_come_with_their_reversals_in_the_asking_bucket(spark: object) -> None:
+def test_asked_rows_come_with_their_reversals_in_the_asking_bucket(spark: Any) -> None:
     from backends.spark.partitioned import BUCKET
     from backends.spark.settlements import with_reversals
 
     frame = _settlements(spark)
-    ids = spark.createDataFrame(  # type: ignore[attr-defined]
+    ids = spark.createDataFrame(
         [("S1", 0), ("S1", 1), ("R1", 1), ("S3", 2)], f"setl_id string, {BUCKET} int")
     got = sorted((r["setl_id"], r[BUCKET]) for r in with_reversals(frame, ids).collect())
     # bucket 1 asked for R1 and gets it again as S1's reversal: the part is made distinct
