@@ -18,11 +18,19 @@ from pathlib import Path
 
 import duckdb
 
-from loaders._sql import ident, literal
+from loaders._sql import ident
 from loaders.codes import CodeTables
 from loaders.contract import TABLE_ORDER, TABLES
 from loaders.geocheck import note_coordinates_outside_division
-from loaders.reasons import REASONS
+from loaders.record import (
+    count_checked,
+    file_report,
+    insert_accepted,
+    meta_sql,
+    prepare_session,
+    record_notes,
+    record_quarantine,
+)
 from loaders.report import FileReport, LoadReport
 from loaders.sources import RawStage, find_table_files, scan_file, stage_raw
 from loaders.store import Store
@@ -32,12 +40,10 @@ from loaders.validate import (
     flag_duplicates,
     flag_stored,
     link_reversals,
-    raw_record_sql,
 )
-from yibao.divisions import divisions_frame
-from yibao.errors import DataFileError, YibaoError
+from yibao.errors import DataFileError
 
-__all__ = ["Progress", "load_files", "load_folder"]
+__all__ = ["Progress", "folder_files", "load_files", "load_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,16 @@ def load_folder(
     :func:`loaders.codes.load_code_tables` for a province's mapping file).
     """
     folder = Path(folder)
+    files, ignored = folder_files(folder, tables=tables)
+    report = load_files(files, store, source=str(folder), progress=progress, codes=codes)
+    return replace(report, ignored_files=tuple(p.name for p in ignored))
+
+
+def folder_files(
+    folder: Path, *, tables: Iterable[str] | None = None
+) -> tuple[dict[str, Path], list[Path]]:
+    """The table files a load of ``folder`` reads (optionally only ``tables``) and the files
+    it leaves alone; :class:`DataFileError` when there is none or a table is unknown."""
     files, ignored = find_table_files(folder)
     if tables is not None:
         wanted = set(tables)
@@ -74,8 +90,7 @@ def load_folder(
             f"no table files found in {folder}: expected files such as {names} "
             "(or .xlsx/.parquet, or the Chinese table names)"
         )
-    report = load_files(files, store, source=str(folder), progress=progress, codes=codes)
-    return replace(report, ignored_files=tuple(p.name for p in ignored))
+    return files, ignored
 
 
 def load_files(
@@ -103,7 +118,7 @@ def load_files(
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
-        _prepare_session(con)
+        prepare_session(con)
         row = con.execute("SELECT nextval('load_id_seq')").fetchone()
         assert row is not None
         load_id = int(row[0])
@@ -158,81 +173,6 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} IF EXISTS {ident(name)}")
 
 
-def _prepare_session(con: duckdb.DuckDBPyConnection) -> None:
-    """Temporary lookup tables the checks use: division codes and reason templates."""
-    codes = divisions_frame()[["code"]]
-    con.register("_divisions_df", codes)
-    con.execute("CREATE OR REPLACE TEMP TABLE _divisions AS SELECT code FROM _divisions_df")
-    con.unregister("_divisions_df")
-    con.execute("CREATE OR REPLACE TEMP TABLE _reasons (code VARCHAR, zh VARCHAR, en VARCHAR)")
-    con.executemany(
-        "INSERT INTO _reasons VALUES (?, ?, ?)", [[r.code, r.zh, r.en] for r in REASONS.values()]
-    )
-
-
-def _fill(template: str) -> str:
-    out = template
-    for key, expr in (("column", "p.column"), ("value", "p.value"), ("detail", "p.detail")):
-        out = f"replace({out}, '{{{key}}}', coalesce({expr}, ''))"
-    return out
-
-
-def _insert_accepted(con: duckdb.DuckDBPyConnection, table: str, load_id: int, where: str) -> int:
-    cols = [c.name for c in TABLES[table].columns]
-    names = ", ".join(ident(c) for c in cols)
-    values = ", ".join(ident("v_" + c) for c in cols)
-    row = con.execute(
-        f"""INSERT INTO {ident(table)} ({names}, _load_id)
-            SELECT {values}, {int(load_id)} FROM checked
-            WHERE len(_problems) = 0 AND NOT _unchanged AND ({where})"""
-    ).fetchone()
-    inserted = int(row[0]) if row else 0
-    if table == "fee_details" and inserted:
-        con.execute(
-            f"""INSERT INTO trace_codes
-                SELECT unnest(string_split(v_drug_trac_codg, ';')), v_setl_id, v_feedetl_sn,
-                       {int(load_id)}
-                FROM checked
-                WHERE len(_problems) = 0 AND NOT _unchanged AND v_drug_trac_codg IS NOT NULL"""
-        )
-    return inserted
-
-
-def _record_notes(con: duckdb.DuckDBPyConnection, table: str, meta: str) -> None:
-    """One ``data_notes`` entry per note of each row this load inserts (kept rows only)."""
-    key = TABLES[table].key
-    row_key = " || '/' || ".join(f"CAST({ident('v_' + k)} AS VARCHAR)" for k in key)
-    con.execute(
-        f"""INSERT INTO data_notes
-        SELECT {meta}, c._row, c._key, p.column, p.value, p.code,
-               {_fill("q.zh")}, {_fill("q.en")}
-        FROM (SELECT _row, {row_key} AS _key, unnest(_notes) AS p FROM checked
-              WHERE len(_notes) > 0 AND len(_problems) = 0 AND NOT _unchanged) c
-        JOIN _reasons q ON q.code = c.p.code"""
-    )
-
-
-def _note_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int], dict[str, int]]:
-    """Rows inserted with notes; notes by reason; notes by column."""
-    inserted = "len(_problems) = 0 AND NOT _unchanged"
-    row = con.execute(f"SELECT count(*) FROM checked WHERE len(_notes) > 0 AND {inserted}")
-    noted = int((row.fetchone() or (0,))[0])
-    if not noted:
-        return 0, {}, {}
-    notes = f"(SELECT unnest(_notes) AS p FROM checked WHERE len(_notes) > 0 AND {inserted})"
-    by_reason = con.execute(
-        f"SELECT p.code, count(*) FROM {notes} GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
-    by_column = con.execute(
-        f"SELECT p.column, count(*) FROM {notes} GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
-    return (
-        noted,
-        {str(k): int(v) for k, v in by_reason},
-        {str(k): int(v) for k, v in by_column},
-    )
-
-
 def _load_staged(
     con: duckdb.DuckDBPyConnection,
     stage: RawStage,
@@ -250,106 +190,25 @@ def _load_staged(
     if table == "institutions":
         note_coordinates_outside_division(con)
     if table == "settlements":
-        inserted = _insert_accepted(con, table, load_id, "v_medfee_sumamt >= 0")
+        inserted = insert_accepted(con, table, load_id, "v_medfee_sumamt >= 0")
         link_reversals(con)
-        inserted += _insert_accepted(con, table, load_id, "v_medfee_sumamt < 0")
+        inserted += insert_accepted(con, table, load_id, "v_medfee_sumamt < 0")
     else:
-        inserted = _insert_accepted(con, table, load_id, "true")
+        inserted = insert_accepted(con, table, load_id, "true")
 
     file_name = stage.path.name
     sha = stage.scan.sha256
-    meta = f"{int(load_id)}, {literal(table)}, {literal(file_name)}, {literal(sha)}"
-    _record_notes(con, table, meta)
-    record = raw_record_sql(con, table, "raw")
-    # quarantine: rows the reader could not split, then rows with problems; an entry already
-    # made by an earlier load of the same bytes is not repeated (idempotent loads)
-    con.execute(
-        f"""INSERT INTO quarantine
-        SELECT * FROM (
-            SELECT {meta}, r._row AS row_no, NULL, r.text, r.code AS reason_code,
-                   replace(q.zh, '{{detail}}', coalesce(r.detail, '')),
-                   replace(q.en, '{{detail}}', coalesce(r.detail, '')),
-                   to_json([{{'column': NULL, 'code': r.code, 'value': NULL,
-                              'detail': r.detail}}]),
-                   to_json({{'_line': r.text}})
-            FROM raw_rejects r JOIN _reasons q USING (code)
-            UNION ALL
-            SELECT {meta}, c._row, p.column,
-                   CASE WHEN contains(p.column, '+') THEN p.value  -- a composite key's value
-                        ELSE json_extract_string(c._record, '$."' || p.column || '"') END,
-                   p.code,
-                   {_fill("q.zh")}, {_fill("q.en")}, to_json(c._problems), c._record
-            FROM (SELECT checked.*, _problems[1] AS p, {record} AS _record
-                  FROM checked JOIN raw USING (_row) WHERE len(_problems) > 0) c
-            JOIN _reasons q ON q.code = c.p.code
-        ) new
-        WHERE NOT EXISTS (
-            SELECT 1 FROM quarantine old
-            WHERE old.sha256 = {literal(sha)} AND old.row_no = new.row_no
-              AND old.reason_code = new.reason_code AND old.table_name = {literal(table)}
-        )"""
-    )
-    counts = con.execute(
-        """SELECT count(*), count_if(len(_problems) = 0 AND _unchanged),
-                  count_if(len(_problems) > 0) FROM checked"""
-    ).fetchone()
-    assert counts is not None
-    # count_if over no rows (a file with a header only) is NULL, not 0
-    rows_checked, unchanged, bad_rows = (int(x or 0) for x in counts)
-    reasons = dict(
-        con.execute(
-            """SELECT code, count(*) FROM (
-                   SELECT code FROM raw_rejects
-                   UNION ALL SELECT _problems[1].code FROM checked WHERE len(_problems) > 0)
-               GROUP BY code ORDER BY count(*) DESC, code"""
-        ).fetchall()
-    )
-    normalised = _normalised_counts(con, table)
-    noted, note_reasons, note_columns = _note_counts(con)
-    quarantined = bad_rows + stage.rejects
-    rows_in = rows_checked + stage.rejects
-    if rows_in != inserted + unchanged + quarantined:  # the loader's own invariant
-        raise YibaoError(
-            f"internal accounting error for {file_name}: rows_in {rows_in} != inserted "
-            f"{inserted} + unchanged {unchanged} + quarantined {quarantined}; please report it"
-        )
-    report = FileReport(
-        table=table,
-        file=file_name,
-        file_format=stage.file_format,
-        encoding=stage.scan.encoding,
-        sha256=sha,
-        rows_in=rows_in,
-        inserted=inserted,
-        unchanged=unchanged,
-        quarantined=quarantined,
-        reasons={str(k): int(v) for k, v in reasons.items()},
-        normalised=normalised,
-        noted=noted,
-        notes=note_reasons,
-        noted_columns=note_columns,
-        absent_columns=tuple(
-            c.name for c in TABLES[table].columns if c.name not in stage.column_map
-        ),
-        ignored_columns=stage.ignored_columns,
-        seconds=read_seconds + time.perf_counter() - t0,
-    )
+    meta = meta_sql(load_id, table, file_name, sha)
+    record_notes(con, table, meta)
+    record_quarantine(con, table, meta, sha)
+    report = file_report(stage, count_checked(con, table), inserted,
+                         read_seconds + time.perf_counter() - t0)
     con.execute(
         "INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id, table, file_name, sha, stage.scan.size, stage.file_format,
-            stage.scan.encoding, rows_in, inserted, unchanged, quarantined,
-            list(stage.ignored_columns), json.dumps(normalised),
+            stage.scan.encoding, report.rows_in, report.inserted, report.unchanged,
+            report.quarantined, list(stage.ignored_columns), json.dumps(report.normalised),
         ],
     )
     return report
-
-
-def _normalised_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
-    """How many loaded values of each column were normalised (full-width digits, separators,
-    Excel serial dates, other date formats, labels, padding): nothing is changed silently."""
-    cols = TABLES[table].columns
-    exprs = ", ".join(f"count_if(_norm & {1 << i} <> 0)" for i in range(len(cols)))
-    row = con.execute(f"SELECT {exprs} FROM checked WHERE len(_problems) = 0").fetchone()
-    assert row is not None
-    return {c.name: int(n or 0) for c, n in zip(cols, row, strict=True) if n}

@@ -21,7 +21,8 @@ from loaders._sql import column_sql, ident, literal
 from loaders.contract import TABLE_ORDER, TABLES
 from yibao.errors import StoreError
 
-__all__ = ["SCHEMA_VERSION", "Store", "default_memory_limit", "open_published", "open_store"]
+__all__ = ["SCHEMA_VERSION", "Store", "create_schema", "default_memory_limit", "open_published",
+           "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,8 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {ident(name)} ADD COLUMN {ident(col.name)} {sql_type}")
 
 
-def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the store's tables on ``con`` (those missing), or upgrade a version-1 store."""
     for ddl in _SYSTEM_DDL:
         con.execute(ddl)
     for name in TABLE_ORDER:
@@ -223,7 +225,7 @@ def open_store(
         ) from exc
     if not read_only:
         con.execute(f"SET temp_directory = {literal(str(path.parent / (path.name + '.tmp')))}")
-        _create_schema(con)
+        create_schema(con)
     return Store(con, path)
 
 

@@ -16,8 +16,10 @@ from loaders.codes import CodeTables, code_tables
 from loaders.contract import AMOUNT_TOLERANCE_YUAN, TABLES, Column, Kind, Table
 
 __all__ = [
+    "check_reference",
     "check_references",
     "check_rows",
+    "content_hash_sql",
     "flag_duplicates",
     "flag_stored",
     "link_reversals",
@@ -228,31 +230,39 @@ def check_references(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
     """Quarantine rows whose foreign keys resolve neither in the store nor in this load.
 
     When the referenced row was quarantined (in this or an earlier load), the reason says where.
+    The references are checked in the contract's order (:func:`check_reference` each).
     """
-    table = TABLES[table_name]
-    for column, ref_table, ref_column in table.references:
-        value = ident("v_" + column)
-        missing = f"""
-            SELECT c._row, c.{value} AS ref_value, q.file, q.row_no, q.reason_code
-            FROM checked c
-            LEFT JOIN (
-                SELECT json_extract_string(raw_record, '$.{ref_column}') AS ref_key,
-                       any_value(file) AS file, min(row_no) AS row_no,
-                       any_value(reason_code) AS reason_code
-                FROM quarantine
-                WHERE table_name = {literal(ref_table)}
-                GROUP BY ref_key
-            ) q ON q.ref_key = c.{value}
-            WHERE len(c._problems) = 0 AND c.{value} IS NOT NULL
-              AND c.{value} NOT IN (SELECT {ident(ref_column)} FROM {ident(ref_table)})
-        """
-        where = "f.file || ' row ' || f.row_no || ': ' || f.reason_code"
-        struct = (
-            "CASE WHEN f.row_no IS NULL "
-            f"THEN {problem(column, 'unknown_reference', 'f.ref_value', literal(ref_table))} "
-            f"ELSE {problem(column, 'reference_quarantined', 'f.ref_value', where)} END"
-        )
-        _append_problems(con, missing, struct)
+    for column, ref_table, ref_column in TABLES[table_name].references:
+        check_reference(con, column, ref_table, ref_column)
+
+
+def check_reference(con: duckdb.DuckDBPyConnection, column: str, ref_table: str,
+                    ref_column: str) -> None:
+    """Quarantine the rows of ``checked`` without a problem whose ``column`` is not NULL and
+    not among ``ref_table.ref_column``; the reason names the quarantine entry of
+    ``ref_table`` with that key when there is one (``quarantine.raw_record``)."""
+    value = ident("v_" + column)
+    missing = f"""
+        SELECT c._row, c.{value} AS ref_value, q.file, q.row_no, q.reason_code
+        FROM checked c
+        LEFT JOIN (
+            SELECT json_extract_string(raw_record, '$.{ref_column}') AS ref_key,
+                   any_value(file) AS file, min(row_no) AS row_no,
+                   any_value(reason_code) AS reason_code
+            FROM quarantine
+            WHERE table_name = {literal(ref_table)}
+            GROUP BY ref_key
+        ) q ON q.ref_key = c.{value}
+        WHERE len(c._problems) = 0 AND c.{value} IS NOT NULL
+          AND c.{value} NOT IN (SELECT {ident(ref_column)} FROM {ident(ref_table)})
+    """
+    where = "f.file || ' row ' || f.row_no || ': ' || f.reason_code"
+    struct = (
+        "CASE WHEN f.row_no IS NULL "
+        f"THEN {problem(column, 'unknown_reference', 'f.ref_value', literal(ref_table))} "
+        f"ELSE {problem(column, 'reference_quarantined', 'f.ref_value', where)} END"
+    )
+    _append_problems(con, missing, struct)
 
 
 def link_reversals(con: duckdb.DuckDBPyConnection) -> None:
