@@ -124,18 +124,32 @@ def _synthesise(
 @click.option("--codes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None,
               help="代码映射文件（本省标签，默认 YIBAO_CODE_TABLES）/ code mapping file (TOML)")
+@click.option("--lake", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="在 Spark 上校验并写入此 Parquet 目录（省级数据量）/ validate on Apache "
+                   "Spark into this Parquet folder instead of the store (province scale)")
+@click.option("--master", default=None,
+              help="Spark 集群地址 / Spark master URL, with --lake (default: "
+                   "YIBAO_SPARK_MASTER, else local[2])")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 摘要 / print a JSON summary")
 def load(folder: Path, db: Path | None, tables: tuple[str, ...], codes: Path | None,
-         as_json: bool) -> None:
+         lake: Path | None, master: str | None, as_json: bool) -> None:
     """导入导出文件夹：校验、隔离问题行、原子提交。
 
     Load a folder of exports (persons, institutions, practitioners, settlements, fee_details as
     .csv/.xlsx/.parquet): validate, quarantine rows whose faults would corrupt results, keep
     rows whose descriptive fields are odd with a data-quality note, commit atomically. Run
-    'yibao profile FOLDER' first to see what will happen.
+    'yibao profile FOLDER' first to see what will happen. With --lake, the same checks run on
+    Apache Spark and the rows go to that Parquet folder (docs/scale.md).
     """
     settings = _settings(db=db, code_tables=codes)
-    report = _load(folder, settings, tables=tables or None, show_progress=not as_json)
+    if master and lake is None:
+        _fail("--master is for --lake (loading on Spark)")
+    if lake is not None:
+        if tables or db:
+            _fail("--lake loads the whole folder into the lake: drop --table and --db")
+        report = _load_on_spark(folder, lake, settings, master, show_progress=not as_json)
+    else:
+        report = _load(folder, settings, tables=tables or None, show_progress=not as_json)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if report["loaded"] == 0:
@@ -167,6 +181,24 @@ def _load(
         ):
             report = load_folder(folder, store, tables=tables, progress=progress, codes=codes)
             publish_snapshot(store, reason="load")
+    except YibaoError as exc:
+        _fail(str(exc), code=1)
+    if show_progress:
+        _print_load(report.to_dict())
+    return report.to_dict()
+
+
+def _load_on_spark(folder: Path, lake: Path, settings: Settings, master: str | None, *,
+                   show_progress: bool = True) -> dict[str, Any]:
+    from backends.spark.load import spark_load
+    from backends.spark.session import spark_session
+    from loaders.codes import load_code_tables
+
+    try:
+        codes = load_code_tables(settings.code_tables)
+        spark = spark_session(master)
+        with _progress(show_progress) as progress:
+            report = spark_load(spark, folder, lake, codes=codes, progress=progress)
     except YibaoError as exc:
         _fail(str(exc), code=1)
     if show_progress:

@@ -19,9 +19,12 @@ A bucket holds:
   nobody else's, and each doctor is tested in exactly one bucket. Lines at other
   institutions are read by no query: ``fills`` and ``_OTHERS_SQL`` keep pharmacy
   settlements only, by the same predicate on the same join;
-* ``settlements``: those lines' settlements (*own*); every settlement of the patients of the
-  own ones at a pharmacy or at the institution of the doctor they saw (*theirs*); and the
-  reversals of all of these;
+* ``settlements``: those lines' settlements (*own*, read with the lines, which carry their
+  settlement's columns); every settlement at a pharmacy or at the doctor's institution of
+  the patients of the bucket's doctors with :data:`graph.collusion.MIN_FILLS` fills or more
+  (*theirs*: counted over all settlements, so every doctor tested over the effective ones is
+  among them; about 1% of the doctors, whose patients' rows are the only ones copied); and
+  the reversals of all of these;
 * ``practitioners``: the rows of its doctors;
 * shared: ``institutions`` and ``pharmacy_market`` (copied into the temp ``_pharmacy_market``
   that :func:`graph.collusion.steering_tests` reads and keeps: a DROP there never reaches
@@ -39,9 +42,9 @@ Why that is every row each query reads for the bucket's doctors (and no more):
   key).
 * ``peers``: the fills of the other doctors with the same institution: they share the key,
   hence the bucket, with all their lines.
-* ``habits``: the effective pharmacy settlements of the patients of the doctor's fills,
-  minus the doctor's fills. Those patients are among *theirs* (patients of any own pharmacy
-  settlement, effective or not), and all their pharmacy settlements are in the bucket with
+* ``habits`` (of a tested doctor): the effective pharmacy settlements of the patients of the
+  doctor's fills, minus the doctor's fills. Those patients are among *theirs* (patients of
+  a doctor with enough fills), and all their pharmacy settlements are in the bucket with
   their reversals, whatever doctor's prescriptions they carry: ``habits`` reads
   settlements, not fee lines, so a patient's fills of other institutions' doctors count as
   in the store, while they are no fills here (their lines are not in the bucket).
@@ -70,9 +73,10 @@ import pyarrow as pa
 
 from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
 from backends.spark.rules import rules_job, staged
-from backends.spark.settlements import and_reversals
+from backends.spark.settlements import BROADCAST_ASKED, and_reversals
 from graph.claims import effective_settlements_sql, pharmacy_sql
 from graph.collusion import (
+    MIN_FILLS,
     CollusionFindings,
     SteeringTest,
     collusion_findings,
@@ -159,22 +163,28 @@ def _steering_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {"tests": _test_table(steering_tests(con))}
 
 
+_SETTLEMENT = "_s__"
+"""Prefix of the settlement's columns carried on a pharmacy line (:func:`_pharmacy_lines`)."""
+
+
 def _pharmacy_lines(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
     """The fee lines naming a doctor on settlements at retail pharmacies, with the doctor's
-    institution (:data:`_INST`) and bucket (of the institution, else of the doctor)."""
+    institution (:data:`_INST`), bucket (of the institution, else of the doctor) and their
+    settlement's columns (prefixed :data:`_SETTLEMENT`: read with the line, not joined again)."""
     from pyspark.sql import functions as sf
 
     settlements, institutions = tables["settlements"].alias("s"), tables["institutions"].alias("i")
     at_pharmacy = settlements.join(
-        institutions, sf.col("i.fixmedins_code") == sf.col("s.fixmedins_code")
-    ).where(sf.expr(pharmacy_sql("i"))).select(sf.col("s.setl_id").alias("setl_id"))
+        sf.broadcast(institutions.where(sf.expr(pharmacy_sql("i")))),
+        sf.col("i.fixmedins_code") == sf.col("s.fixmedins_code")
+    ).select(*(sf.col(f"s.{c}").alias(_SETTLEMENT + c) for c in tables["settlements"].columns))
     staff = tables["practitioners"].select(sf.col("dr_codg").alias("bilg_dr_codg"),
                                            sf.col("fixmedins_code").alias(_INST))
     fees = tables["fee_details"]
     lines = (fees.where("bilg_dr_codg IS NOT NULL AND bilg_dr_codg <> ''")
-             .join(at_pharmacy, "setl_id", "left_semi")
+             .join(at_pharmacy, sf.col("setl_id") == sf.col(_SETTLEMENT + "setl_id"))
              .join(staff, "bilg_dr_codg", "left"))
-    return lines.select(*fees.columns, _INST).withColumn(
+    return lines.select(*fees.columns, _INST, *(c for c in at_pharmacy.columns)).withColumn(
         BUCKET, bucket_of(sf.coalesce(sf.col(_INST), sf.col("bilg_dr_codg")), buckets))
 
 
@@ -200,21 +210,30 @@ def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work
     settlements = tables["settlements"]
 
     lines = staged(spark, _pharmacy_lines(tables, buckets), work / "lines")  # read thrice
-    own = lines.select("setl_id", BUCKET, _INST).distinct()
-    patients = own.join(settlements.select("setl_id", "psn_no"), "setl_id") \
-        .select("psn_no", BUCKET, _INST).distinct().alias("p")
-    # every own settlement is among theirs: at a pharmacy, of one of the bucket's patients
+    columns = settlements.columns
+    own = lines.select(*(sf.col(_SETTLEMENT + c).alias(c) for c in columns), BUCKET)
+    # the patients' other settlements matter to tested doctors only (MIN_FILLS fills or more:
+    # counted here over all settlements, so a superset of those tested over the effective)
+    tested = lines.groupBy("bilg_dr_codg").agg(
+        sf.countDistinct("setl_id").alias("_fills")).where(f"_fills >= {int(MIN_FILLS)}")
+    patients = lines.join(tested, "bilg_dr_codg", "left_semi").select(
+        sf.col(_SETTLEMENT + "psn_no").alias("psn_no"), BUCKET, _INST).distinct()
+    patients = staged(spark, patients, work / "patients")
+    if patients.count() <= BROADCAST_ASKED:
+        patients = sf.broadcast(patients)
+    patients = patients.alias("p")
     theirs = settlements.alias("s").join(
         patients, sf.col("p.psn_no") == sf.col("s.psn_no")
     ).join(tables["institutions"].alias("i"),
            sf.col("i.fixmedins_code") == sf.col("s.fixmedins_code"), "left").where(
         sf.expr(pharmacy_sql("i")) | (sf.col("s.fixmedins_code") == sf.col(f"p.{_INST}"))
-    ).select(*(sf.col(f"s.{c}").alias(c) for c in settlements.columns),
-             sf.col(f"p.{BUCKET}").alias(BUCKET))
+    ).select(*(sf.col(f"s.{c}").alias(c) for c in columns), sf.col(f"p.{BUCKET}").alias(BUCKET))
     doctors = lines.select(sf.col("bilg_dr_codg").alias("dr_codg"), BUCKET).distinct()
+    fee_columns = tables["fee_details"].columns
     return run_bucketed(spark, {
-        "fee_details": Part(lines.drop(_INST), BUCKET),
-        "settlements": Part(and_reversals(settlements, theirs), BUCKET, distinct=True),
+        "fee_details": Part(lines.select(*fee_columns, BUCKET), BUCKET),
+        "settlements": Part(and_reversals(settlements, own.unionByName(theirs)), BUCKET,
+                            distinct=True),
         "practitioners": Part(tables["practitioners"].join(doctors, "dr_codg"), BUCKET),
     }, job, buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
         work=work)

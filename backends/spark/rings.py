@@ -328,7 +328,8 @@ def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, Dat
     the numbering of ``place_codes`` and ``operator_codes``."""
     from pyspark.sql import functions as sf
 
-    norms = run_bucketed(spark, {"claims": Part(claims, "med_type")}, _norms_job,
+    norms = run_bucketed(spark, {"claims": Part(claims.select("med_type", "medfee"), "med_type")},
+                         _norms_job,
                          buckets=buckets, work=work / "norms")["norms"].toArrow()
     names = run_bucketed(spark, {"persons": Part(tables["persons"], "psn_no")}, _surnames_job,
                          buckets=buckets, work=work / "surnames")["surnames"] \

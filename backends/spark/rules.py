@@ -30,7 +30,12 @@ import duckdb
 import pyarrow as pa
 
 from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
-from backends.spark.settlements import by_original, reversals_of, with_reversals
+from backends.spark.settlements import (
+    BROADCAST_ASKED,
+    by_original,
+    reversals_of,
+    with_reversals,
+)
 from graph.chains import CHAINS_SQL, HONEST_CLASSES, LINK_ROWS_SQL, LINKS_SQL
 from graph.claims import effective_settlements_sql
 from graph.rules import Rule, classify_trace_codes, load_rulebase, run_rules
@@ -100,6 +105,10 @@ def _links_job(sample_codes: int) -> Job:
 
 
 def _item_price_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The usual prices of a bucket of items, from ``price_counts`` (each price of an item's
+    fee lines with ``cnt > 0``, and how many lines have it)."""
+    con.execute("CREATE TABLE fee_details AS SELECT med_list_codg, pric, 1 AS cnt "
+                "FROM (SELECT med_list_codg, pric, unnest(range(n)) FROM price_counts)")
     return {"item_prices": _rows(con, ITEM_PRICE_SELECT.format(items="fee_details"))}
 
 
@@ -140,6 +149,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     (institutions, the pharmacy market, the items' prices). ``skip``: partition keys whose
     rules run elsewhere (``doctor``: in the steering tests' buckets, which hold every line of
     a doctor, :func:`backends.spark.collusion.spark_steering_and_doctor_rules`)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as sf
 
     say = progress or (lambda _msg: None)
@@ -196,16 +206,22 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     trace_rule = next((r for r in chosen if r.id == "TRACE_REUSE"), None)
     if trace_rule is None:
         trace_rule = next(r for r in load_rulebase() if r.id == "TRACE_REUSE")
-    multi = tables["trace_codes"].groupBy("drug_trac_codg").count().where("count > 1")
-    rows = staged(spark, tables["trace_codes"].join(multi.select("drug_trac_codg"),
-                                                    "drug_trac_codg")
+    # the rows of the codes in two or more sales: one shuffle of the codes (a window), not two
+    sales = Window.partitionBy("drug_trac_codg")
+    rows = staged(spark, tables["trace_codes"].withColumn("_sales", sf.count("*").over(sales))
+                  .where("_sales > 1").drop("_sales")
                   .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets)), work / "code_rows")
-    lines = staged(spark, fees.join(rows.select("setl_id", "feedetl_sn", BUCKET),
-                                    ["setl_id", "feedetl_sn"]), work / "code_lines")
-    items = lines.select("med_list_codg").distinct()
-    priced = fees.join(items, "med_list_codg").where("cnt > 0 AND pric > 0") \
-        .select("med_list_codg", "pric", "cnt")
-    prices = run_bucketed(spark, {"fee_details": Part(priced, "med_list_codg")},
+    keys = rows.select("setl_id", "feedetl_sn", BUCKET)
+    if keys.count() <= BROADCAST_ASKED:  # few: the fee lines stay where they are
+        keys = sf.broadcast(keys)
+    lines = staged(spark, fees.join(keys, ["setl_id", "feedetl_sn"]), work / "code_lines")
+    # an item's usual price is the median of its fee lines' prices: Spark counts each price
+    # (a small table), the bucket rebuilds the prices from the counts and DuckDB takes the
+    # median itself, so the value is the store's to the bit
+    items = sf.broadcast(lines.select("med_list_codg").distinct())
+    price_counts = fees.join(items, "med_list_codg").where("cnt > 0 AND pric > 0") \
+        .groupBy("med_list_codg", "pric").agg(sf.count("*").alias("n"))
+    prices = run_bucketed(spark, {"price_counts": Part(price_counts, "med_list_codg")},
                           _item_price_job, buckets=buckets, work=work / "prices")
     item_prices = prices["item_prices"].toArrow()
     ids = rows.select("setl_id", BUCKET).distinct()

@@ -28,7 +28,12 @@ _CONFIG = {
     "spark.sql.session.timeZone": "UTC",  # store times are naive: no shift on the way
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
-    "spark.sql.shuffle.partitions": "8",
+    # many shuffle partitions, merged by adaptive execution when small: a partition's rows
+    # are sorted and joined in the heap, which is small in local mode
+    "spark.sql.shuffle.partitions": "64",
+    # row groups of 32 MiB in what Spark writes (intermediate steps): a reader holds a whole
+    # row group in its heap (128 MiB by default, two tasks at once exhausted 768 MiB at 10M)
+    "spark.hadoop.parquet.block.size": str(32 * 2**20),
     "spark.sql.adaptive.enabled": "true",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",

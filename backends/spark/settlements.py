@@ -18,7 +18,8 @@ the whole table twice:
   ``distinct`` (:class:`backends.spark.partitioned.Part`), so it is counted once.
 
 The reversals' rows are broadcast (sent whole to every task) when there are at most
-:data:`BROADCAST_REVERSALS` of them, and joined by a shuffle otherwise.
+:data:`BROADCAST_REVERSALS` of them, and joined by a shuffle otherwise; so are the ids asked
+for (:data:`BROADCAST_ASKED`), so a step that needs a few settlements does not move them all.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ from backends.spark.partitioned import BUCKET, bucket_of
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["BROADCAST_REVERSALS", "and_reversals", "by_original", "reversals_of",
+__all__ = ["BROADCAST_ASKED", "BROADCAST_REVERSALS", "and_reversals", "by_original", "reversals_of",
            "with_reversals"]
 
 BROADCAST_REVERSALS = 2_000_000
 """Reversal rows up to which they are broadcast to every task rather than shuffled: a few
 hundred MB of the driver's and each executor's memory at most."""
+
+BROADCAST_ASKED = 1_000_000
+"""Asked-for ids (``setl_id``, bucket) up to which :func:`with_reversals` broadcasts them and
+reads the settlements where they lie, rather than shuffling every settlement to meet them."""
 
 
 def reversals_of(settlements: DataFrame) -> DataFrame:
@@ -90,5 +95,9 @@ def with_reversals(settlements: DataFrame, ids: DataFrame,
     """The rows of ``settlements`` that ``ids`` (``setl_id``, ``_bucket``) ask for, and the
     reversals of those, each with the bucket that asked; a row may repeat within a bucket
     (make the part ``distinct``)."""
-    return and_reversals(settlements, settlements.join(ids.select("setl_id", BUCKET), "setl_id"),
-                         reversal_rows)
+    from pyspark.sql import functions as sf
+
+    asked = ids.select("setl_id", BUCKET)
+    if asked.count() <= BROADCAST_ASKED:
+        asked = sf.broadcast(asked)
+    return and_reversals(settlements, settlements.join(asked, "setl_id"), reversal_rows)
