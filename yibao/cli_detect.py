@@ -35,7 +35,9 @@ def run_detection(db: Path | None, config: Path | None, engine: str | None,
 
     settings = _settings(db=db)
     chosen = backend or settings.backend or "embedded"
-    if chosen in ("embedded", "spark") and not settings.db.exists():
+    lake_only = chosen == "spark" and lake is not None and db is None \
+        and not settings.db.exists()  # a lake loaded on Spark (yibao load --lake)
+    if chosen in ("embedded", "spark") and not settings.db.exists() and not lake_only:
         _fail(f"store {settings.db} does not exist: load data first with "
               f"'yibao load FOLDER --db {settings.db}'")
     if engine == "gds" and chosen != "neo4j":
@@ -48,13 +50,17 @@ def run_detection(db: Path | None, config: Path | None, engine: str | None,
         say = (lambda msg: err.print(f"[dim]… {msg}[/]", highlight=False)) \
             if show_progress else None
         if chosen == "spark":
-            from backends.spark.store import detect_store_on_spark
+            from backends.spark.store import detect_lake_on_spark, detect_store_on_spark
 
             if engine:
                 from dataclasses import replace
 
                 detection = replace(detection, community=replace(detection.community,
                                                                   engine=engine))
+            if lake_only:
+                assert lake is not None
+                return detect_lake_on_spark(lake, master=master, settings=detection,
+                                            progress=say)
             return detect_store_on_spark(settings.db, lake=lake, master=master,
                                          settings=detection, progress=say)
         with open_backend(settings, chosen) as graph_backend:
@@ -109,7 +115,8 @@ def detect_command(db: Path | None, config: Path | None, profile: str | None,
     from graph.rings import ring_to_json
 
     settings = _settings(db=db)
-    on_store = (backend or settings.backend or "embedded") in ("embedded", "spark")
+    on_store = (backend or settings.backend or "embedded") in ("embedded", "spark") \
+        and (settings.db.exists() or lake is None)  # else a lake without a store
     if (lake or master) and (backend or settings.backend) != "spark":
         _fail("--lake and --master are for --backend spark")
     result = run_detection(db, config, engine, show_progress=not as_json, profile=profile,

@@ -13,12 +13,12 @@ every test (:func:`graph.collusion.steering_tests`) from the same buckets.
 
 A bucket holds:
 
-* ``fee_details``: the lines naming one of its doctors (``bilg_dr_codg`` not NULL nor empty)
-  on a settlement at a retail pharmacy (:func:`graph.claims.pharmacy_sql` of the
-  settlement's institution): no other line. So ``fills`` holds its own doctors' fills and
-  nobody else's, and each doctor is tested in exactly one bucket. Lines at other
-  institutions are read by no query: ``fills`` and ``_OTHERS_SQL`` keep pharmacy
-  settlements only, by the same predicate on the same join;
+* ``fee_details`` (:data:`LINE_COLUMNS` only): the lines naming one of its doctors
+  (``bilg_dr_codg`` not NULL nor empty) on a settlement at a retail pharmacy
+  (:func:`graph.claims.pharmacy_sql` of the settlement's institution): no other line. So
+  ``fills`` holds its own doctors' fills and nobody else's, and each doctor is tested in
+  exactly one bucket. Lines at other institutions are read by no query: ``fills`` and
+  ``_OTHERS_SQL`` keep pharmacy settlements only, by the same predicate on the same join;
 * ``settlements``: those lines' settlements (*own*, read with the lines, which carry their
   settlement's columns); every settlement at a pharmacy or at the doctor's institution of
   the patients of the bucket's doctors with :data:`graph.collusion.MIN_FILLS` fills or more
@@ -88,8 +88,8 @@ from graph.rules.visits import PHARMACY_MARKET_SELECT
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["doctor_buckets", "spark_collusion_findings", "spark_steering_and_doctor_rules",
-           "spark_steering_tests"]
+__all__ = ["LINE_COLUMNS", "doctor_buckets", "spark_collusion_findings",
+           "spark_steering_and_doctor_rules", "spark_steering_tests"]
 
 _INST = "_doctor_institution"
 """The institution of a fee line's doctor (NULL: none), on the lines a bucket gets."""
@@ -163,6 +163,11 @@ def _steering_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {"tests": _test_table(steering_tests(con))}
 
 
+LINE_COLUMNS = ("setl_id", "feedetl_sn", "bilg_dr_codg")
+"""The fee lines' columns the steering tests and the doctor rules read (a fee line is one of
+some 30 million rows at 10M settlements: its other columns, a drug's name among them, are not
+moved; a query that reads one more fails loudly in every bucket)."""
+
 _SETTLEMENT = "_s__"
 """Prefix of the settlement's columns carried on a pharmacy line (:func:`_pharmacy_lines`)."""
 
@@ -180,7 +185,7 @@ def _pharmacy_lines(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
     ).select(*(sf.col(f"s.{c}").alias(_SETTLEMENT + c) for c in tables["settlements"].columns))
     staff = tables["practitioners"].select(sf.col("dr_codg").alias("bilg_dr_codg"),
                                            sf.col("fixmedins_code").alias(_INST))
-    fees = tables["fee_details"]
+    fees = tables["fee_details"].select(*LINE_COLUMNS)
     lines = (fees.where("bilg_dr_codg IS NOT NULL AND bilg_dr_codg <> ''")
              .join(at_pharmacy, sf.col("setl_id") == sf.col(_SETTLEMENT + "setl_id"))
              .join(staff, "bilg_dr_codg", "left"))
@@ -229,9 +234,8 @@ def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work
         sf.expr(pharmacy_sql("i")) | (sf.col("s.fixmedins_code") == sf.col(f"p.{_INST}"))
     ).select(*(sf.col(f"s.{c}").alias(c) for c in columns), sf.col(f"p.{BUCKET}").alias(BUCKET))
     doctors = lines.select(sf.col("bilg_dr_codg").alias("dr_codg"), BUCKET).distinct()
-    fee_columns = tables["fee_details"].columns
     return run_bucketed(spark, {
-        "fee_details": Part(lines.select(*fee_columns, BUCKET), BUCKET),
+        "fee_details": Part(lines.select(*LINE_COLUMNS, BUCKET), BUCKET),
         "settlements": Part(and_reversals(settlements, own.unionByName(theirs)), BUCKET,
                             distinct=True),
         "practitioners": Part(tables["practitioners"].join(doctors, "dr_codg"), BUCKET),

@@ -28,7 +28,10 @@ size of what was found, not of the data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +71,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SparkRings", "spark_rings"]
 
+log = logging.getLogger(__name__)
+
 _BINS = 175
 
 
@@ -103,9 +108,18 @@ def _claims_of(rows: Mapping[str, Any], **codes: Any) -> Claims:
         diagnosis_codes=codes.get("diagnosis_codes", own("dise_codg")))
 
 
+EVENT_COLUMNS = ("setl_id", "psn_no", "fixmedins_code", "opter_id", "t", "inpatient")
+"""The claims columns the events, traffic and operator counts read (the rest is not moved)."""
+
+
 def _events_job(params: CoSettlementParams, scale: ProjectionScale) -> Job:
     def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-        rows = con.sql("SELECT * FROM claims ORDER BY setl_id").fetchnumpy()
+        rows = dict(con.sql("SELECT * FROM claims ORDER BY setl_id").fetchnumpy())
+        n = len(rows["t"])
+        for name in ("dr_codg", "dise_codg"):  # not read by these steps
+            rows.setdefault(name, np.full(n, None, dtype=object))
+        for name in ("med_type", "pool", "account", "medfee"):
+            rows.setdefault(name, np.zeros(n))
         c = _claims_of(rows)
         ev = co_settlement_events(c, params, scale)
         persons, places = np.asarray(c.person_codes), np.asarray(c.institution_codes)
@@ -192,18 +206,15 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
     high = {s for ids_, sev in zip(rule_hits.column("setl_ids").to_pylist(),
                                    rule_hits.column("severity").to_pylist(), strict=True)
             if sev == "high" for s in ids_ or ()}
-    claims = (rows.join(tables["persons"].select("psn_no"), "psn_no", "left_semi")
-              .join(tables["institutions"].select("fixmedins_code"), "fixmedins_code",
-                    "left_semi"))
-    claims.write.mode("overwrite").parquet(str(work / "claims_rows"))
-    claims = spark.read.parquet(str(work / "claims_rows"))
+    claims = _known_only(spark, rows, tables, work / "claims_rows")
     agg = claims.agg(sf.countDistinct("psn_no"), sf.min("t"), sf.max("t")).collect()[0]
     scale = ProjectionScale(active_persons=max(1, int(agg[0] or 0)),
                             first_day=int(agg[1] or 0) // 86_400,
                             last_day=int(agg[2] or 0) // 86_400)
 
     say("projection")
-    counted = run_bucketed(spark, {"claims": Part(claims, "fixmedins_code")},
+    counted = run_bucketed(spark, {"claims": Part(claims.select(*EVENT_COLUMNS),
+                                                  "fixmedins_code")},
                            _events_job(co, scale), buckets=buckets, work=work / "events")
     events = counted["events"]
     events.write.mode("overwrite").parquet(str(work / "events_rows"))
@@ -252,19 +263,23 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
     person_codes = sorted(people.column("psn_no").to_pylist())
 
     say("tests")
-    slice_rows = claims.join(wanted.hint("broadcast"), "psn_no", "left_semi").toArrow()
-    slice_rows = slice_rows.sort_by("setl_id")
+    with _timed("the candidates' claims"):
+        slice_rows = claims.join(wanted.hint("broadcast"), "psn_no", "left_semi").toArrow()
+        slice_rows = slice_rows.sort_by("setl_id")
     institutions = tables["institutions"].toArrow()
     place_codes = sorted(institutions.column("fixmedins_code").to_pylist())
-    operator_codes = _codes(settlements, "opter_id")
-    rows_np = {name: np.asarray(slice_rows.column(name).to_pylist(), dtype=object)
-               for name in slice_rows.column_names}
-    rows_np["flagged"] = np.isin(rows_np["setl_id"], list(high))
+    with _timed("operator and diagnosis codes"):
+        operator_codes = _codes(settlements, "opter_id")
+        diagnosis_codes = _codes(settlements, "dise_codg")
+    rows_np = {name: _array(slice_rows.column(name)) for name in slice_rows.column_names}
+    # a set, not np.isin: over Python strings np.isin compares pairwise (minutes at 10M)
+    rows_np["flagged"] = np.fromiter((code in high for code in rows_np["setl_id"]), dtype=bool,
+                                     count=len(rows_np["setl_id"]))
     sliced = _claims_of(rows_np, person_codes=person_codes, institution_codes=place_codes,
-                        operator_codes=operator_codes,
-                        diagnosis_codes=_codes(settlements, "dise_codg"))
-    stats, traffic_counts, operators = _statistics(
-        spark, claims, tables, counted, place_codes, operator_codes, scale, work, buckets)
+                        operator_codes=operator_codes, diagnosis_codes=diagnosis_codes)
+    with _timed("statistics of all claims"):
+        stats, traffic_counts, operators = _statistics(
+            spark, claims, tables, counted, place_codes, operator_codes, scale, work, buckets)
     con = duckdb.connect()
     try:
         con.register("_people", people)
@@ -282,8 +297,9 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
                 "idx": pa.array(range(len(codes)), pa.int32())}))
             con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _codes")
             con.unregister("_codes")
-        ctx = ring_context(con, sliced, _empty_projection(len(person_codes), co), stats,
-                           traffic_counts=traffic_counts, operators=operators)
+        with _timed("ring context"):
+            ctx = ring_context(con, sliced, _empty_projection(len(person_codes), co), stats,
+                               traffic_counts=traffic_counts, operators=operators)
         index = {code: i for i, code in enumerate(person_codes)}
         place_index = {code: i for i, code in enumerate(place_codes)}
         candidates = [RingCandidate(pattern=pattern, source="community",
@@ -292,11 +308,44 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
                                     core=tuple(sorted(index[p] for p in core if p in index)))
                       for ps, places, core, pattern in community]
         candidates += rule_ring_candidates(con, collusion)
-        ranked = rings_from_candidates(ctx, candidates, st, searched=searched)
+        with _timed(f"scoring {len(candidates)} candidates"):
+            ranked = rings_from_candidates(ctx, candidates, st, searched=searched)
     finally:
         con.close()
     return SparkRings(rings=assign_ring_ids(ranked, previous), partition=partition,
                       projection_edges=len(weight), projection_nodes=len(nodes), claims=claims)
+
+
+@contextmanager
+def _timed(what: str) -> Iterator[None]:
+    """Log how long ``what`` took (INFO: the steps inside a progress step)."""
+    started = time.perf_counter()
+    yield
+    log.info("%s: %.1f s", what, time.perf_counter() - started)
+
+
+def _array(column: pa.ChunkedArray) -> Any:
+    """A column as NumPy: codes as Python strings (what the numbering sorts), numbers as
+    numbers (not one Python object per value: the slice is large at 10M)."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return np.asarray(column.to_pylist(), dtype=object)
+    return column.to_numpy()
+
+
+def _known_only(spark: SparkSession, rows: DataFrame, tables: Mapping[str, DataFrame],
+                path: Path) -> DataFrame:
+    """``rows`` without those of persons or institutions missing from their tables (the
+    store's numbering drops them). A loaded lake has none (the loader quarantines a row
+    whose references do not resolve), so the codes are checked first, distinct, and the
+    rows joined only when one is missing."""
+    checks = (("psn_no", tables["persons"]), ("fixmedins_code", tables["institutions"]))
+    if not any(rows.select(column).distinct().join(table.select(column), column, "left_anti")
+               .limit(1).count() for column, table in checks):
+        return rows
+    for column, table in checks:
+        rows = rows.join(table.select(column), column, "left_semi")
+    rows.write.mode("overwrite").parquet(str(path))
+    return spark.read.parquet(str(path))
 
 
 def _community_candidates(touching: pa.Table | None, nodes: Any, partition: Partition,

@@ -149,7 +149,6 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     (institutions, the pharmacy market, the items' prices). ``skip``: partition keys whose
     rules run elsewhere (``doctor``: in the steering tests' buckets, which hold every line of
     a doctor, :func:`backends.spark.collusion.spark_steering_and_doctor_rules`)."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as sf
 
     say = progress or (lambda _msg: None)
@@ -206,10 +205,14 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     trace_rule = next((r for r in chosen if r.id == "TRACE_REUSE"), None)
     if trace_rule is None:
         trace_rule = next(r for r in load_rulebase() if r.id == "TRACE_REUSE")
-    # the rows of the codes in two or more sales: one shuffle of the codes (a window), not two
-    sales = Window.partitionBy("drug_trac_codg")
-    rows = staged(spark, tables["trace_codes"].withColumn("_sales", sf.count("*").over(sales))
-                  .where("_sales > 1").drop("_sales")
+    # the rows of the codes in two or more sales: the codes counted (one narrow shuffle), the
+    # few reused ones broadcast to pick their rows where they lie
+    sold = tables["trace_codes"]
+    multi = staged(spark, sold.groupBy("drug_trac_codg").count().where("count > 1")
+                   .select("drug_trac_codg"), work / "reused_codes")
+    if multi.count() <= BROADCAST_ASKED:
+        multi = sf.broadcast(multi)
+    rows = staged(spark, sold.join(multi, "drug_trac_codg")
                   .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets)), work / "code_rows")
     keys = rows.select("setl_id", "feedetl_sn", BUCKET)
     if keys.count() <= BROADCAST_ASKED:  # few: the fee lines stay where they are

@@ -22,11 +22,13 @@ from backends.spark.lake import LOADED_TABLES, lake_tables, write_lake
 from graph.detect import DetectionResult, previous_rings, rings_table_ddl
 from graph.rules import HIT_COLUMNS
 from loaders._sql import literal
+from yibao.errors import StoreError
 
 if TYPE_CHECKING:
     from graph.scoring import DetectionSettings
 
-__all__ = ["default_lake", "detect_store_on_spark", "import_results", "lake_is_current"]
+__all__ = ["default_lake", "detect_lake_on_spark", "detect_store_on_spark", "import_results",
+           "lake_is_current"]
 
 _SOURCE = "SOURCE.json"
 
@@ -98,6 +100,11 @@ def detect_store_on_spark(db: Path, *, lake: Path | None = None, master: str | N
 
     say = progress or (lambda _msg: None)
     folder = lake or default_lake(db)
+    if "loads" in lake_tables(folder) and not (folder / _SOURCE).is_file():
+        raise StoreError(
+            f"{folder} holds data loaded on Spark (yibao load --lake), not a copy of the store "
+            f"{db}: detect it on its own with 'yibao detect --backend spark --lake {folder}' "
+            "and no store (or choose another --lake for the store)")
     with open_store(db) as store:
         con = store.con
         if not lake_is_current(con, folder):
@@ -114,6 +121,22 @@ def detect_store_on_spark(db: Path, *, lake: Path | None = None, master: str | N
         say("results into the store")
         import_results(con, folder, run_id)
         publish_snapshot(store, reason="detect")
+    return DetectionResult(
+        run_id=found.run_id, rings=found.rings, engine=found.engine,
+        modularity=found.modularity, projection_edges=found.projection_edges,
+        projection_nodes=found.projection_nodes, rule_hits=found.rule_hits,
+        chains=found.chains, timings=found.timings)
+
+
+def detect_lake_on_spark(lake: Path, *, master: str | None = None,
+                         settings: DetectionSettings | None = None,
+                         progress: Callable[[str], None] | None = None) -> DetectionResult:
+    """Detect a lake that has no store (loaded on Spark: ``yibao load --lake``); the results
+    stay in the lake, rings keeping the ids of its previous run."""
+    from backends.spark.detect import spark_detect
+    from backends.spark.session import spark_session
+
+    found = spark_detect(spark_session(master), lake, settings=settings, progress=progress)
     return DetectionResult(
         run_id=found.run_id, rings=found.rings, engine=found.engine,
         modularity=found.modularity, projection_edges=found.projection_edges,

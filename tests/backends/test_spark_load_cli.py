@@ -30,14 +30,40 @@ def test_load_into_a_lake_gives_the_stores_account(spark: Any, tiny: Any, tmp_pa
     for key in ("rows_in", "loaded", "inserted", "quarantined", "reasons"):
         assert got[key] == expected[key], key
     assert expected["quarantined"] == 1
-    assert (lake / "settlements").is_dir() and (lake / "quarantine").is_dir()
+    assert (lake / "settlements").is_dir()
+    assert (lake / "quarantine").is_dir()
 
 
 def test_lake_options_that_do_not_go_together(tmp_path: Path, tiny: Any) -> None:
     folder = tiny.write_folder(tmp_path / "export")
     runner = CliRunner()
     master_alone = runner.invoke(cli, ["load", str(folder), "--master", "local[1]"])
-    assert master_alone.exit_code != 0 and "--lake" in master_alone.output
+    assert master_alone.exit_code != 0
+    assert "--lake" in master_alone.output
     with_table = runner.invoke(cli, ["load", str(folder), "--lake", str(tmp_path / "l"),
                                      "--table", "persons"])
-    assert with_table.exit_code != 0 and "--table" in with_table.output
+    assert with_table.exit_code != 0
+    assert "--table" in with_table.output
+
+
+def test_a_lake_loaded_on_spark_is_detected_without_a_store(
+        spark: Any, tiny: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tiny.write_folder(tmp_path / "export")
+    lake = tmp_path / "lake"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["load", str(folder), "--lake", str(lake)]).exit_code == 0
+    monkeypatch.chdir(tmp_path)  # no store here
+    monkeypatch.delenv("YIBAO_DB", raising=False)
+    result = runner.invoke(cli, ["detect", "--backend", "spark", "--lake", str(lake), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["run_id"] == 1
+    assert (lake / "rule_hits").is_dir()
+    assert (lake / "detect_runs").is_dir()
+    assert not (tmp_path / "yibao.duckdb").exists()
+    # a store must not overwrite that lake with its own tables
+    with open_store(tmp_path / "store.duckdb") as store:
+        load_folder(folder, store)
+    refused = runner.invoke(cli, ["detect", "--backend", "spark", "--db",
+                                  str(tmp_path / "store.duckdb"), "--lake", str(lake)])
+    assert refused.exit_code != 0
+    assert "loaded on Spark" in refused.output
