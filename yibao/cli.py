@@ -155,7 +155,8 @@ def load(folder: Path, db: Path | None, tables: tuple[str, ...], codes: Path | N
     if report["loaded"] == 0:
         _fail(
             f"nothing loaded: all {report['rows_in']} rows were quarantined; "
-            f"see 'yibao quarantine --db {settings.db}'",
+            "see " + (f"the lake's {lake / 'quarantine'}" if lake is not None
+                      else f"'yibao quarantine --db {settings.db}'"),
             code=1,
         )
 
@@ -202,11 +203,11 @@ def _load_on_spark(folder: Path, lake: Path, settings: Settings, master: str | N
     except YibaoError as exc:
         _fail(str(exc), code=1)
     if show_progress:
-        _print_load(report.to_dict())
+        _print_load(report.to_dict(), lake=True)
     return report.to_dict()
 
 
-def _print_load(report: dict[str, Any]) -> None:
+def _print_load(report: dict[str, Any], *, lake: bool = False) -> None:
     table = Table(
         title=f"导入 / load #{report['load_id']} → {report['db']}",
         caption="读入 rows in = 新增 inserted + 已有 unchanged + 隔离 quarantined; "
@@ -226,8 +227,9 @@ def _print_load(report: dict[str, Any]) -> None:
         err.print(f"隔离原因 / quarantine reasons: {reasons}", highlight=False)
     if report["notes"]:
         notes = ", ".join(f"{code} {n:,}" for code, n in report["notes"].items())
-        err.print(f"注记 / notes (rows kept): {notes}; 'yibao quarantine --notes' lists them",
-                  highlight=False)
+        listed = (f"the lake's {Path(report['db']) / 'data_notes'} lists them"
+                  if lake else "'yibao quarantine --notes' lists them")
+        err.print(f"注记 / notes (rows kept): {notes}; {listed}", highlight=False)
     err.print(f"用时 / took {report['seconds']:.1f} s", highlight=False)
 
 

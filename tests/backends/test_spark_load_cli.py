@@ -48,10 +48,16 @@ def test_lake_options_that_do_not_go_together(tmp_path: Path, tiny: Any) -> None
 
 def test_a_lake_loaded_on_spark_is_detected_without_a_store(
         spark: Any, tiny: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tiny.write_folder(tmp_path / "export")
+    rows = tiny.rows()
+    rows["persons"][0]["brdy"] = "1980-01-02"  # kept with a note: not the ID's birthday
+    folder = tiny.write_folder(tmp_path / "export", rows)
     lake = tmp_path / "lake"
     runner = CliRunner()
-    assert runner.invoke(cli, ["load", str(folder), "--lake", str(lake)]).exit_code == 0
+    loaded = runner.invoke(cli, ["load", str(folder), "--lake", str(lake)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "brdy_mismatch" in loaded.output
+    assert "data_notes" in loaded.output  # where a lake's notes are, not a store command
+    assert "yibao quarantine" not in loaded.output
     monkeypatch.chdir(tmp_path)  # no store here
     monkeypatch.delenv("YIBAO_DB", raising=False)
     result = runner.invoke(cli, ["detect", "--backend", "spark", "--lake", str(lake), "--json"])
