@@ -202,15 +202,23 @@ def doctor_buckets(tables: Mapping[str, DataFrame], buckets: int) -> DataFrame:
         sf.col("bilg_dr_codg").alias("doctor"), BUCKET).distinct()
 
 
-def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work: Path,
-         buckets: int) -> dict[str, DataFrame]:
-    """``job`` in every bucket of institutions (see the module docstring)."""
-    from pyspark.sql import functions as sf
-
+def _market(spark: SparkSession, tables: Mapping[str, DataFrame]) -> pa.Table:
+    """The pharmacy market by Spark SQL (the rule base's own SQL, unchanged), for a caller
+    that did not count it in the person buckets
+    (:attr:`backends.spark.rules.SparkRuleResult.market`)."""
     for name, frame in tables.items():
         frame.createOrReplaceTempView(name)
     spark.sql(effective_settlements_sql()).createOrReplaceTempView("_effective")
-    market = spark.sql(PHARMACY_MARKET_SELECT).toArrow()
+    return spark.sql(PHARMACY_MARKET_SELECT).toArrow()
+
+
+def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work: Path,
+         buckets: int, market: pa.Table | None = None) -> dict[str, DataFrame]:
+    """``job`` in every bucket of institutions (see the module docstring)."""
+    from pyspark.sql import functions as sf
+
+    if market is None:
+        market = _market(spark, tables)
     institutions = tables["institutions"].toArrow()
     settlements = tables["settlements"]
 
@@ -253,13 +261,14 @@ def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame
 
 
 def spark_steering_and_doctor_rules(spark: SparkSession, tables: Mapping[str, DataFrame], *,
-                                    rules: Sequence[Rule], work: Path, buckets: int
+                                    rules: Sequence[Rule], work: Path, buckets: int,
+                                    market: pa.Table | None = None
                                     ) -> tuple[CollusionFindings, DataFrame]:
     """:func:`spark_collusion_findings` and the hits of the doctor ``rules`` (split by doctor,
     :data:`graph.rules.engine.PARTITIONED_BY`) from the same buckets: one pass over the
-    doctors' lines instead of two."""
+    doctors' lines instead of two. ``market``: the pharmacy market when counted already."""
     out = _run(spark, tables, _with_doctor_rules(rules), work=work / "collusion",
-               buckets=buckets)
+               buckets=buckets, market=market)
     return _merged(out), out["rule_hits"]
 
 

@@ -23,7 +23,7 @@ import duckdb
 
 from backends.spark.lake import DETECTION_COLUMNS, LOADED_TABLES, lake_tables, read_lake
 from backends.spark.partitioned import BUCKET
-from backends.spark.rings import spark_rings
+from backends.spark.rings import claims_job, spark_rings
 from backends.spark.rules import ROWS_PER_BUCKET, doctor_rules, spark_rules_and_chains
 from backends.spark.settlements import and_reversals
 from graph.detect import record_run, rings_table_ddl, write_rings
@@ -108,13 +108,14 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     t0 = time.perf_counter()
     rules = spark_rules_and_chains(spark, tables, work=work / "rules",
                                    rows_per_bucket=rows_per_bucket, skip=("doctor",),
-                                   progress=say)
+                                   by_person=claims_job, progress=say)
     timings["rules_and_chains"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
     say("steering tests")  # with the rules split by doctor: their buckets hold a doctor whole
     collusion, doctor_hits = spark_steering_and_doctor_rules(
-        spark, tables, rules=doctor_rules(), work=work / "collusion", buckets=rules.buckets)
+        spark, tables, rules=doctor_rules(), work=work / "collusion", buckets=rules.buckets,
+        market=rules.market)
     staged = work / "out"
     rules.rule_hits.unionByName(doctor_hits).write.mode("overwrite").parquet(
         str(staged / "rule_hits"))
@@ -125,9 +126,9 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     timings["steering"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
-    found = spark_rings(spark, tables, rule_hits=hits, chains=chains, collusion=collusion,
-                        settings=st, previous=previous, work=work / "rings",
-                        buckets=rules.buckets, progress=say)
+    found = spark_rings(spark, tables, by_person=rules.by_person, rule_hits=hits,
+                        chains=chains, collusion=collusion, settings=st, previous=previous,
+                        work=work / "rings", buckets=rules.buckets, progress=say)
     timings["rings"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()

@@ -6,7 +6,9 @@ buckets (``pmod(xxhash64(key), buckets)``, so rows of equal keys of different ta
 ships each bucket's rows of every table to one Python worker as Arrow, and there the function
 runs on an in-memory DuckDB holding exactly those rows under the tables' names, plus the
 small *shared* tables every bucket gets whole. What it returns (one Arrow table per output
-name) comes back as Spark rows.
+name) the worker writes as Parquet, a file per output and bucket, and Spark reads the files:
+the outputs (the claims rows among them) never pass through the JVM, which costs about as
+much per row as the way in.
 
 So a step whose SQL is partitionable by a key (a person's visits, a doctor's prescriptions,
 a traceability code's sales) runs the same SQL on Spark as on the embedded store, and its
@@ -22,6 +24,8 @@ per worker is one bucket's rows; choose ``buckets`` so that a bucket is a few hu
 from __future__ import annotations
 
 import io
+import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -40,9 +45,6 @@ BUCKET = "_bucket"
 """The column holding a row's bucket."""
 
 _PAYLOAD_DDL = f"{BUCKET} int, _table string, _payload binary"
-
-_CHUNK_ROWS = 10_000
-"""Rows of an output table per Arrow batch sent back to Spark."""
 
 Job = Callable[[duckdb.DuckDBPyConnection], Mapping[str, pa.Table]]
 """What runs in a bucket: the DuckDB connection holding the bucket's tables -> output tables
@@ -114,24 +116,31 @@ def _run_in(tables: Mapping[str, pa.Table], shared: Mapping[str, pa.Table], job:
         con.close()
 
 
-def _wide_schema(outputs: Mapping[str, pa.Schema]) -> pa.Schema:
-    """One schema for all of a job's outputs: the output's name, then every output's columns
-    as ``name__column`` (null in the rows of the other outputs)."""
-    fields = [pa.field("_table", pa.string())]
-    for name, schema in outputs.items():
-        fields += [pa.field(f"{name}__{f.name}", f.type) for f in schema]
-    return pa.schema(fields)
+_MANIFEST = pa.schema([(BUCKET, pa.int32()), ("_table", pa.string()), ("_rows", pa.int64())])
+"""What a bucket's run gives back to Spark: the rows it wrote per output."""
+
+
+def _write(table: pa.Table, folder: str, name: str) -> None:
+    """``table`` as the Parquet file ``folder/name``, whole or not at all (written under a
+    hidden name, then renamed: a task that runs again replaces it)."""
+    final = os.path.join(folder, name)
+    partial = os.path.join(folder, f".{name}.{os.getpid()}.partial")
+    pq.write_table(table, partial)
+    os.replace(partial, final)
 
 
 def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job,
-            wide_blob: bytes, distinct: frozenset[str]
+            outputs: Mapping[str, bytes], work: str, distinct: frozenset[str]
             ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """applyInArrow (the iterator form, so the output streams back in batches): one bucket's
-    payload rows -> its output tables' rows in the wide schema (:func:`_wide_schema`)."""
+    """applyInArrow (the iterator form): one bucket's payload rows -> its output tables,
+    written by this worker as ``work/<output>/bucket-<n>.parquet`` (in the output's schema,
+    ``outputs``), and one manifest row per output (:data:`_MANIFEST`). The outputs do not
+    pass through the JVM: Spark reads the files."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         group = pa.Table.from_batches(list(batches))
         if not group.num_rows:
             return
+        bucket = int(group.column(BUCKET)[0].as_py())
         tables = {}
         if "_payload" not in group.column_names:  # one part: its rows came as they are
             (name, blob), = schemas.items()
@@ -149,20 +158,15 @@ def _runner(schemas: Mapping[str, bytes], shared: Mapping[str, bytes], job: Job,
         common = {name: pa.ipc.open_stream(blob).read_all() for name, blob in shared.items()}
         out = _run_in(tables, common, job, distinct)
         del tables
-        wide = pa.ipc.read_schema(pa.py_buffer(wide_blob))
-        for name, table in out.items():
-            for chunk in table.to_batches(max_chunksize=_CHUNK_ROWS):
-                n = chunk.num_rows
-                columns = []
-                for field in wide:
-                    if field.name == "_table":
-                        columns.append(pa.array([name] * n, pa.string()))
-                    elif field.name.startswith(name + "__"):
-                        columns.append(chunk.column(field.name[len(name) + 2:]).cast(
-                            field.type))
-                    else:
-                        columns.append(pa.nulls(n, field.type))
-                yield pa.RecordBatch.from_arrays(columns, schema=wide)
+        written = []
+        for name, blob in outputs.items():
+            table = out[name].cast(pa.ipc.read_schema(pa.py_buffer(blob)))
+            _write(table, os.path.join(work, name), f"bucket-{bucket:06d}.parquet")
+            written.append((name, table.num_rows))
+        yield pa.RecordBatch.from_pydict({
+            BUCKET: pa.array([bucket] * len(written), pa.int32()),
+            "_table": pa.array([n for n, _ in written], pa.string()),
+            "_rows": pa.array([r for _, r in written], pa.int64())}, schema=_MANIFEST)
     return run
 
 
@@ -175,13 +179,16 @@ def _arrow_schema(frame: DataFrame) -> pa.Schema:
 def run_bucketed(spark: SparkSession, parts: Mapping[str, Part], job: Job, *, buckets: int,
                  shared: Mapping[str, pa.Table] | None = None, work: Path) -> dict[str, Any]:
     """Run ``job`` on every bucket of ``parts`` (and the ``shared`` tables); returns its
-    output tables as Spark DataFrames by name, read from Parquet files under ``work`` (so
-    each output is computed once, whatever reads it after).
+    output tables as Spark DataFrames by name, read from the Parquet files the buckets wrote
+    under ``work/outputs/<output>/`` (so each output is computed once, whatever reads it
+    after).
 
-    A bucket holding no row of any part does not run. The output schemas are those ``job``
-    gives on empty tables, found by running it once on the driver with no rows.
+    ``work`` must be a folder that the executors' Python workers can write at the same path
+    (in local mode any folder; on a cluster the lake's shared mount, as the lake itself). A
+    bucket holding no row of any part does not run. The output schemas are those ``job``
+    gives on empty tables, found by running it once on the driver with no rows; that empty
+    output is written too, so an output is readable when no bucket ran.
     """
-    from pyspark.sql import functions as sf
     from pyspark.sql.pandas.types import from_arrow_schema
 
     schemas = {name: _arrow_schema(part.frame.drop(BUCKET) if part.key == BUCKET
@@ -199,15 +206,16 @@ def run_bucketed(spark: SparkSession, parts: Mapping[str, Part], job: Job, *, bu
         payloads = encoded if payloads is None else payloads.unionByName(encoded)
     if payloads is None:
         raise ValueError("a bucketed job needs at least one part")
-    wide = _wide_schema({name: table.schema for name, table in empty.items()})
+    folder = work / "outputs"
+    shutil.rmtree(folder, ignore_errors=True)
+    for name, table in empty.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        _write(table, str(folder / name), "empty.parquet")
     run = _runner({n: s.serialize().to_pybytes() for n, s in schemas.items()},
                   {n: _ipc(t) for n, t in common.items()}, job,
-                  wide.serialize().to_pybytes(),
+                  {n: t.schema.serialize().to_pybytes() for n, t in empty.items()},
+                  str(folder.resolve()),
                   frozenset(n for n, part in parts.items() if part.distinct))
-    out = payloads.groupBy(BUCKET).applyInArrow(run, from_arrow_schema(wide))
-    work.mkdir(parents=True, exist_ok=True)
-    out.write.mode("overwrite").parquet(str(work / "outputs"))
-    stored = spark.read.parquet(str(work / "outputs"))
-    return {name: stored.where(sf.col("_table") == name).select(
-        *(sf.col(f"{name}__{f.name}").alias(f.name) for f in table.schema))
-        for name, table in empty.items()}
+    manifest = payloads.groupBy(BUCKET).applyInArrow(run, from_arrow_schema(_MANIFEST))
+    manifest.write.format("noop").mode("overwrite").save()  # runs every bucket
+    return {name: spark.read.parquet(str(folder / name)) for name in empty}

@@ -3,9 +3,10 @@ candidates and their tests, the embedded store's rings to the score.
 
 The steps and what each bucket holds (:mod:`backends.spark.partitioned`):
 
-1. **Claims rows** (:func:`graph.claims.claim_rows_sql`), by institution: an institution's
-   settlements with the reversals of them. Rows of persons or institutions missing from their
-   tables are dropped, as the embedded store's numbering drops them.
+1. **Claims rows** (:func:`graph.claims.claim_rows_sql`), by person, in the pass of the person
+   rules (:func:`claims_job`): a claims row depends only on its settlement and the reversals
+   of it. Rows of persons or institutions missing from their tables are dropped, as the
+   embedded store's numbering drops them.
 2. **Events and counts**, by institution: the co-settlement events of an institution depend
    only on its rows and the scale of all claims (:func:`graph.projection.projection_scale`:
    persons who settled, first and last day), so each bucket gives exactly the store's events
@@ -29,6 +30,7 @@ size of what was found, not of the data.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,9 +41,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from backends.spark.partitioned import BUCKET, Job, Part, run_bucketed
-from backends.spark.settlements import by_original
+from backends.spark.partitioned import Job, Part, run_bucketed
 from graph.claims import Claims, claim_rows_sql, claims_from_codes
 from graph.collusion import CollusionFindings
 from graph.community import Partition, communities_by_component
@@ -89,8 +91,33 @@ class SparkRings:
     claims: DataFrame
 
 
-def _claims_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    return {"claims": con.sql(claim_rows_sql(con) + " ORDER BY setl_id").to_arrow_table()}
+CODE_COLUMNS = ("opter_id", "dise_codg")
+"""The settlement columns whose codes number the claims in the rings' tests (operators,
+diagnoses): all the data's codes, so the numbering is the store's."""
+
+CLAIM_KEYS = ("psn_no", "fixmedins_code")
+"""The claims' columns whose codes must be in their tables (persons, institutions)."""
+
+
+def claims_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """In a bucket of persons (every settlement of its persons with their reversals,
+    :func:`backends.spark.settlements.by_original`): the claims rows of its effective
+    settlements (:func:`graph.claims.claim_rows_sql`); ``codes`` (``kind``, ``code``): its
+    settlements' codes of :data:`CODE_COLUMNS` and its claims' of :data:`CLAIM_KEYS` (kind
+    ``claims.<column>``; a person's claims are all in one bucket, so the buckets' persons
+    are distinct); ``span``: the first and last ``t`` of its claims. It runs in the pass of
+    the person rules (``by_person`` of :func:`backends.spark.rules.spark_rules_and_chains`),
+    which moves the settlements once for both."""
+    present = {row[0] for row in con.execute("DESCRIBE settlements").fetchall()}
+    con.execute(f"CREATE TEMP TABLE _claims AS {claim_rows_sql(con)}")
+    codes = [f"SELECT DISTINCT '{c}' AS kind, {c}::VARCHAR AS code FROM settlements "
+             f"WHERE {c} IS NOT NULL" for c in CODE_COLUMNS if c in present]
+    codes += [f"SELECT DISTINCT 'claims.{c}' AS kind, {c} AS code FROM _claims "
+              f"WHERE {c} IS NOT NULL" for c in CLAIM_KEYS]
+    return {"claims": con.sql("SELECT * FROM _claims ORDER BY setl_id").to_arrow_table(),
+            "codes": con.sql(" UNION ALL ".join(codes)).to_arrow_table(),
+            "span": con.sql("SELECT min(t) AS first_t, max(t) AS last_t FROM _claims "
+                            "HAVING count(*) > 0").to_arrow_table()}
 
 
 def _claims_of(rows: Mapping[str, Any], **codes: Any) -> Claims:
@@ -112,15 +139,41 @@ EVENT_COLUMNS = ("setl_id", "psn_no", "fixmedins_code", "opter_id", "t", "inpati
 """The claims columns the events, traffic and operator counts read (the rest is not moved)."""
 
 
+_NUMBERED = ("psn_no", "fixmedins_code", "opter_id")
+"""The codes :func:`_event_claims` numbers."""
+
+
+def _event_claims(con: duckdb.DuckDBPyConnection) -> Claims:
+    """The bucket's claims (:data:`EVENT_COLUMNS`) in ``setl_id`` order, each code numbered
+    among the bucket's own sorted codes (``-1``: none), as :func:`_claims_of` numbers them.
+    The numbering is SQL's (a dense rank): DuckDB orders text by its UTF-8 bytes, which is
+    Python's order of ``str``; the rows' codes never become Python objects. The columns the
+    events, traffic and operator counts do not read are empty."""
+    ranks = ", ".join(f"CASE WHEN {c} IS NULL THEN -1 ELSE dense_rank() OVER (ORDER BY {c}) - 1 "
+                      f"END::INTEGER AS {c}" for c in _NUMBERED)
+    rows = con.sql(f"SELECT t, inpatient, {ranks} FROM claims ORDER BY setl_id").fetchnumpy()
+    own = {c: np.asarray(con.sql(f"SELECT DISTINCT {c} FROM claims WHERE {c} IS NOT NULL "
+                                 f"ORDER BY 1").fetchnumpy()[c], dtype=object)
+           for c in _NUMBERED}
+    t = np.asarray(rows["t"], dtype=np.int64)
+    n = len(t)
+    none, zero = np.full(n, -1, dtype=np.int32), np.zeros(n, dtype=np.float64)
+    return Claims(
+        person=np.asarray(rows["psn_no"], dtype=np.int32),
+        institution=np.asarray(rows["fixmedins_code"], dtype=np.int32),
+        doctor=none, t=t, day=(t // 86_400).astype(np.int32),
+        inpatient=np.asarray(rows["inpatient"], dtype=bool),
+        med_type=np.zeros(n, dtype=np.int16), diagnosis=none, fund=zero, pool=zero,
+        account=zero, medfee=zero, flagged=np.zeros(n, dtype=bool),
+        person_codes=own["psn_no"], institution_codes=own["fixmedins_code"],
+        doctor_codes=np.zeros(0, dtype=object), diagnosis_codes=np.zeros(0, dtype=object),
+        operator=np.asarray(rows["opter_id"], dtype=np.int32),
+        operator_codes=own["opter_id"])
+
+
 def _events_job(params: CoSettlementParams, scale: ProjectionScale) -> Job:
     def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-        rows = dict(con.sql("SELECT * FROM claims ORDER BY setl_id").fetchnumpy())
-        n = len(rows["t"])
-        for name in ("dr_codg", "dise_codg"):  # not read by these steps
-            rows.setdefault(name, np.full(n, None, dtype=object))
-        for name in ("med_type", "pool", "account", "medfee"):
-            rows.setdefault(name, np.zeros(n))
-        c = _claims_of(rows)
+        c = _event_claims(con)
         ev = co_settlement_events(c, params, scale)
         persons, places = np.asarray(c.person_codes), np.asarray(c.institution_codes)
         counts = traffic_from_claims(c).counts
@@ -176,11 +229,16 @@ def _surnames_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {"surnames": con.sql(SURNAMES_SQL).to_arrow_table()}
 
 
-def _codes(frame: DataFrame, column: str) -> list[str]:
-    if column not in frame.columns:
-        return []
-    return sorted(str(r[0]) for r in frame.select(column).where(f"{column} IS NOT NULL")
-                  .distinct().collect())
+def _codes(codes: DataFrame) -> dict[str, list[str]]:
+    """The settlements' codes of :func:`claims_job`'s buckets, sorted, by column."""
+    from pyspark.sql import functions as sf
+
+    found: dict[str, set[str]] = {column: set() for column in CODE_COLUMNS}
+    table = codes.where(sf.col("kind").isin(list(CODE_COLUMNS))).toArrow()
+    for kind, code in zip(table.column("kind").to_pylist(), table.column("code").to_pylist(),
+                          strict=True):
+        found[kind].add(str(code))
+    return {kind: sorted(values) for kind, values in found.items()}
 
 
 def _empty_projection(n_persons: int, params: CoSettlementParams) -> PersonProjection:
@@ -188,29 +246,24 @@ def _empty_projection(n_persons: int, params: CoSettlementParams) -> PersonProje
     return PersonProjection(n_persons, z, z, f, z, z, z, z, z, f, params)
 
 
-def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hits: pa.Table,
-                chains: pa.Table, collusion: CollusionFindings, settings: DetectionSettings,
+def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
+                by_person: Mapping[str, DataFrame], rule_hits: pa.Table, chains: pa.Table,
+                collusion: CollusionFindings, settings: DetectionSettings,
                 previous: Sequence[PreviousRing], work: Path, buckets: int,
                 progress: Callable[[str], None] | None = None) -> SparkRings:
-    """The rings of the lake's ``tables`` (see the module docstring), with the run's
+    """The rings of the lake's ``tables`` (see the module docstring), with the outputs of
+    :func:`claims_job` in the person buckets (``by_person``: ``claims``, ``codes``), the run's
     ``rule_hits`` and ``chains`` (Arrow tables: results, not data) and steering findings."""
     from pyspark.sql import functions as sf
 
     say = progress or (lambda _msg: None)
     st, co = settings, settings.co_settlement
-    settlements = tables["settlements"]
     say("claims")
-    rows = run_bucketed(spark, {"settlements": Part(
-        by_original(settlements, "fixmedins_code", buckets), BUCKET)},
-        _claims_job, buckets=buckets, work=work / "claims")["claims"]
+    rows = by_person["claims"]
     high = {s for ids_, sev in zip(rule_hits.column("setl_ids").to_pylist(),
                                    rule_hits.column("severity").to_pylist(), strict=True)
             if sev == "high" for s in ids_ or ()}
-    claims = _known_only(spark, rows, tables, work / "claims_rows")
-    agg = claims.agg(sf.countDistinct("psn_no"), sf.min("t"), sf.max("t")).collect()[0]
-    scale = ProjectionScale(active_persons=max(1, int(agg[0] or 0)),
-                            first_day=int(agg[1] or 0) // 86_400,
-                            last_day=int(agg[2] or 0) // 86_400)
+    claims, scale = _known_only(spark, rows, by_person, tables, work / "claims_rows")
 
     say("projection")
     counted = run_bucketed(spark, {"claims": Part(claims.select(*EVENT_COLUMNS),
@@ -269,14 +322,15 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
     institutions = tables["institutions"].toArrow()
     place_codes = sorted(institutions.column("fixmedins_code").to_pylist())
     with _timed("operator and diagnosis codes"):
-        operator_codes = _codes(settlements, "opter_id")
-        diagnosis_codes = _codes(settlements, "dise_codg")
-    rows_np = {name: _array(slice_rows.column(name)) for name in slice_rows.column_names}
-    # a set, not np.isin: over Python strings np.isin compares pairwise (minutes at 10M)
-    rows_np["flagged"] = np.fromiter((code in high for code in rows_np["setl_id"]), dtype=bool,
-                                     count=len(rows_np["setl_id"]))
-    sliced = _claims_of(rows_np, person_codes=person_codes, institution_codes=place_codes,
-                        operator_codes=operator_codes, diagnosis_codes=diagnosis_codes)
+        known = _codes(by_person["codes"])
+    operator_codes, diagnosis_codes = known["opter_id"], known["dise_codg"]
+    with _timed(f"numbering {slice_rows.num_rows} claims of {len(person_codes)} persons"):
+        rows_np = {name: _array(slice_rows.column(name)) for name in slice_rows.column_names}
+        # a set, not np.isin: over Python strings np.isin compares pairwise (minutes at 10M)
+        rows_np["flagged"] = np.fromiter((code in high for code in rows_np["setl_id"]),
+                                         dtype=bool, count=len(rows_np["setl_id"]))
+        sliced = _claims_of(rows_np, person_codes=person_codes, institution_codes=place_codes,
+                            operator_codes=operator_codes, diagnosis_codes=diagnosis_codes)
     with _timed("statistics of all claims"):
         stats, traffic_counts, operators = _statistics(
             spark, claims, tables, counted, place_codes, operator_codes, scale, work, buckets)
@@ -318,10 +372,21 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *, rule_hi
 
 @contextmanager
 def _timed(what: str) -> Iterator[None]:
-    """Log how long ``what`` took (INFO: the steps inside a progress step)."""
+    """Log how long ``what`` took and the driver's memory after it (INFO: the steps inside a
+    progress step)."""
     started = time.perf_counter()
     yield
-    log.info("%s: %.1f s", what, time.perf_counter() - started)
+    log.info("%s: %.1f s, driver RSS %s MiB", what, time.perf_counter() - started, _rss_mib())
+
+
+def _rss_mib() -> str:
+    """This process's resident memory in MiB (``?`` where ``/proc`` is not there)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except OSError:
+        return "?"
+    return str(pages * os.sysconf("SC_PAGE_SIZE") // 2**20)
 
 
 def _array(column: pa.ChunkedArray) -> Any:
@@ -332,20 +397,36 @@ def _array(column: pa.ChunkedArray) -> Any:
     return column.to_numpy()
 
 
-def _known_only(spark: SparkSession, rows: DataFrame, tables: Mapping[str, DataFrame],
-                path: Path) -> DataFrame:
-    """``rows`` without those of persons or institutions missing from their tables (the
-    store's numbering drops them). A loaded lake has none (the loader quarantines a row
-    whose references do not resolve), so the codes are checked first, distinct, and the
-    rows joined only when one is missing."""
+def _known_only(spark: SparkSession, rows: DataFrame, by_person: Mapping[str, DataFrame],
+                tables: Mapping[str, DataFrame], path: Path
+                ) -> tuple[DataFrame, ProjectionScale]:
+    """The claims ``rows`` without those of persons or institutions missing from their
+    tables (the store's numbering drops them), and their :class:`ProjectionScale`. A loaded
+    lake has none (the loader quarantines a row whose references do not resolve): the
+    buckets' distinct codes (:func:`claims_job`) are checked, and the scale summed from the
+    buckets; the rows are joined and counted again only when a code is missing."""
+    from pyspark.sql import functions as sf
+
+    codes = by_person["codes"]
     checks = (("psn_no", tables["persons"]), ("fixmedins_code", tables["institutions"]))
-    if not any(rows.select(column).distinct().join(table.select(column), column, "left_anti")
+    if not any(codes.where(sf.col("kind") == f"claims.{column}").select(
+            sf.col("code").alias(column)).join(table.select(column), column, "left_anti")
                .limit(1).count() for column, table in checks):
-        return rows
+        persons = codes.where(sf.col("kind") == "claims.psn_no").count()
+        span = by_person["span"].agg(sf.min("first_t"), sf.max("last_t")).collect()[0]
+        return rows, _scale(persons, span[0], span[1])
     for column, table in checks:
         rows = rows.join(table.select(column), column, "left_semi")
     rows.write.mode("overwrite").parquet(str(path))
-    return spark.read.parquet(str(path))
+    known = spark.read.parquet(str(path))
+    agg = known.agg(sf.countDistinct("psn_no"), sf.min("t"), sf.max("t")).collect()[0]
+    return known, _scale(agg[0], agg[1], agg[2])
+
+
+def _scale(persons: int | None, first_t: int | None, last_t: int | None) -> ProjectionScale:
+    return ProjectionScale(active_persons=max(1, int(persons or 0)),
+                           first_day=int(first_t or 0) // 86_400,
+                           last_day=int(last_t or 0) // 86_400)
 
 
 def _community_candidates(touching: pa.Table | None, nodes: Any, partition: Partition,
@@ -385,18 +466,17 @@ def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, Dat
         .groupBy("surname").agg(sf.sum("n").alias("n")).toArrow()
     traffic = counted["traffic"].toArrow()
     counts = np.zeros((len(place_codes), _BINS), dtype=np.float64)
-    at = np.searchsorted(np.asarray(place_codes, dtype=object),
-                         np.asarray(traffic.column("fixmedins_code").to_pylist(), dtype=object))
-    np.add.at(counts, (at, np.asarray(traffic.column("bin").to_pylist(), dtype=np.int64)),
-              np.asarray(traffic.column("n").to_pylist(), dtype=np.float64))
+    places = pa.array(place_codes, pa.string())
+    at = _positions(traffic.column("fixmedins_code"), places)
+    if (at < 0).any():  # _known_only keeps the claims of known institutions only
+        raise ValueError("traffic of an institution missing from the institutions table")
+    np.add.at(counts, (at,
+                       _numbers(traffic.column("bin"), np.int64)),
+              _numbers(traffic.column("n"), np.float64))
     ops = counted["operators"].toArrow()
     width = len(operator_codes) + 1
-    op_index = {code: k + 1 for k, code in enumerate(operator_codes)}
-    op_at = np.asarray([0 if o is None else op_index[o]
-                        for o in ops.column("opter_id").to_pylist()], dtype=np.int64)
-    inst_at = np.searchsorted(np.asarray(place_codes, dtype=object),
-                              np.asarray(ops.column("fixmedins_code").to_pylist(), dtype=object))
-    keys = inst_at.astype(np.int64) * width + op_at
+    op_at = _positions(ops.column("opter_id"), pa.array(operator_codes, pa.string())) + 1
+    keys = _positions(ops.column("fixmedins_code"), places) * width + op_at
     order = np.argsort(keys)
     ref = tables["settlements"].agg(sf.max("setl_time")).collect()[0][0]
     stats = RingStatistics(
@@ -407,5 +487,15 @@ def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, Dat
         surname_share=surname_counts(names.column("surname").to_pylist(),
                                      names.column("n").to_pylist()),
         traffic_totals=counts.sum(axis=0), weeks=max(scale.days / 7.0, 1.0))
-    return stats, counts, (keys[order], np.asarray(ops.column("n").to_pylist(),
-                                                   dtype=np.int64)[order])
+    return stats, counts, (keys[order], _numbers(ops.column("n"), np.int64)[order])
+
+
+def _positions(values: pa.ChunkedArray, codes: pa.Array) -> Any:
+    """Each value's position in ``codes`` (``-1``: none or not listed), looked up in Arrow:
+    no Python string per row (the traffic has a row per institution and hour of the week)."""
+    at = pc.index_in(values, value_set=codes).fill_null(-1)
+    return np.asarray(at.to_numpy(), dtype=np.int64)
+
+
+def _numbers(values: pa.ChunkedArray, dtype: Any) -> Any:
+    return np.asarray(values.to_numpy(), dtype=dtype)

@@ -3,26 +3,27 @@
 Every rule runs its own SQL (:mod:`graph.rules`) in buckets of the key
 :data:`graph.rules.engine.PARTITIONED_BY` names for it (:mod:`backends.spark.partitioned`):
 
-* ``person``: a bucket holds every settlement (reversals included) of its persons;
+* ``person``: a bucket holds every settlement (reversals included) of its persons. The same
+  pass counts the pharmacy market (the rule base's own SQL,
+  :data:`graph.rules.visits.PHARMACY_MARKET_SELECT`, per bucket; the counts summed) and runs
+  the caller's ``by_person`` job (the rings' claims rows), so the settlements are moved once;
 * ``doctor``: the fee lines a doctor (``D…``) wrote, their settlements and the reversals of
-  those, and the doctor's own row; the pharmacy market (``_pharmacy_market``) is counted
-  over all effective settlements by Spark first and handed in whole;
+  those, and the doctor's own row; the pharmacy market is handed in whole;
 * ``trace_code``: the rows of the codes in two or more sales, their fee lines, settlements
   and reversals; the items' usual prices (``_item_price``, a median per item over all its fee
   lines) come from a bucketed job of their own, by item; the chains are built in the same
   buckets and their links grouped per institution or person pair in one more job;
 * ``whole``: one bucket with all of the rule's (small) input: the dialysis fee lines.
 
-The effective-settlement SQL (:func:`graph.claims.effective_settlements_sql`) and the
-pharmacy market are plain SQL that Spark runs unchanged. Hits, chains and links are the
-embedded store's to the row (``tests/backends/test_spark_conformance.py``).
+Hits, chains and links are the embedded store's to the row
+(``tests/backends/test_spark_conformance.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from backends.spark.partitioned import BUCKET, Job, Part, bucket_of, run_bucketed
+from backends.spark.session import with_conf
 from backends.spark.settlements import (
     BROADCAST_ASKED,
     by_original,
@@ -37,7 +39,6 @@ from backends.spark.settlements import (
     with_reversals,
 )
 from graph.chains import CHAINS_SQL, HONEST_CLASSES, LINK_ROWS_SQL, LINKS_SQL
-from graph.claims import effective_settlements_sql
 from graph.rules import Rule, classify_trace_codes, load_rulebase, run_rules
 from graph.rules.engine import PARTITIONED_BY
 from graph.rules.trace_codes import ITEM_PRICE_SELECT
@@ -63,6 +64,11 @@ class SparkRuleResult:
     chains: DataFrame
     chain_links: DataFrame
     buckets: int
+    market: pa.Table
+    """The effective pharmacy settlements per pharmacy
+    (:data:`graph.rules.visits.PHARMACY_MARKET_SELECT`), counted in the person buckets."""
+    by_person: dict[str, DataFrame] = field(default_factory=dict)
+    """The outputs of the ``by_person`` job, by name."""
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
@@ -78,6 +84,20 @@ def rules_job(rules: Sequence[Rule], given: Mapping[str, str]) -> Job:
         run_rules(con, rules)
         return {"rule_hits": _rows(con, "SELECT * EXCLUDE (metrics), metrics::VARCHAR AS metrics "
                                         "FROM rule_hits")}
+    return job
+
+
+def _person_job(rules: Sequence[Rule], also: Job | None) -> Job:
+    """In a bucket of persons: the hits of ``rules``, the bucket's counts of the pharmacy
+    market (its own SQL on the bucket's effective settlements: every settlement of the
+    bucket's persons is there with its reversals, so the buckets' counts sum to the
+    store's) and what ``also`` gives."""
+    hits = rules_job(rules, {})
+
+    def job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+        out = dict(hits(con))  # run_rules made the views the market reads (_effective)
+        out["market"] = _rows(con, PHARMACY_MARKET_SELECT)
+        return {**out, **(also(con) if also is not None else {})}
     return job
 
 
@@ -119,6 +139,29 @@ def staged(spark: SparkSession, frame: DataFrame, path: Path) -> DataFrame:
     return spark.read.parquet(str(path))
 
 
+def _reused_code_rows(spark: SparkSession, sold: DataFrame, work: Path) -> DataFrame:
+    """The rows of ``sold`` (traceability codes) whose code is in two or more rows.
+
+    Nearly every code is sold once (99.6% at 10M settlements), so counting the codes is a
+    shuffle of all of them, and a count before the shuffle reduces nothing. The codes are
+    counted by their 64-bit hash (a shuffle of longs, not strings) in one aggregation after
+    the shuffle; the rows of the hashes seen twice or more (the reused codes and, rarely, a
+    collision) are picked where they lie by a broadcast of those hashes and counted again by
+    code, exactly."""
+    from pyspark.sql import functions as sf
+
+    hashed = sf.xxhash64("drug_trac_codg")
+    with with_conf(spark, {"spark.sql.execution.bypassPartialAggregation": "true"}):
+        twice = staged(spark, sold.select(hashed.alias("_hash")).groupBy("_hash").count()
+                       .where("count > 1").select("_hash"), work / "reused_hashes")
+    if twice.count() <= BROADCAST_ASKED:
+        twice = sf.broadcast(twice)
+    maybe = staged(spark, sold.join(twice, hashed == sf.col("_hash"), "left_semi"),
+                   work / "reused_hash_rows")
+    codes = maybe.groupBy("drug_trac_codg").count().where("count > 1").select("drug_trac_codg")
+    return maybe.join(codes, "drug_trac_codg", "left_semi")
+
+
 def doctor_rules(rules: Sequence[Rule] | None = None) -> list[Rule]:
     """The enabled rules of ``rules`` (default: the shipped rule base) split by doctor."""
     return _rule_groups(tuple(load_rulebase() if rules is None else rules)).get("doctor", [])
@@ -141,39 +184,39 @@ def _rule_groups(rules: Sequence[Rule]) -> dict[str, list[Rule]]:
 def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame], *, work: Path,
                            rules: Sequence[Rule] | None = None,
                            rows_per_bucket: int = ROWS_PER_BUCKET, sample_codes: int = 20,
-                           skip: Collection[str] = (),
+                           skip: Collection[str] = (), by_person: Job | None = None,
                            progress: Callable[[str], None] | None = None) -> SparkRuleResult:
     """Run ``rules`` (default: the shipped rule base) and build the chains over ``tables``
     (the lake's, :func:`backends.spark.lake.read_lake`) on Spark; intermediate files go
     under ``work``. Nothing is collected to the driver but the small shared tables
     (institutions, the pharmacy market, the items' prices). ``skip``: partition keys whose
     rules run elsewhere (``doctor``: in the steering tests' buckets, which hold every line of
-    a doctor, :func:`backends.spark.collusion.spark_steering_and_doctor_rules`)."""
+    a doctor, :func:`backends.spark.collusion.spark_steering_and_doctor_rules`).
+    ``by_person``: a job that also runs in the person buckets (each holds every settlement of
+    its persons, with their reversals), in the same pass over the settlements; its outputs
+    come back in :attr:`SparkRuleResult.by_person`."""
     from pyspark.sql import functions as sf
 
     say = progress or (lambda _msg: None)
     chosen = tuple(load_rulebase() if rules is None else rules)
     groups = _rule_groups(chosen)
-    for name, frame in tables.items():
-        frame.createOrReplaceTempView(name)
-    spark.sql(effective_settlements_sql()).createOrReplaceTempView("_effective")
     settlements, fees = tables["settlements"], tables["fee_details"]
     buckets = max(1, math.ceil(settlements.count() / rows_per_bucket))
     reversal_rows = reversals_of(settlements).count()
     institutions = tables["institutions"].toArrow()
     hits: list[DataFrame] = []
 
-    if "person" in groups:
-        say("rules by person")
-        out = run_bucketed(spark, {"settlements": Part(
-            by_original(settlements, "psn_no", buckets, reversal_rows), BUCKET)},
-                           rules_job(groups["person"], {}), buckets=buckets,
-                           shared={"institutions": institutions}, work=work / "person")
-        hits.append(out["rule_hits"])
+    say("rules by person")
+    person = run_bucketed(spark, {"settlements": Part(
+        by_original(settlements, "psn_no", buckets, reversal_rows), BUCKET)},
+        _person_job(groups.get("person", []), by_person), buckets=buckets,
+        shared={"institutions": institutions}, work=work / "person")
+    hits.append(person.pop("rule_hits"))
+    market = person.pop("market").groupBy("pharmacy", "admdvs").agg(
+        sf.sum("n").alias("n")).toArrow()
 
     if "doctor" in groups and "doctor" not in skip:
         say("rules by doctor")
-        market = spark.sql(PHARMACY_MARKET_SELECT).toArrow()
         lines = staged(spark, fees.where(sf.col("bilg_dr_codg").like("D%")).withColumn(
             BUCKET, bucket_of("bilg_dr_codg", buckets)), work / "doctor_lines")
         ids = lines.select("setl_id", BUCKET).distinct()
@@ -205,15 +248,8 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     trace_rule = next((r for r in chosen if r.id == "TRACE_REUSE"), None)
     if trace_rule is None:
         trace_rule = next(r for r in load_rulebase() if r.id == "TRACE_REUSE")
-    # the rows of the codes in two or more sales: the codes counted (one narrow shuffle), the
-    # few reused ones broadcast to pick their rows where they lie
-    sold = tables["trace_codes"]
-    multi = staged(spark, sold.groupBy("drug_trac_codg").count().where("count > 1")
-                   .select("drug_trac_codg"), work / "reused_codes")
-    if multi.count() <= BROADCAST_ASKED:
-        multi = sf.broadcast(multi)
-    rows = staged(spark, sold.join(multi, "drug_trac_codg")
-                  .withColumn(BUCKET, bucket_of("drug_trac_codg", buckets)), work / "code_rows")
+    rows = staged(spark, _reused_code_rows(spark, tables["trace_codes"], work).withColumn(
+        BUCKET, bucket_of("drug_trac_codg", buckets)), work / "code_rows")
     keys = rows.select("setl_id", "feedetl_sn", BUCKET)
     if keys.count() <= BROADCAST_ASKED:  # few: the fee lines stay where they are
         keys = sf.broadcast(keys)
@@ -245,4 +281,5 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     for more in hits[1:]:
         rule_hits = rule_hits.unionByName(more)
     return SparkRuleResult(rule_hits=rule_hits, chains=out["chains"],
-                           chain_links=links["chain_links"], buckets=buckets)
+                           chain_links=links["chain_links"], buckets=buckets, market=market,
+                           by_person=person)

@@ -13,6 +13,8 @@ import os
 import shutil
 import sys
 import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from yibao.errors import BackendUnavailableError
@@ -20,7 +22,7 @@ from yibao.errors import BackendUnavailableError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["LOCAL_MASTER", "spark_master", "spark_session"]
+__all__ = ["LOCAL_MASTER", "spark_master", "spark_session", "with_conf"]
 
 LOCAL_MASTER = "local[2]"
 
@@ -82,3 +84,21 @@ def spark_session(master: str | None = None, *, driver_memory: str | None = None
         raise BackendUnavailableError(
             f"Spark did not start on {spark_master(master)!r}: {exc}. Check Java 17, "
             "YIBAO_SPARK_MASTER and that the cluster is reachable") from exc
+
+
+@contextmanager
+def with_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Run the actions inside with the SQL ``settings`` (e.g. one aggregation's plan), then
+    put back what was set before (a query's plan is made when an action runs it, so the
+    action must be inside)."""
+    before = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, old in before.items():
+            if old is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, old)
