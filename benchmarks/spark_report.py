@@ -76,7 +76,9 @@ def print_figures(f: dict[str, Any]) -> None:
     print(f"{'child wall (start, imports, Spark)':<34} {_s(a)} {_s(b)} {b / a:10.1f}")
     print(f"  (Spark's session start: {s['session_seconds']:.1f} s; the embedded detection "
           "runs the steering tests inside its rings step, so they count under rings on both "
-          "sides)")
+          "sides; Spark makes the claims rows in its pass over the persons, under rules and "
+          "chains, and its claims row is the check of their codes and the projection's "
+          "scale)")
     print()
     pe, ps = e["peaks"], s["peaks"]
     print(f"peak memory, embedded child: {_mib(e['max_rss_bytes'])} (max RSS from wait4; "

@@ -163,10 +163,14 @@ def _steering_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {"tests": _test_table(steering_tests(con))}
 
 
-LINE_COLUMNS = ("setl_id", "feedetl_sn", "bilg_dr_codg")
-"""The fee lines' columns the steering tests and the doctor rules read (a fee line is one of
-some 30 million rows at 10M settlements: its other columns, a drug's name among them, are not
-moved; a query that reads one more fails loudly in every bucket)."""
+LINE_COLUMNS = ("setl_id", "bilg_dr_codg")
+"""The fee lines' columns the steering tests and the doctor rules read: both read a doctor's
+lines only as distinct (doctor, settlement) pairs (``fills``, ``_OTHERS_SQL``, the rule's
+``rx``), so a line's other columns (its serial number, a drug's name) are not moved: a fee
+line is one of some 30 million at 10M settlements, and every byte of them is shuffled to meet
+the pharmacies' settlements. A query that reads one more column fails loudly in every bucket;
+one that counted lines rather than pairs would differ from the store, which the conformance
+tests (every hit and test compared) would show."""
 
 _SETTLEMENT = "_s__"
 """Prefix of the settlement's columns carried on a pharmacy line (:func:`_pharmacy_lines`)."""
@@ -213,7 +217,8 @@ def _market(spark: SparkSession, tables: Mapping[str, DataFrame]) -> pa.Table:
 
 
 def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work: Path,
-         buckets: int, market: pa.Table | None = None) -> dict[str, DataFrame]:
+         buckets: int, market: pa.Table | None = None, reversals: DataFrame | None = None
+         ) -> dict[str, DataFrame]:
     """``job`` in every bucket of institutions (see the module docstring)."""
     from pyspark.sql import functions as sf
 
@@ -244,7 +249,7 @@ def _run(spark: SparkSession, tables: Mapping[str, DataFrame], job: Job, *, work
     doctors = lines.select(sf.col("bilg_dr_codg").alias("dr_codg"), BUCKET).distinct()
     return run_bucketed(spark, {
         "fee_details": Part(lines.select(*LINE_COLUMNS, BUCKET), BUCKET),
-        "settlements": Part(and_reversals(settlements, own.unionByName(theirs)), BUCKET,
+        "settlements": Part(and_reversals(settlements, own.unionByName(theirs), reversals), BUCKET,
                             distinct=True),
         "practitioners": Part(tables["practitioners"].join(doctors, "dr_codg"), BUCKET),
     }, job, buckets=buckets, shared={"institutions": institutions, "pharmacy_market": market},
@@ -262,13 +267,15 @@ def spark_collusion_findings(spark: SparkSession, tables: Mapping[str, DataFrame
 
 def spark_steering_and_doctor_rules(spark: SparkSession, tables: Mapping[str, DataFrame], *,
                                     rules: Sequence[Rule], work: Path, buckets: int,
-                                    market: pa.Table | None = None
+                                    market: pa.Table | None = None,
+                                    reversals: DataFrame | None = None
                                     ) -> tuple[CollusionFindings, DataFrame]:
     """:func:`spark_collusion_findings` and the hits of the doctor ``rules`` (split by doctor,
     :data:`graph.rules.engine.PARTITIONED_BY`) from the same buckets: one pass over the
-    doctors' lines instead of two. ``market``: the pharmacy market when counted already."""
+    doctors' lines instead of two. ``market`` and ``reversals``: the pharmacy market and the
+    reversal rows when at hand already (:class:`backends.spark.rules.SparkRuleResult`)."""
     out = _run(spark, tables, _with_doctor_rules(rules), work=work / "collusion",
-               buckets=buckets, market=market)
+               buckets=buckets, market=market, reversals=reversals)
     return _merged(out), out["rule_hits"]
 
 

@@ -115,7 +115,7 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     say("steering tests")  # with the rules split by doctor: their buckets hold a doctor whole
     collusion, doctor_hits = spark_steering_and_doctor_rules(
         spark, tables, rules=doctor_rules(), work=work / "collusion", buckets=rules.buckets,
-        market=rules.market)
+        market=rules.market, reversals=rules.reversals)
     staged = work / "out"
     rules.rule_hits.unionByName(doctor_hits).write.mode("overwrite").parquet(
         str(staged / "rule_hits"))

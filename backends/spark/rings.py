@@ -42,6 +42,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from backends.spark.partitioned import Job, Part, run_bucketed
 from graph.claims import Claims, claim_rows_sql, claims_from_codes
@@ -225,16 +226,13 @@ def _norms_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
                                "norm": pa.array(list(norms.values()), pa.float64())})}
 
 
-def _surnames_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    return {"surnames": con.sql(SURNAMES_SQL).to_arrow_table()}
-
-
 def _codes(codes: DataFrame) -> dict[str, list[str]]:
     """The settlements' codes of :func:`claims_job`'s buckets, sorted, by column."""
     from pyspark.sql import functions as sf
 
     found: dict[str, set[str]] = {column: set() for column in CODE_COLUMNS}
-    table = codes.where(sf.col("kind").isin(list(CODE_COLUMNS))).toArrow()
+    # distinct first: an operator works for many persons, so for many buckets
+    table = codes.where(sf.col("kind").isin(list(CODE_COLUMNS))).distinct().toArrow()
     for kind, code in zip(table.column("kind").to_pylist(), table.column("code").to_pylist(),
                           strict=True):
         found[kind].add(str(code))
@@ -461,22 +459,25 @@ def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, Dat
     norms = run_bucketed(spark, {"claims": Part(claims.select("med_type", "medfee"), "med_type")},
                          _norms_job,
                          buckets=buckets, work=work / "norms")["norms"].toArrow()
-    names = run_bucketed(spark, {"persons": Part(tables["persons"], "psn_no")}, _surnames_job,
-                         buckets=buckets, work=work / "surnames")["surnames"] \
-        .groupBy("surname").agg(sf.sum("n").alias("n")).toArrow()
-    traffic = counted["traffic"].toArrow()
+    # plain SQL (``left`` counts characters in both engines): Spark runs the store's own
+    tables["persons"].createOrReplaceTempView("persons")
+    names = spark.sql(SURNAMES_SQL).toArrow()
     counts = np.zeros((len(place_codes), _BINS), dtype=np.float64)
     places = pa.array(place_codes, pa.string())
-    at = _positions(traffic.column("fixmedins_code"), places)
-    if (at < 0).any():  # _known_only keeps the claims of known institutions only
-        raise ValueError("traffic of an institution missing from the institutions table")
-    np.add.at(counts, (at,
-                       _numbers(traffic.column("bin"), np.int64)),
-              _numbers(traffic.column("n"), np.float64))
-    ops = counted["operators"].toArrow()
+    for traffic in _bucket_files(counted["traffic"]):  # a row per institution and hour: millions
+        at = _positions(traffic.column("fixmedins_code"), places)
+        if (at < 0).any():  # _known_only keeps the claims of known institutions only
+            raise ValueError("traffic of an institution missing from the institutions table")
+        np.add.at(counts, (at, _numbers(traffic.column("bin"), np.int64)),
+                  _numbers(traffic.column("n"), np.float64))
     width = len(operator_codes) + 1
-    op_at = _positions(ops.column("opter_id"), pa.array(operator_codes, pa.string())) + 1
-    keys = _positions(ops.column("fixmedins_code"), places) * width + op_at
+    operators = pa.array(operator_codes, pa.string())
+    key_parts, n_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for ops in _bucket_files(counted["operators"]):
+        key_parts.append(_positions(ops.column("fixmedins_code"), places) * width
+                         + _positions(ops.column("opter_id"), operators) + 1)
+        n_parts.append(_numbers(ops.column("n"), np.int64))
+    keys, n_ops = np.concatenate(key_parts), np.concatenate(n_parts)
     order = np.argsort(keys)
     ref = tables["settlements"].agg(sf.max("setl_time")).collect()[0][0]
     stats = RingStatistics(
@@ -487,7 +488,14 @@ def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, Dat
         surname_share=surname_counts(names.column("surname").to_pylist(),
                                      names.column("n").to_pylist()),
         traffic_totals=counts.sum(axis=0), weeks=max(scale.days / 7.0, 1.0))
-    return stats, counts, (keys[order], _numbers(ops.column("n"), np.int64)[order])
+    return stats, counts, (keys[order], n_ops[order])
+
+
+def _bucket_files(frame: DataFrame) -> Iterator[pa.Table]:
+    """The rows of a bucketed job's output (:func:`backends.spark.partitioned.run_bucketed`),
+    one of its Parquet files at a time: the driver never holds the whole output at once."""
+    for uri in sorted(frame.inputFiles()):
+        yield pq.read_table(uri)
 
 
 def _positions(values: pa.ChunkedArray, codes: pa.Array) -> Any:

@@ -35,7 +35,7 @@ from backends.spark.session import with_conf
 from backends.spark.settlements import (
     BROADCAST_ASKED,
     by_original,
-    reversals_of,
+    staged_reversals,
     with_reversals,
 )
 from graph.chains import CHAINS_SQL, HONEST_CLASSES, LINK_ROWS_SQL, LINKS_SQL
@@ -67,6 +67,9 @@ class SparkRuleResult:
     market: pa.Table
     """The effective pharmacy settlements per pharmacy
     (:data:`graph.rules.visits.PHARMACY_MARKET_SELECT`), counted in the person buckets."""
+    reversals: DataFrame
+    """The reversal rows of the settlements (:func:`backends.spark.settlements.staged_reversals`),
+    for the later steps that put reversals beside their originals."""
     by_person: dict[str, DataFrame] = field(default_factory=dict)
     """The outputs of the ``by_person`` job, by name."""
 
@@ -202,13 +205,13 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     groups = _rule_groups(chosen)
     settlements, fees = tables["settlements"], tables["fee_details"]
     buckets = max(1, math.ceil(settlements.count() / rows_per_bucket))
-    reversal_rows = reversals_of(settlements).count()
+    reversals = staged_reversals(spark, settlements, work / "reversals")
     institutions = tables["institutions"].toArrow()
     hits: list[DataFrame] = []
 
     say("rules by person")
     person = run_bucketed(spark, {"settlements": Part(
-        by_original(settlements, "psn_no", buckets, reversal_rows), BUCKET)},
+        by_original(settlements, "psn_no", buckets, reversals), BUCKET)},
         _person_job(groups.get("person", []), by_person), buckets=buckets,
         shared={"institutions": institutions}, work=work / "person")
     hits.append(person.pop("rule_hits"))
@@ -222,7 +225,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
-            "settlements": Part(with_reversals(settlements, ids, reversal_rows), BUCKET,
+            "settlements": Part(with_reversals(settlements, ids, reversals), BUCKET,
                                     distinct=True),
             "practitioners": Part(tables["practitioners"], "dr_codg"),
         }, rules_job(groups["doctor"], {"pharmacy_market": "_pharmacy_market"}),
@@ -234,11 +237,12 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         say("rules on the whole")
         codes = sorted({c for rule in groups["whole"] if rule.id == "DIALYSIS_CAPACITY"
                         for c in rule.codes("dialysis_item_codes")})
-        lines = fees.where(sf.col("med_list_codg").isin(codes)).withColumn(BUCKET, sf.lit(0))
+        lines = staged(spark, fees.where(sf.col("med_list_codg").isin(codes)).withColumn(
+            BUCKET, sf.lit(0)), work / "whole_lines")
         ids = lines.select("setl_id", BUCKET).distinct()
         out = run_bucketed(spark, {
             "fee_details": Part(lines, BUCKET),
-            "settlements": Part(with_reversals(settlements, ids, reversal_rows), BUCKET,
+            "settlements": Part(with_reversals(settlements, ids, reversals), BUCKET,
                                     distinct=True),
         }, rules_job(groups["whole"], {}), buckets=1,
             shared={"institutions": institutions}, work=work / "whole")
@@ -267,7 +271,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     out = run_bucketed(spark, {
         "trace_codes": Part(rows, BUCKET),
         "fee_details": Part(lines, BUCKET, distinct=True),
-        "settlements": Part(with_reversals(settlements, ids, reversal_rows), BUCKET,
+        "settlements": Part(with_reversals(settlements, ids, reversals), BUCKET,
                                     distinct=True),
     }, _trace_job(trace_rule), buckets=buckets,
         shared={"institutions": institutions, "item_prices": item_prices}, work=work / "trace")
@@ -282,4 +286,4 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
         rule_hits = rule_hits.unionByName(more)
     return SparkRuleResult(rule_hits=rule_hits, chains=out["chains"],
                            chain_links=links["chain_links"], buckets=buckets, market=market,
-                           by_person=person)
+                           reversals=reversals, by_person=person)

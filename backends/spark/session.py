@@ -47,6 +47,15 @@ _CONFIG = {
 }
 
 
+_LOCAL_CONFIG = {
+    # one machine: shuffle files never cross a network and stay in the page cache, so
+    # compressing them only costs CPU (a third of a 26M-row shuffle join's time at 10M)
+    "spark.shuffle.compress": "false",
+    "spark.shuffle.spill.compress": "false",
+}
+"""Settings for local mode only (a cluster keeps Spark's defaults)."""
+
+
 def spark_master(master: str | None = None) -> str:
     """The master URL: ``master``, else ``YIBAO_SPARK_MASTER``, else ``local[2]``."""
     return master or os.environ.get("YIBAO_SPARK_MASTER") or LOCAL_MASTER
@@ -76,7 +85,8 @@ def spark_session(master: str | None = None, *, driver_memory: str | None = None
     memory = driver_memory or os.environ.get("YIBAO_SPARK_DRIVER_MEMORY") or "768m"
     builder = (SparkSession.builder.master(spark_master(master)).appName("yibao-graph")
                .config("spark.driver.memory", memory))
-    for key, value in {**_CONFIG, **(config or {})}.items():
+    local = spark_master(master).startswith("local")
+    for key, value in {**_CONFIG, **(_LOCAL_CONFIG if local else {}), **(config or {})}.items():
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()

@@ -25,15 +25,16 @@ for (:data:`BROADCAST_ASKED`), so a step that needs a few settlements does not m
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backends.spark.partitioned import BUCKET, bucket_of
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 __all__ = ["BROADCAST_ASKED", "BROADCAST_REVERSALS", "and_reversals", "by_original", "reversals_of",
-           "with_reversals"]
+           "staged_reversals", "with_reversals"]
 
 BROADCAST_REVERSALS = 2_000_000
 """Reversal rows up to which they are broadcast to every task rather than shuffled: a few
@@ -49,49 +50,48 @@ def reversals_of(settlements: DataFrame) -> DataFrame:
     return settlements.where("init_setl_id IS NOT NULL")
 
 
-def _broadcaster(settlements: DataFrame, rows: int | None) -> Callable[[DataFrame], DataFrame]:
-    """Marks a frame of at most as many rows as the reversals of ``settlements`` (``rows``,
-    counted here when not given) for broadcast when they are few, else leaves it."""
+def _broadcaster(reversals: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Marks a frame of at most as many rows as ``reversals`` for broadcast when they are
+    few, else leaves it."""
     from pyspark.sql import functions as sf
 
-    few = (reversals_of(settlements).count() if rows is None else rows) <= BROADCAST_REVERSALS
+    few = reversals.count() <= BROADCAST_REVERSALS
     return sf.broadcast if few else (lambda frame: frame)
 
 
 def by_original(settlements: DataFrame, key: str, buckets: int,
-                reversal_rows: int | None = None) -> DataFrame:
+                reversals: DataFrame | None = None) -> DataFrame:
     """``settlements`` with the bucket (:data:`BUCKET`) of their ``key`` column, each reversal
-    with its original's (``reversal_rows``: how many reversals there are, if known, to choose
-    between a broadcast and a shuffle)."""
+    with its original's. ``reversals``: the reversal rows of ``settlements`` when at hand
+    already (:func:`staged_reversals`: read once for every step, not found again)."""
     from pyspark.sql import functions as sf
 
-    small = _broadcaster(settlements, reversal_rows)
-    reversals = reversals_of(settlements).select(sf.col("setl_id").alias("_reversal"),
-                                                  "init_setl_id")
+    found = reversals_of(settlements) if reversals is None else reversals
+    small = _broadcaster(found)
     moved = settlements.select(sf.col("setl_id").alias("init_setl_id"),
                                sf.col(key).alias("_original_key")).join(
-        small(reversals), "init_setl_id").select(
-        sf.col("_reversal").alias("setl_id"), "_original_key")
+        small(found.select(sf.col("setl_id").alias("_reversal"), "init_setl_id")),
+        "init_setl_id").select(sf.col("_reversal").alias("setl_id"), "_original_key")
     return settlements.join(small(moved), "setl_id", "left").withColumn(
         BUCKET, bucket_of(sf.coalesce(sf.col("_original_key"), sf.col(key)), buckets)
     ).drop("_original_key")
 
 
 def and_reversals(settlements: DataFrame, rows: DataFrame,
-                  reversal_rows: int | None = None) -> DataFrame:
+                  reversals: DataFrame | None = None) -> DataFrame:
     """``rows`` (rows of ``settlements`` with a :data:`BUCKET`) and the reversals of each, in
     its bucket; a row may repeat within a bucket (make the part ``distinct``)."""
     from pyspark.sql import functions as sf
 
-    small = _broadcaster(settlements, reversal_rows)
+    found = reversals_of(settlements) if reversals is None else reversals
     extra = rows.select(sf.col("setl_id").alias("init_setl_id"), BUCKET).join(
-        small(reversals_of(settlements)), "init_setl_id")
+        _broadcaster(found)(found), "init_setl_id")
     return rows.select(*settlements.columns, BUCKET).unionByName(
         extra.select(*settlements.columns, BUCKET))
 
 
 def with_reversals(settlements: DataFrame, ids: DataFrame,
-                   reversal_rows: int | None = None) -> DataFrame:
+                   reversals: DataFrame | None = None) -> DataFrame:
     """The rows of ``settlements`` that ``ids`` (``setl_id``, ``_bucket``) ask for, and the
     reversals of those, each with the bucket that asked; a row may repeat within a bucket
     (make the part ``distinct``)."""
@@ -100,4 +100,12 @@ def with_reversals(settlements: DataFrame, ids: DataFrame,
     asked = ids.select("setl_id", BUCKET)
     if asked.count() <= BROADCAST_ASKED:
         asked = sf.broadcast(asked)
-    return and_reversals(settlements, settlements.join(asked, "setl_id"), reversal_rows)
+    return and_reversals(settlements, settlements.join(asked, "setl_id"), reversals)
+
+
+def staged_reversals(spark: SparkSession, settlements: DataFrame, path: Path) -> DataFrame:
+    """The reversal rows of ``settlements`` written to Parquet at ``path`` and read back:
+    every step that puts reversals beside their originals reads these few rows, not all the
+    settlements again (a scan of every settlement per step at 10M)."""
+    reversals_of(settlements).write.mode("overwrite").parquet(str(path))
+    return spark.read.parquet(str(path))
