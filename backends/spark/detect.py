@@ -25,7 +25,7 @@ from backends.spark.lake import DETECTION_COLUMNS, LOADED_TABLES, lake_tables, r
 from backends.spark.partitioned import BUCKET
 from backends.spark.rings import claims_job, spark_rings
 from backends.spark.rules import ROWS_PER_BUCKET, doctor_rules, spark_rules_and_chains
-from backends.spark.settlements import and_reversals
+from backends.spark.settlements import and_reversals, staged_reversals
 from graph.detect import record_run, rings_table_ddl, write_rings
 from graph.ring_ids import PreviousRing
 from graph.rings import Ring
@@ -106,9 +106,12 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     run_id = next_id if run_id is None else run_id
 
     t0 = time.perf_counter()
+    settlements = read_lake(spark, lake, ("settlements",))["settlements"]  # every column
+    # every column: the ring tables' settlements below take the reversals from these too
+    reversals = staged_reversals(spark, settlements, work / "reversals")
     rules = spark_rules_and_chains(spark, tables, work=work / "rules",
                                    rows_per_bucket=rows_per_bucket, skip=("doctor",),
-                                   by_person=claims_job, progress=say)
+                                   by_person=claims_job, reversals=reversals, progress=say)
     timings["rules_and_chains"] = round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
@@ -134,11 +137,10 @@ def spark_detect(spark: SparkSession, lake: Path, *, settings: DetectionSettings
     t0 = time.perf_counter()
     say("store")
     persons = sorted({p for ring in found.rings for p in ring.persons})
-    settlements = read_lake(spark, lake, ("settlements",))["settlements"]  # every column
     mine = settlements.join(
         spark.createDataFrame([(p,) for p in persons] or [("",)], "psn_no string")
         .hint("broadcast"), "psn_no", "left_semi").withColumn(BUCKET, sf.lit(0))
-    own = and_reversals(settlements, mine).drop(BUCKET).toArrow()
+    own = and_reversals(settlements, mine, reversals).drop(BUCKET).toArrow()
     con = duckdb.connect()
     try:
         con.register("_own", own)

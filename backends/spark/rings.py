@@ -211,10 +211,12 @@ def _edges_job(min_co_days: int) -> Job:
                                   np.asarray(ev["weight"], dtype=np.float64), len(persons),
                                   min_co_days)
         n = max(len(persons), 1)
+        pairs = con.sql("SELECT count(*) AS pairs FROM (SELECT DISTINCT psn_a, psn_b FROM events)")
         return {"edges": pa.table({
             "psn_a": pa.array(persons[found.pairs // n].tolist(), pa.string()),
             "psn_b": pa.array(persons[found.pairs % n].tolist(), pa.string()),
-            "weight": found.weight, "co_days": found.co_days, "co_events": found.co_events})}
+            "weight": found.weight, "co_days": found.co_days, "co_events": found.co_events}),
+            "searched": pairs.to_arrow_table()}
     return job
 
 
@@ -268,11 +270,11 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
                                                   "fixmedins_code")},
                            _events_job(co, scale), buckets=buckets, work=work / "events")
     events = counted["events"]
-    events.write.mode("overwrite").parquet(str(work / "events_rows"))
-    events = spark.read.parquet(str(work / "events_rows"))
-    searched = max(1, events.select("psn_a", "psn_b").distinct().count())
-    edges = run_bucketed(spark, {"events": Part(events, "psn_a")}, _edges_job(co.min_co_days),
-                         buckets=buckets, work=work / "edges")["edges"]
+    paired = run_bucketed(spark, {"events": Part(events, "psn_a")}, _edges_job(co.min_co_days),
+                          buckets=buckets, work=work / "edges")
+    edges = paired["edges"]
+    # a pair's events are all in its first person's bucket: the buckets' pairs are distinct
+    searched = max(1, int(paired["searched"].agg(sf.sum("pairs")).collect()[0][0] or 0))
     edge_table = edges.where(f"co_days >= {int(co.min_co_days)}").toArrow()
     order = np.lexsort((np.asarray(edge_table.column("psn_b").to_pylist(), dtype=object),
                         np.asarray(edge_table.column("psn_a").to_pylist(), dtype=object)))
@@ -292,11 +294,7 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
                                    np.flatnonzero(sizes >= cp.min_persons))].tolist())
 
     say("candidates")
-    touching = events.join(spark.createDataFrame([(m,) for m in members], "code string")
-                           .hint("broadcast"), sf.col("psn_a") == sf.col("code"), "left_semi") \
-        .unionByName(events.join(spark.createDataFrame([(m,) for m in members], "code string")
-                                 .hint("broadcast"), sf.col("psn_b") == sf.col("code"),
-                                 "left_semi")).distinct().toArrow() if members else None
+    touching = _touching(spark, events, members).toArrow() if members else None
     community = _community_candidates(touching, nodes, partition, cp)
 
     persons_wanted = set(m for cand in community for m in cand[0])
@@ -489,6 +487,22 @@ def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, Dat
                                      names.column("n").to_pylist()),
         traffic_totals=counts.sum(axis=0), weeks=max(scale.days / 7.0, 1.0))
     return stats, counts, (keys[order], n_ops[order])
+
+
+ISIN_MEMBERS = 50_000
+"""Members up to which the events touching them are found by one scan with a set of codes
+in the query (Spark's ``InSet``), rather than by two broadcast joins and a distinct."""
+
+
+def _touching(spark: SparkSession, events: DataFrame, members: list[str]) -> DataFrame:
+    """The ``events`` whose first or second person is one of ``members`` (each once)."""
+    from pyspark.sql import functions as sf
+
+    if len(members) <= ISIN_MEMBERS:
+        return events.where(sf.col("psn_a").isin(members) | sf.col("psn_b").isin(members))
+    codes = sf.broadcast(spark.createDataFrame([(m,) for m in members], "code string"))
+    return events.join(codes, sf.col("psn_a") == sf.col("code"), "left_semi").unionByName(
+        events.join(codes, sf.col("psn_b") == sf.col("code"), "left_semi")).distinct()
 
 
 def _bucket_files(frame: DataFrame) -> Iterator[pa.Table]:

@@ -188,6 +188,7 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
                            rules: Sequence[Rule] | None = None,
                            rows_per_bucket: int = ROWS_PER_BUCKET, sample_codes: int = 20,
                            skip: Collection[str] = (), by_person: Job | None = None,
+                           reversals: DataFrame | None = None,
                            progress: Callable[[str], None] | None = None) -> SparkRuleResult:
     """Run ``rules`` (default: the shipped rule base) and build the chains over ``tables``
     (the lake's, :func:`backends.spark.lake.read_lake`) on Spark; intermediate files go
@@ -197,7 +198,9 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     a doctor, :func:`backends.spark.collusion.spark_steering_and_doctor_rules`).
     ``by_person``: a job that also runs in the person buckets (each holds every settlement of
     its persons, with their reversals), in the same pass over the settlements; its outputs
-    come back in :attr:`SparkRuleResult.by_person`."""
+    come back in :attr:`SparkRuleResult.by_person`. ``reversals``: the settlements' reversal
+    rows, staged already (:func:`backends.spark.settlements.staged_reversals`; they may have
+    more columns than ``tables``), else staged here."""
     from pyspark.sql import functions as sf
 
     say = progress or (lambda _msg: None)
@@ -205,7 +208,8 @@ def spark_rules_and_chains(spark: SparkSession, tables: Mapping[str, DataFrame],
     groups = _rule_groups(chosen)
     settlements, fees = tables["settlements"], tables["fee_details"]
     buckets = max(1, math.ceil(settlements.count() / rows_per_bucket))
-    reversals = staged_reversals(spark, settlements, work / "reversals")
+    if reversals is None:
+        reversals = staged_reversals(spark, settlements, work / "reversals")
     institutions = tables["institutions"].toArrow()
     hits: list[DataFrame] = []
 
