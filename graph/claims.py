@@ -11,12 +11,14 @@ cancels are left out, since together they are no visit at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.money import ACCOUNT_SQL, POOL_SQL
 from loaders.codes import code_tables
@@ -229,51 +231,49 @@ def claims_from_store(con: duckdb.DuckDBPyConnection, where: str = "TRUE",
     return claims
 
 
-def _index_of(values: npt.ArrayLike, codes: npt.NDArray[np.object_]) -> I32:
-    """Indices of ``values`` in the sorted ``codes`` (``-1``: missing or not listed)."""
-    v = np.asarray(values, dtype=object)
-    present = np.array([x is not None for x in v.tolist()], dtype=bool)
-    out = np.full(len(v), -1, dtype=np.int32)
-    if len(codes) and present.any():
-        found = v[present].astype(str)
-        at = np.searchsorted(codes.astype(str), found)
-        at = np.minimum(at, len(codes) - 1)
-        hit = codes.astype(str)[at] == found
-        out[np.flatnonzero(present)[hit]] = at[hit]
-    return out
+def _index_of(values: pa.ChunkedArray, codes: npt.NDArray[np.object_]) -> I32:
+    """Indices of ``values`` in the sorted ``codes`` (``-1``: missing or not listed), looked up
+    in Arrow (a hash of the codes): the rows' codes never become Python strings."""
+    at = pc.index_in(values.cast(pa.string()),
+                     value_set=pa.array([str(c) for c in codes.tolist()], pa.string()))
+    return np.asarray(at.fill_null(-1).to_numpy(), dtype=np.int32)
 
 
-def claims_from_codes(rows: Mapping[str, npt.ArrayLike], *, flagged: npt.ArrayLike,
+def claims_from_codes(rows: pa.Table, *, flagged: npt.ArrayLike,
                       person_codes: npt.ArrayLike, institution_codes: npt.ArrayLike,
                       doctor_codes: npt.ArrayLike, operator_codes: npt.ArrayLike,
                       diagnosis_codes: npt.ArrayLike) -> Claims:
-    """:class:`Claims` of claims rows with codes (the columns of :func:`claim_rows_sql`, in
-    ``setl_id`` order), numbered by the sorted code lists given: those of a part of the data
-    (a partitioned run) number it in the same order as the whole store does."""
+    """:class:`Claims` of claims rows with codes (an Arrow table of the columns of
+    :func:`claim_rows_sql`, in ``setl_id`` order), numbered by the sorted code lists given:
+    those of a part of the data (a partitioned run) number it in the same order as the
+    whole store does."""
     def sorted_codes(codes: npt.ArrayLike) -> npt.NDArray[np.object_]:
         return np.asarray(sorted(str(c) for c in np.asarray(codes, dtype=object).tolist()),
                           dtype=object)
 
+    def numbers(name: str, dtype: type) -> npt.NDArray[Any]:
+        return np.asarray(rows.column(name).to_numpy(), dtype=dtype)
+
     persons, places = sorted_codes(person_codes), sorted_codes(institution_codes)
     doctors, operators = sorted_codes(doctor_codes), sorted_codes(operator_codes)
     diagnoses = sorted_codes(diagnosis_codes)
-    t = np.asarray(rows["t"], dtype=np.int64)
-    pool = np.asarray(rows["pool"], dtype=np.float64)
-    account = np.asarray(rows["account"], dtype=np.float64)
+    t = numbers("t", np.int64)
+    pool = numbers("pool", np.float64)
+    account = numbers("account", np.float64)
     return Claims(
-        person=_index_of(rows["psn_no"], persons),
-        institution=_index_of(rows["fixmedins_code"], places),
-        doctor=_index_of(rows["dr_codg"], doctors),
-        operator=_index_of(rows["opter_id"], operators),
+        person=_index_of(rows.column("psn_no"), persons),
+        institution=_index_of(rows.column("fixmedins_code"), places),
+        doctor=_index_of(rows.column("dr_codg"), doctors),
+        operator=_index_of(rows.column("opter_id"), operators),
         t=t,
         day=(t // 86_400).astype(np.int32),
-        inpatient=np.asarray(rows["inpatient"], dtype=bool),
-        med_type=np.asarray(rows["med_type"], dtype=np.int16),
-        diagnosis=_index_of(rows["dise_codg"], diagnoses),
+        inpatient=numbers("inpatient", bool),
+        med_type=numbers("med_type", np.int16),
+        diagnosis=_index_of(rows.column("dise_codg"), diagnoses),
         fund=pool + account,
         pool=pool,
         account=account,
-        medfee=np.asarray(rows["medfee"], dtype=np.float64),
+        medfee=numbers("medfee", np.float64),
         flagged=np.asarray(flagged, dtype=bool),
         person_codes=persons,
         institution_codes=places,

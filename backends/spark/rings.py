@@ -121,21 +121,6 @@ def claims_job(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
                             "HAVING count(*) > 0").to_arrow_table()}
 
 
-def _claims_of(rows: Mapping[str, Any], **codes: Any) -> Claims:
-    """Claims of rows with codes, numbered among their own codes unless ``codes`` says."""
-    def own(column: str) -> list[str]:
-        return sorted({str(v) for v in np.asarray(rows[column], dtype=object).tolist()
-                       if v is not None})
-
-    return claims_from_codes(
-        rows, flagged=rows.get("flagged", np.zeros(len(rows["t"]), dtype=bool)),
-        person_codes=codes.get("person_codes", own("psn_no")),
-        institution_codes=codes.get("institution_codes", own("fixmedins_code")),
-        doctor_codes=codes.get("doctor_codes", own("dr_codg")),
-        operator_codes=codes.get("operator_codes", own("opter_id")),
-        diagnosis_codes=codes.get("diagnosis_codes", own("dise_codg")))
-
-
 EVENT_COLUMNS = ("setl_id", "psn_no", "fixmedins_code", "opter_id", "t", "inpatient")
 """The claims columns the events, traffic and operator counts read (the rest is not moved)."""
 
@@ -146,7 +131,7 @@ _NUMBERED = ("psn_no", "fixmedins_code", "opter_id")
 
 def _event_claims(con: duckdb.DuckDBPyConnection) -> Claims:
     """The bucket's claims (:data:`EVENT_COLUMNS`) in ``setl_id`` order, each code numbered
-    among the bucket's own sorted codes (``-1``: none), as :func:`_claims_of` numbers them.
+    among the bucket's own sorted codes (``-1``: none), as :func:`claims_from_codes` would.
     The numbering is SQL's (a dense rank): DuckDB orders text by its UTF-8 bytes, which is
     Python's order of ``str``; the rows' codes never become Python objects. The columns the
     events, traffic and operator counts do not read are empty."""
@@ -321,12 +306,14 @@ def spark_rings(spark: SparkSession, tables: Mapping[str, DataFrame], *,
         known = _codes(by_person["codes"])
     operator_codes, diagnosis_codes = known["opter_id"], known["dise_codg"]
     with _timed(f"numbering {slice_rows.num_rows} claims of {len(person_codes)} persons"):
-        rows_np = {name: _array(slice_rows.column(name)) for name in slice_rows.column_names}
-        # a set, not np.isin: over Python strings np.isin compares pairwise (minutes at 10M)
-        rows_np["flagged"] = np.fromiter((code in high for code in rows_np["setl_id"]),
-                                         dtype=bool, count=len(rows_np["setl_id"]))
-        sliced = _claims_of(rows_np, person_codes=person_codes, institution_codes=place_codes,
-                            operator_codes=operator_codes, diagnosis_codes=diagnosis_codes)
+        marked = pc.is_in(slice_rows.column("setl_id"),
+                          value_set=pa.array(sorted(high), pa.string())).fill_null(False)
+        sliced = claims_from_codes(
+            slice_rows, flagged=np.asarray(marked.to_numpy(), dtype=bool),
+            person_codes=person_codes, institution_codes=place_codes,
+            doctor_codes=_sorted_unique(slice_rows.column("dr_codg").combine_chunks().cast(
+                pa.string())).to_pylist(),
+            operator_codes=operator_codes, diagnosis_codes=diagnosis_codes)
     with _timed("statistics of all claims"):
         stats, traffic_counts, operators = _statistics(
             spark, claims, tables, counted, place_codes, operator_codes, scale, work, buckets)
@@ -385,14 +372,6 @@ def _rss_mib() -> str:
     return str(pages * os.sysconf("SC_PAGE_SIZE") // 2**20)
 
 
-def _array(column: pa.ChunkedArray) -> Any:
-    """A column as NumPy: codes as Python strings (what the numbering sorts), numbers as
-    numbers (not one Python object per value: the slice is large at 10M)."""
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return np.asarray(column.to_pylist(), dtype=object)
-    return column.to_numpy()
-
-
 def _known_only(spark: SparkSession, rows: DataFrame, by_person: Mapping[str, DataFrame],
                 tables: Mapping[str, DataFrame], path: Path
                 ) -> tuple[DataFrame, ProjectionScale]:
@@ -427,23 +406,32 @@ def _scale(persons: int | None, first_t: int | None, last_t: int | None) -> Proj
 
 def _community_candidates(touching: pa.Table | None, nodes: Any, partition: Partition,
                           params: Any) -> list[tuple[list[str], list[str], list[str], str]]:
-    """Community candidates as codes: persons, institutions, core, pattern."""
+    """Community candidates as codes: persons, institutions, core, pattern. The events'
+    codes are numbered in Arrow (sorted by their UTF-8 bytes, which is Python's order of
+    ``str``), so the touching events (millions at 10M) never become Python strings."""
     if touching is None or not touching.num_rows:
         return []
-    pa_codes = np.asarray(touching.column("psn_a").to_pylist(), dtype=object)
-    pb_codes = np.asarray(touching.column("psn_b").to_pylist(), dtype=object)
-    persons = np.asarray(sorted(set(pa_codes.tolist()) | set(pb_codes.tolist())
-                                | set(nodes.tolist())), dtype=object)
-    places_of = np.asarray(touching.column("fixmedins_code").to_pylist(), dtype=object)
-    places = np.asarray(sorted(set(places_of.tolist())), dtype=object)
+    psn_a = touching.column("psn_a").combine_chunks()
+    psn_b = touching.column("psn_b").combine_chunks()
+    everyone = pa.concat_arrays([psn_a.cast(pa.string()), psn_b.cast(pa.string()),
+                                 pa.array(nodes.tolist(), pa.string())])
+    persons = _sorted_unique(everyone)
+    places_of = touching.column("fixmedins_code").combine_chunks().cast(pa.string())
+    places = _sorted_unique(places_of)
     found = candidates_from_events(
-        len(persons), np.searchsorted(persons, pa_codes).astype(np.int64),
-        np.searchsorted(persons, pb_codes).astype(np.int64),
-        np.searchsorted(places, places_of).astype(np.int64),
-        np.asarray(touching.column("inpatient").to_pylist(), dtype=bool), partition,
-        np.searchsorted(persons, nodes).astype(np.int64), params)
-    return [([str(persons[p]) for p in c.persons], [str(places[i]) for i in c.institutions],
-             [str(persons[p]) for p in c.core], c.pattern) for c in found]
+        len(persons), _positions(psn_a, persons), _positions(psn_b, persons),
+        _positions(places_of, places),
+        np.asarray(touching.column("inpatient").to_numpy(), dtype=bool), partition,
+        _positions(pa.array(nodes.tolist(), pa.string()), persons), params)
+    person_code, place_code = persons.to_pylist(), places.to_pylist()
+    return [([person_code[p] for p in c.persons], [place_code[i] for i in c.institutions],
+             [person_code[p] for p in c.core], c.pattern) for c in found]
+
+
+def _sorted_unique(values: pa.Array) -> pa.Array:
+    """The distinct non-null ``values``, sorted (by their UTF-8 bytes: Python's ``sorted``)."""
+    unique = pc.unique(values.drop_null())
+    return unique.take(pc.sort_indices(unique))
 
 
 def _statistics(spark: SparkSession, claims: DataFrame, tables: Mapping[str, DataFrame],

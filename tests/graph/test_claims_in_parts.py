@@ -22,22 +22,23 @@ def _codes(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
 
 
 def _numbered(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> tuple[object, list[str]]:
-    rows = con.sql(claim_rows_sql(con, where) + " ORDER BY setl_id").fetchnumpy()
-    flagged = np.isin(rows["setl_id"], _codes(
+    rows = con.sql(claim_rows_sql(con, where) + " ORDER BY setl_id").to_arrow_table()
+    ids = rows.column("setl_id").to_pylist()
+    flagged = np.isin(np.asarray(ids, dtype=object), _codes(
         con, "SELECT DISTINCT unnest(setl_ids) FROM rule_hits WHERE severity = 'high'"))
     claims = claims_from_codes(
         rows, flagged=flagged,
-        person_codes=sorted(set(rows["psn_no"].tolist())) if where != "TRUE"
+        person_codes=sorted(set(rows.column("psn_no").to_pylist())) if where != "TRUE"
         else _codes(con, "SELECT psn_no FROM persons"),
-        institution_codes=sorted(set(rows["fixmedins_code"].tolist())) if where != "TRUE"
-        else _codes(con, "SELECT fixmedins_code FROM institutions"),
+        institution_codes=sorted(set(rows.column("fixmedins_code").to_pylist()))
+        if where != "TRUE" else _codes(con, "SELECT fixmedins_code FROM institutions"),
         doctor_codes=_codes(con, "SELECT DISTINCT dr_codg FROM settlements "
                                  "WHERE dr_codg IS NOT NULL"),
         operator_codes=_codes(con, "SELECT DISTINCT opter_id FROM settlements "
                                    "WHERE opter_id IS NOT NULL"),
         diagnosis_codes=_codes(con, "SELECT DISTINCT dise_codg FROM settlements "
                                     "WHERE dise_codg IS NOT NULL"))
-    return claims, rows["setl_id"].tolist()
+    return claims, ids
 
 
 def test_numbered_rows_equal_the_stores_claims(detected: Detected) -> None:
